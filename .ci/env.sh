@@ -1,0 +1,19 @@
+# shellcheck shell=bash
+# Source this file (". .ci/env.sh") to run the notebooks by hand the way CI does.
+# It points every tool at project-local locations so nothing outside the working tree
+# (no ~/.local/share/jupyter, no ~/go/bin) is needed or modified:
+#   LSTMLAB_ROOT      the working tree (the folder above this script)
+#   LSTMLAB_TOOLS_BIN where .ci/install-tools.sh builds gonb and goimports; put first on PATH
+#                     because the GoNB kernel calls goimports (and go) from PATH for every cell
+#   JUPYTER_DATA_DIR  where the GoNB kernel spec is registered and looked up
+#   GOEXPERIMENT      simd: GoMLX's SIMD matmul; also part of Go's build-cache key, so every
+#                     build (tools, tests, notebook cells) uses the same mode to share the cache
+LSTMLAB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export LSTMLAB_ROOT
+export LSTMLAB_TOOLS_BIN="${LSTMLAB_ROOT}/.cache/bin"
+export JUPYTER_DATA_DIR="${LSTMLAB_ROOT}/.cache/jupyter"
+export GOEXPERIMENT=simd
+case ":${PATH}:" in
+  *":${LSTMLAB_TOOLS_BIN}:"*) ;;
+  *) export PATH="${LSTMLAB_TOOLS_BIN}:${PATH}" ;;
+esac

@@ -1,0 +1,144 @@
+package lstm
+
+import (
+	"fmt"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads like math with a dot import.
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/lstmlab/lstmlab/lstm/text"
+)
+
+// Model is an LSTM language model: token embedding → Layers LSTM layers (dropout between layers and
+// before the head) → linear head over the vocabulary. It owns its parameters (a GoMLX Store) and the
+// backend they live on.
+type Model struct {
+	Config  Config
+	Vocab   *text.Vocab
+	Backend compute.Backend
+	Store   *model.Store
+
+	// HandGrad selects the hand-written BPTT backward pass (default) instead of GoMLX's autodiff of the
+	// unrolled loop. Both give the same gradients; the hand-written one is much faster.
+	HandGrad bool
+}
+
+// New builds a freshly initialised model for vocab on backend. cfg is validated first.
+func New(cfg Config, vocab *text.Vocab, backend compute.Backend) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if vocab == nil || vocab.Size() < 2 {
+		return nil, fmt.Errorf("new model: vocabulary needs at least 2 tokens")
+	}
+	if backend == nil {
+		return nil, fmt.Errorf("new model: nil backend")
+	}
+	m := &Model{Config: cfg, Vocab: vocab, Backend: backend, Store: model.NewStore(), HandGrad: true}
+	if err := initParams(m.Store, cfg, vocab.Size()); err != nil {
+		return nil, err
+	}
+	if err := m.Store.SetRNGStateFromSeed(cfg.Seed); err != nil {
+		return nil, fmt.Errorf("seed dropout RNG: %w", err)
+	}
+	return m, nil
+}
+
+// NumParams returns the number of trainable scalars.
+func (m *Model) NumParams() int {
+	n := 0
+	for _, p := range paramSpecs(m.Config, m.Vocab.Size()) {
+		size := 1
+		for _, d := range p.Dims {
+			size *= d
+		}
+		n += size
+	}
+	return n
+}
+
+// param returns the graph node of the parameter at path.
+func (m *Model) param(g *Graph, path string) *Node {
+	v := m.Store.GetVariable(path)
+	if v == nil {
+		panic(fmt.Sprintf("lstm: parameter %s missing from the store", path))
+	}
+	return v.ValueGraph(g)
+}
+
+// stateShape is the shape of the carried hidden or cell state: [layers, batch, H].
+func (m *Model) stateShape(batch int) shapes.Shape {
+	return shapes.Make(dtypes.Float32, m.Config.Layers, batch, m.Config.Hidden)
+}
+
+// forwardOutput is what one forward pass over a window produces.
+type forwardOutput struct {
+	Logits *Node    // [T*B, V], time-major rows
+	HT, CT *Node    // [L, B, H], the states to carry into the next window
+	Traces [][]Step // per layer, per time step intermediates (for inspection)
+	Hidden []*Node  // per layer outputs ys: [T*B, H]
+}
+
+// forward runs the model over one window. tokens: [T*B] int32 time-major (row t*B+b is stream b at
+// time t); h0, c0: [L, B, H]. Dropout is applied only when train is true.
+func (m *Model) forward(g *Graph, tokens, h0, c0 *Node, steps int, train bool) forwardOutput {
+	cfg := m.Config
+	batch := h0.Shape().Dimensions[1]
+	table := m.param(g, ParamEmbedding)
+	// x: [T*B, E]
+	x := Gather(table, ExpandAxes(tokens, -1))
+	out := forwardOutput{}
+	var hs, cs []*Node
+	for k := range cfg.Layers {
+		x = m.dropout(g, x, train)
+		h0k := Reshape(Slice(h0, AxisElem(k), AxisRange(), AxisRange()), batch, cfg.Hidden)
+		c0k := Reshape(Slice(c0, AxisElem(k), AxisRange(), AxisRange()), batch, cfg.Hidden)
+		w := layerWeights{WIH: m.param(g, ParamLayerWIH(k)), WHH: m.param(g, ParamLayerWHH(k)), Bias: m.param(g, ParamLayerBias(k))}
+		var hT, cT *Node
+		x, hT, cT = layerForward(x, h0k, c0k, w, steps, m.HandGrad && train)
+		hs, cs = append(hs, hT), append(cs, cT)
+		out.Hidden = append(out.Hidden, x)
+	}
+	x = m.dropout(g, x, train)
+	out.Logits = m.head(g, x)
+	out.HT, out.CT = StopGradient(Stack(hs, 0)), StopGradient(Stack(cs, 0))
+	return out
+}
+
+// head maps hidden states [N, H] to logits [N, V]: W_y h + b_y (W_y is the embedding table when tied).
+func (m *Model) head(g *Graph, x *Node) *Node {
+	var logits *Node
+	if m.Config.TieWeight {
+		table := m.param(g, ParamEmbedding) // [V, E=H]
+		logits = Dot(x, table).General([]int{1}, nil, []int{1}, nil)
+	} else {
+		logits = MatMul(x, m.param(g, ParamDecoderWeight))
+	}
+	return Add(logits, ExpandAxes(m.param(g, ParamDecoderBias), 0))
+}
+
+// dropout zeroes each unit with probability cfg.Dropout during training and rescales the rest
+// (inverted dropout, so evaluation needs no scaling).
+func (m *Model) dropout(g *Graph, x *Node, train bool) *Node {
+	p := m.Config.Dropout
+	if !train || p <= 0 {
+		return x
+	}
+	keep := GreaterOrEqual(m.Store.RandomUniform(g, x.Shape()), Scalar(g, x.DType(), p))
+	return Where(keep, MulScalar(x, 1/(1-p)), ZerosLike(x))
+}
+
+// nll returns the per-token negative log-likelihood [N] of targets [N] under logits [N, V], and
+// whether the arg-max prediction was right (as 0/1 floats).
+func nll(logits, targets *Node) (loss, correct *Node) {
+	vocab := logits.Shape().Dimensions[1]
+	logp := LogSoftmax(logits, -1)
+	oneHot := OneHot(targets, vocab, logits.DType())
+	loss = Neg(ReduceSum(Mul(logp, oneHot), -1))
+	pred := ArgMax(logits, -1, targets.DType())
+	correct = ConvertDType(Equal(pred, targets), logits.DType())
+	return loss, correct
+}

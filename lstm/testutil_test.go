@@ -1,0 +1,25 @@
+package lstm
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/gomlx/compute"
+)
+
+var (
+	sharedBackendOnce sync.Once
+	sharedBackend     compute.Backend
+	sharedBackendErr  error
+)
+
+// testBackend returns the pure-Go backend (the one that works everywhere), shared by all tests:
+// tensors cannot move between backend instances.
+func testBackend(t testing.TB) compute.Backend {
+	t.Helper()
+	sharedBackendOnce.Do(func() { sharedBackend, _, sharedBackendErr = NewBackend("go") })
+	if sharedBackendErr != nil {
+		t.Fatalf("open backend: %v", sharedBackendErr)
+	}
+	return sharedBackend
+}

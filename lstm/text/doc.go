@@ -1,0 +1,15 @@
+// Package text turns raw text into the token ids an LSTM language model trains on, and back.
+//
+// It holds the four data steps of a char-rnn / PyTorch word_language_model style pipeline, in plain Go:
+//
+//   - Vocabularies and tokenizers ([Vocab]): character level over Unicode code points, or word level (words and
+//     punctuation, a frequency cut-off and an [UnkToken]). A vocabulary is JSON-serialisable so it can travel with
+//     checkpoints and exported weights, and [Vocab.Extend] grows it for fine-tuning without moving existing ids.
+//   - Corpus loading ([Load], [LoadFile], [LoadDir], [FetchMobyDick]): UTF-8 validation with errors that name the
+//     file and the byte, CRLF and BOM normalisation, and the default corpus (Moby Dick, from an npm package).
+//   - Splits ([Split]): train / validation / test by position, deterministic.
+//   - Truncated-BPTT batching ([NewStreams]): the token stream cut into parallel contiguous streams read in
+//     consecutive windows, so that a model can carry its hidden state from one window to the next.
+//
+// Everything here is independent of GoMLX: ids are plain []int32 slices.
+package text

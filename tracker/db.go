@@ -1,0 +1,363 @@
+package tracker
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	// The cgo SQLite driver: the reference implementation, with WAL and
+	// the busy handler that concurrent writers rely on.
+	_ "github.com/mattn/go-sqlite3"
+)
+
+// Options tunes a DB. The zero value of every field picks the default.
+type Options struct {
+	// BusyTimeout is how long a statement waits for another process's
+	// write lock before failing with "database is locked". Default 10s:
+	// far longer than any batch transaction holds the lock.
+	BusyTimeout time.Duration
+	// FlushInterval is how often buffered metric points are written.
+	// Default 1s: a kill -9 loses at most this much history.
+	FlushInterval time.Duration
+	// FlushSize is the number of buffered points that triggers an early
+	// flush. Default 1024.
+	FlushSize int
+	// HeartbeatInterval is how often a running run proves it is alive.
+	// Default 5s.
+	HeartbeatInterval time.Duration
+	// StaleAfter is how old a running run's heartbeat may be before readers
+	// show it as interrupted and Open marks it so. Default 30s; it must
+	// exceed HeartbeatInterval.
+	StaleAfter time.Duration
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.BusyTimeout == 0 {
+		o.BusyTimeout = 10 * time.Second
+	}
+	if o.FlushInterval == 0 {
+		o.FlushInterval = time.Second
+	}
+	if o.FlushSize == 0 {
+		o.FlushSize = 1024
+	}
+	if o.HeartbeatInterval == 0 {
+		o.HeartbeatInterval = 5 * time.Second
+	}
+	if o.StaleAfter == 0 {
+		o.StaleAfter = 30 * time.Second
+	}
+	switch {
+	case o.BusyTimeout < 0 || o.FlushInterval < 0 || o.HeartbeatInterval < 0 || o.StaleAfter < 0 || o.FlushSize < 0:
+		return o, errors.New("tracker options must not be negative")
+	case o.StaleAfter <= o.HeartbeatInterval:
+		return o, fmt.Errorf("tracker options: StaleAfter (%v) must exceed HeartbeatInterval (%v), or live runs would look interrupted",
+			o.StaleAfter, o.HeartbeatInterval)
+	}
+	return o, nil
+}
+
+// DB is an open tracker database file. It is safe for concurrent use.
+//
+// Each DB holds one writer connection and a pool of read-only connections.
+// SQLite admits one writer at a time per file; funnelling this process's
+// writes through a single connection means goroutines queue in Go rather
+// than fight over the file lock, and other processes only ever meet one
+// writer from us. Reads never wait for writes thanks to the WAL journal.
+type DB struct {
+	path  string
+	opts  Options
+	write *sql.DB
+	read  *sql.DB
+	// now is the clock; tests replace it.
+	now func() time.Time
+
+	mu     sync.Mutex
+	open   map[int64]*Run // runs started or resumed here and not yet finished
+	closed bool
+}
+
+// Open opens (creating if needed) the tracker database at path with default
+// options, applies pending schema migrations and marks runs whose process
+// died as interrupted.
+func Open(path string) (*DB, error) {
+	return OpenWith(path, Options{})
+}
+
+// OpenWith is Open with explicit options.
+//
+// A file written by a newer lstmlab (higher schema version) is refused with
+// ErrSchemaTooNew, and a SQLite file that is not a tracker database with
+// ErrNotTracker; in both cases the file is not modified.
+func OpenWith(path string, opts Options) (*DB, error) {
+	db, err := openDB(path, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open tracker %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func openDB(path string, opts Options) (*DB, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(path) == "" {
+		return nil, errors.New("empty database path")
+	}
+	if path == ":memory:" || strings.HasPrefix(path, "file:") {
+		// Two pools (writer and readers) must reach the same file.
+		return nil, errors.New("the tracker needs a file path (not :memory: or a URI)")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	if info, err := os.Stat(abs); err == nil && info.IsDir() {
+		return nil, errors.New("is a directory")
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+		return nil, err
+	}
+	migrations, err := loadMigrations()
+	if err != nil {
+		return nil, err
+	}
+
+	// Inspect an existing file through a read-only connection before
+	// anything can write to it: even switching to WAL rewrites the header,
+	// and a newer or foreign database must stay byte-for-byte untouched.
+	if err := checkExisting(abs, opts, latestVersion(migrations)); err != nil {
+		return nil, err
+	}
+
+	db := &DB{path: abs, opts: opts, now: time.Now, open: map[int64]*Run{}}
+	if db.write, err = sql.Open("sqlite3", dsn(abs, opts, false)); err != nil {
+		return nil, err
+	}
+	db.write.SetMaxOpenConns(1)
+	db.write.SetMaxIdleConns(1)
+	db.write.SetConnMaxLifetime(0)
+	db.write.SetConnMaxIdleTime(0)
+
+	ctx := context.Background()
+	if err := db.write.PingContext(ctx); err != nil {
+		db.write.Close()
+		return nil, describeOpenError(err)
+	}
+	if err := migrate(ctx, db.write, migrations, db.now()); err != nil {
+		db.write.Close()
+		return nil, err
+	}
+	if db.read, err = sql.Open("sqlite3", dsn(abs, opts, true)); err != nil {
+		db.write.Close()
+		return nil, err
+	}
+	db.read.SetMaxOpenConns(4)
+	db.read.SetMaxIdleConns(4)
+	if err := db.markStale(ctx); err != nil {
+		db.close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// dsn builds the connection string. The pragmas travel in the DSN rather
+// than as one-off Exec calls because database/sql may open new connections
+// at any time and each needs them:
+//   - journal_mode=WAL: readers never block the writer nor the other way
+//     round, and a crash cannot leave a half-written page;
+//   - foreign_keys=on: SQLite leaves them off by default; deleting a run
+//     relies on ON DELETE CASCADE;
+//   - busy_timeout: wait for another process's write lock instead of
+//     failing at once with "database is locked";
+//   - _txlock=immediate: a write transaction takes the write lock at BEGIN.
+//     A deferred transaction that reads then writes can hit SQLITE_BUSY on
+//     the lock upgrade, which the busy handler cannot resolve;
+//   - synchronous=NORMAL: with WAL this loses no committed data when a
+//     process dies, only possibly the last commits on power loss, and
+//     halves fsyncs.
+func dsn(path string, opts Options, readOnly bool) string {
+	u := url.URL{Scheme: "file", Path: path}
+	q := url.Values{}
+	q.Set("_busy_timeout", fmt.Sprint(opts.BusyTimeout.Milliseconds()))
+	if readOnly {
+		q.Set("mode", "ro")
+	} else {
+		q.Set("_journal_mode", "WAL")
+		q.Set("_foreign_keys", "on")
+		q.Set("_txlock", "immediate")
+		q.Set("_synchronous", "NORMAL")
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// describeOpenError turns SQLite's terse errors about unusable files into
+// messages that name the problem.
+func describeOpenError(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "file is not a database"):
+		return fmt.Errorf("not a SQLite database, or corrupt: %w", err)
+	case strings.Contains(msg, "unable to open database file"):
+		return fmt.Errorf("cannot open the file (missing directory or no permission?): %w", err)
+	case strings.Contains(msg, "disk I/O error"), strings.Contains(msg, "database or disk is full"):
+		return fmt.Errorf("disk problem: %w", err)
+	case strings.Contains(msg, "malformed"):
+		return fmt.Errorf("the database is corrupt: %w", err)
+	}
+	return err
+}
+
+// Path returns the absolute path of the database file.
+func (db *DB) Path() string { return db.path }
+
+// Close finishes every run still open through this DB as interrupted (after
+// writing their buffered points) and closes the connections. Finish runs
+// yourself to record another status.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	if db.closed {
+		db.mu.Unlock()
+		return nil
+	}
+	db.closed = true
+	runs := make([]*Run, 0, len(db.open))
+	for _, r := range db.open {
+		runs = append(runs, r)
+	}
+	db.mu.Unlock()
+
+	var errs []error
+	for _, r := range runs {
+		if err := r.Finish(StatusInterrupted); err != nil && !errors.Is(err, ErrRunClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if err := db.close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close tracker %s: %w", db.path, err)
+	}
+	return nil
+}
+
+func (db *DB) close() error {
+	var errs []error
+	if db.read != nil {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil {
+		errs = append(errs, db.write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// staleBefore is the heartbeat time (ms) before which a running run is
+// considered dead.
+func (db *DB) staleBefore() int64 {
+	return db.now().Add(-db.opts.StaleAfter).UnixMilli()
+}
+
+// markStale records as interrupted the runs whose process stopped
+// heartbeating (killed, crashed, machine rebooted). Their end time is the
+// last heartbeat: the last moment they were known alive.
+func (db *DB) markStale(ctx context.Context) error {
+	_, err := db.write.ExecContext(ctx,
+		`UPDATE runs SET status = 'interrupted', end_ms = heartbeat_ms
+		 WHERE status = 'running' AND heartbeat_ms < ?`, db.staleBefore())
+	if err != nil {
+		return fmt.Errorf("mark stale runs interrupted: %w", err)
+	}
+	return nil
+}
+
+// register records r as open through db; it fails once db is closed.
+func (db *DB) register(r *Run) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.closed {
+		return ErrClosed
+	}
+	if _, ok := db.open[r.id]; ok {
+		return fmt.Errorf("run %d is already open in this process", r.id)
+	}
+	db.open[r.id] = r
+	return nil
+}
+
+func (db *DB) forget(r *Run) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.open[r.id] == r {
+		delete(db.open, r.id)
+	}
+}
+
+func (db *DB) isOpen(id int64) bool {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	_, ok := db.open[id]
+	return ok
+}
+
+// flushOpen writes the buffered points of runs open in this process so
+// reads see everything logged so far. With no ids it flushes all of them.
+func (db *DB) flushOpen(ids ...int64) error {
+	db.mu.Lock()
+	var runs []*Run
+	if len(ids) == 0 {
+		for _, r := range db.open {
+			runs = append(runs, r)
+		}
+	} else {
+		for _, id := range ids {
+			if r, ok := db.open[id]; ok {
+				runs = append(runs, r)
+			}
+		}
+	}
+	db.mu.Unlock()
+	for _, r := range runs {
+		if err := r.Flush(); err != nil && !errors.Is(err, ErrRunClosed) {
+			return err
+		}
+	}
+	return nil
+}
+
+// IntegrityCheck runs SQLite's PRAGMA integrity_check and returns an error
+// listing the problems unless the database is sound.
+func (db *DB) IntegrityCheck(ctx context.Context) error {
+	rows, err := db.read.QueryContext(ctx, `PRAGMA integrity_check`)
+	if err != nil {
+		return fmt.Errorf("integrity check: %w", err)
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return fmt.Errorf("integrity check: %w", err)
+		}
+		if line != "ok" {
+			problems = append(problems, line)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("integrity check: %w", err)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("integrity check of %s failed: %s", db.path, strings.Join(problems, "; "))
+	}
+	return nil
+}

@@ -1,0 +1,244 @@
+package filter
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+type tokenKind int
+
+const (
+	tokEOF tokenKind = iota
+	tokIdent
+	tokString
+	tokNumber
+	tokOp
+	tokLParen
+	tokRParen
+	tokComma
+)
+
+// token is one lexical unit. text is the raw source slice (for error
+// messages); value is the meaning: an identifier with any backquoted key
+// unwrapped, a string without its quotes, an operator normalised.
+type token struct {
+	kind  tokenKind
+	text  string
+	value string
+	pos   int
+	// quoted is set on identifiers whose key was backquoted, so a key
+	// spelled like a keyword is never mistaken for one.
+	quoted bool
+}
+
+// lex splits src into tokens, ending with a tokEOF token.
+func lex(src string) ([]token, error) {
+	var toks []token
+	i := 0
+	for i < len(src) {
+		r, size := utf8.DecodeRuneInString(src[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			return nil, newError(src, i, src[i:i+1], "invalid UTF-8")
+		case unicode.IsSpace(r):
+			i += size
+		case r == '(':
+			toks = append(toks, token{kind: tokLParen, text: "(", value: "(", pos: i})
+			i++
+		case r == ')':
+			toks = append(toks, token{kind: tokRParen, text: ")", value: ")", pos: i})
+			i++
+		case r == ',':
+			toks = append(toks, token{kind: tokComma, text: ",", value: ",", pos: i})
+			i++
+		case r == '\'' || r == '"':
+			tok, next, err := lexString(src, i)
+			if err != nil {
+				return nil, err
+			}
+			toks = append(toks, tok)
+			i = next
+		case isDigit(r) || ((r == '-' || r == '+' || r == '.') && startsNumber(src[i:])):
+			tok, next, err := lexNumber(src, i)
+			if err != nil {
+				return nil, err
+			}
+			toks = append(toks, tok)
+			i = next
+		case isIdentRune(r, true) || r == '`':
+			tok, next, err := lexIdent(src, i)
+			if err != nil {
+				return nil, err
+			}
+			toks = append(toks, tok)
+			i = next
+		case strings.ContainsRune("=!<>", r):
+			tok, next, err := lexOp(src, i)
+			if err != nil {
+				return nil, err
+			}
+			toks = append(toks, tok)
+			i = next
+		default:
+			return nil, newError(src, i, string(r), "unexpected character")
+		}
+	}
+	toks = append(toks, token{kind: tokEOF, pos: len(src)})
+	return toks, nil
+}
+
+func isDigit(r rune) bool { return r >= '0' && r <= '9' }
+
+// isIdentRune reports whether r may appear in an identifier; dots join a
+// prefix to its key (params.hidden) and may appear inside keys.
+func isIdentRune(r rune, first bool) bool {
+	if r == '_' || unicode.IsLetter(r) {
+		return true
+	}
+	return !first && (isDigit(r) || r == '.')
+}
+
+// startsNumber reports whether s (starting with a sign or a dot) begins a
+// number such as -1, +2.5 or .5.
+func startsNumber(s string) bool {
+	if s[0] == '-' || s[0] == '+' {
+		s = s[1:]
+	}
+	if strings.HasPrefix(s, ".") {
+		s = s[1:]
+	}
+	return s != "" && isDigit(rune(s[0]))
+}
+
+func lexString(src string, start int) (token, int, error) {
+	quote := src[start]
+	var b strings.Builder
+	i := start + 1
+	for i < len(src) {
+		c := src[i]
+		switch {
+		case c == quote && i+1 < len(src) && src[i+1] == quote:
+			// SQL style: a doubled quote stands for one quote.
+			b.WriteByte(quote)
+			i += 2
+		case c == quote:
+			return token{kind: tokString, text: src[start : i+1], value: b.String(), pos: start}, i + 1, nil
+		case c == '\\' && i+1 < len(src):
+			switch src[i+1] {
+			case 'n':
+				b.WriteByte('\n')
+			case 't':
+				b.WriteByte('\t')
+			default:
+				b.WriteByte(src[i+1])
+			}
+			i += 2
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return token{}, 0, newError(src, start, src[start:], "unterminated string")
+}
+
+func lexNumber(src string, start int) (token, int, error) {
+	i := start
+	if src[i] == '-' || src[i] == '+' {
+		i++
+	}
+	digits := func() {
+		for i < len(src) && isDigit(rune(src[i])) {
+			i++
+		}
+	}
+	digits()
+	if i < len(src) && src[i] == '.' {
+		i++
+		digits()
+	}
+	if i < len(src) && (src[i] == 'e' || src[i] == 'E') {
+		j := i + 1
+		if j < len(src) && (src[j] == '-' || src[j] == '+') {
+			j++
+		}
+		if j < len(src) && isDigit(rune(src[j])) {
+			i = j
+			digits()
+		}
+	}
+	// A number glued to letters ("256k", "1e") is a typo, not two tokens.
+	end := i
+	for end < len(src) {
+		r, size := utf8.DecodeRuneInString(src[end:])
+		if !isIdentRune(r, false) {
+			break
+		}
+		end += size
+	}
+	if end != i {
+		return token{}, 0, newError(src, start, src[start:end], "invalid number")
+	}
+	text := src[start:i]
+	return token{kind: tokNumber, text: text, value: text, pos: start}, i, nil
+}
+
+func lexIdent(src string, start int) (token, int, error) {
+	i := start
+	var b strings.Builder
+	quoted := false
+	for i < len(src) {
+		r, size := utf8.DecodeRuneInString(src[i:])
+		if r == '`' {
+			// A backquoted part holds a key with any characters:
+			// metrics.`val loss`. Doubled backquotes stand for one.
+			j := i + 1
+			closed := false
+			for j < len(src) {
+				if src[j] == '`' {
+					if j+1 < len(src) && src[j+1] == '`' {
+						b.WriteByte('`')
+						j += 2
+						continue
+					}
+					closed = true
+					break
+				}
+				b.WriteByte(src[j])
+				j++
+			}
+			if !closed {
+				return token{}, 0, newError(src, i, src[i:], "unterminated backquoted name")
+			}
+			quoted = true
+			i = j + 1
+			continue
+		}
+		if !isIdentRune(r, i == start) {
+			break
+		}
+		b.WriteRune(r)
+		i += size
+	}
+	return token{kind: tokIdent, text: src[start:i], value: b.String(), pos: start, quoted: quoted}, i, nil
+}
+
+func lexOp(src string, start int) (token, int, error) {
+	two := ""
+	if start+2 <= len(src) {
+		two = src[start : start+2]
+	}
+	switch two {
+	case "==":
+		return token{kind: tokOp, text: two, value: "=", pos: start}, start + 2, nil
+	case "!=", "<>":
+		return token{kind: tokOp, text: two, value: "!=", pos: start}, start + 2, nil
+	case "<=", ">=":
+		return token{kind: tokOp, text: two, value: two, pos: start}, start + 2, nil
+	}
+	one := src[start : start+1]
+	if one == "!" {
+		return token{}, 0, newError(src, start, one, "unexpected character (did you mean !=?)")
+	}
+	return token{kind: tokOp, text: one, value: one, pos: start}, start + 1, nil
+}
