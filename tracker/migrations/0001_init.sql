@@ -20,8 +20,10 @@ CREATE TABLE experiments (
 	created_ms INTEGER NOT NULL
 );
 
+-- AUTOINCREMENT so a deleted run's id is never given to a new run: people
+-- quote run ids in notes and commit messages.
 CREATE TABLE runs (
-	id            INTEGER PRIMARY KEY,
+	id            INTEGER PRIMARY KEY AUTOINCREMENT,
 	experiment_id INTEGER NOT NULL REFERENCES experiments (id),
 	name          TEXT    NOT NULL UNIQUE,
 	status        TEXT    NOT NULL

@@ -1,0 +1,25 @@
+package tracker
+
+import "errors"
+
+// Errors callers can test for with errors.Is. Returned errors wrap them with
+// the details (path, run id, key).
+var (
+	// ErrSchemaTooNew: the database was written by a newer lstmlab. It is
+	// left untouched.
+	ErrSchemaTooNew = errors.New("database schema is newer than this lstmlab supports")
+	// ErrNotTracker: the file is a SQLite database of some other program.
+	// It is left untouched.
+	ErrNotTracker = errors.New("not an lstmlab tracker database")
+	// ErrRunNotFound: no run has the given id or name.
+	ErrRunNotFound = errors.New("run not found")
+	// ErrRunClosed: the run was finished; it accepts no more logging.
+	ErrRunClosed = errors.New("run is finished")
+	// ErrParamChanged: a hyperparameter was logged again with another value.
+	ErrParamChanged = errors.New("param already logged with a different value")
+	// ErrRunActive: the run is still running in some process (its heartbeat
+	// is fresh), so it cannot be resumed or deleted.
+	ErrRunActive = errors.New("run is still running")
+	// ErrClosed: the DB was closed.
+	ErrClosed = errors.New("tracker database is closed")
+)

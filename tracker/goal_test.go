@@ -1,0 +1,29 @@
+package tracker
+
+import "testing"
+
+func TestDefaultGoal(t *testing.T) {
+	cases := map[string]Goal{
+		MetricTrainLoss: Minimize, MetricValLoss: Minimize, MetricValPPL: Minimize, MetricValBPC: Minimize,
+		MetricValAcc: Maximize, MetricLR: Minimize, MetricTokensPerS: Maximize, MetricGradNorm: Minimize,
+		"perplexity": Minimize, "test/accuracy": Maximize, "Val-F1": Maximize, "samples_per_sec": Maximize,
+		"error_rate": Minimize, "accumulated_loss": Minimize, "score": Maximize,
+	}
+	for key, want := range cases {
+		if got := DefaultGoal(key); got != want {
+			t.Errorf("DefaultGoal(%q) = %s, want %s", key, got, want)
+		}
+	}
+}
+
+func TestGoalBetter(t *testing.T) {
+	if !Minimize.Better(1, 2) || Minimize.Better(2, 1) || Minimize.Better(1, 1) {
+		t.Error("Minimize.Better wrong")
+	}
+	if !Maximize.Better(2, 1) || Maximize.Better(1, 2) || Maximize.Better(1, 1) {
+		t.Error("Maximize.Better wrong")
+	}
+	if Goal("up").validate() == nil || Minimize.validate() != nil {
+		t.Error("validate wrong")
+	}
+}
