@@ -1,0 +1,284 @@
+package tracker
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"time"
+)
+
+// loop is the run's background writer: it flushes buffered points on a
+// timer or when a batch fills up, and keeps the heartbeat fresh even while
+// the training loop is busy in a long step or evaluation.
+func (r *Run) loop() {
+	defer close(r.done)
+	opts := r.db.opts
+	tick := time.NewTicker(min(opts.FlushInterval, opts.HeartbeatInterval))
+	defer tick.Stop()
+	lastBeat := time.Now()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-r.kick:
+		case <-tick.C:
+		}
+		beat := time.Since(lastBeat) >= opts.HeartbeatInterval
+		wrote, _ := r.flushBatch(beat) // a failure is kept in r.flushErr and retried
+		if wrote {
+			lastBeat = time.Now()
+		}
+	}
+}
+
+// Flush writes the buffered metric points now. Reads through the same DB
+// flush open runs themselves; call Flush before handing the file to another
+// process. On failure the points stay buffered for the next attempt.
+func (r *Run) Flush() error {
+	if err := r.checkOpen(); err != nil {
+		return err
+	}
+	return r.flush(false)
+}
+
+func (r *Run) flush(beat bool) error {
+	_, err := r.flushBatch(beat)
+	return err
+}
+
+// flushBatch writes the buffered points, and the heartbeat, in one
+// transaction. With nothing buffered it writes only if beat is set. It
+// reports whether a transaction committed.
+func (r *Run) flushBatch(beat bool) (bool, error) {
+	r.flushMu.Lock()
+	defer r.flushMu.Unlock()
+	batch, goals := r.takePending()
+	if len(batch) == 0 && !beat {
+		r.recycle(batch)
+		return false, nil
+	}
+	err := r.db.writeBatch(context.Background(), r.id, batch, goals, r.db.now(), "")
+	r.settle(batch, err)
+	return err == nil, err
+}
+
+// write is Finish's final flush: the remaining points and the final status
+// in one transaction.
+func (r *Run) write(final Status) error {
+	r.flushMu.Lock()
+	defer r.flushMu.Unlock()
+	batch, goals := r.takePending()
+	err := r.db.writeBatch(context.Background(), r.id, batch, goals, r.db.now(), final)
+	r.settle(batch, err)
+	return err
+}
+
+// takePending swaps out the buffer and snapshots the goals its keys need.
+func (r *Run) takePending() ([]point, func(string) Goal) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	batch := r.pending
+	r.pending, r.spare = r.spare[:0], nil
+	var overrides map[string]Goal
+	if len(r.goals) > 0 {
+		overrides = make(map[string]Goal, len(r.goals))
+		for k, g := range r.goals {
+			overrides[k] = g
+		}
+	}
+	return batch, func(key string) Goal {
+		if g, ok := overrides[key]; ok {
+			return g
+		}
+		return DefaultGoal(key)
+	}
+}
+
+// settle records the outcome of a batch write: on success the buffer is
+// recycled, on failure its points go back in front of newer ones.
+func (r *Run) settle(batch []point, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil {
+		r.pending = append(batch, r.pending...)
+		r.flushErr = fmt.Errorf("run %d: writing metrics failed (points kept for retry): %w", r.id, err)
+		return
+	}
+	r.flushErr = nil
+	if r.spare == nil && cap(batch) <= 4*r.db.opts.FlushSize {
+		r.spare = batch[:0]
+	}
+}
+
+func (r *Run) recycle(batch []point) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.spare == nil {
+		r.spare = batch[:0]
+	}
+}
+
+// keySummary aggregates one key's points within a batch.
+type keySummary struct {
+	goal    Goal
+	count   int64
+	last    point
+	hasBest bool
+	best    point
+}
+
+func (s *keySummary) add(p point) {
+	if s.count == 0 || p.step > s.last.step {
+		s.last = p
+	}
+	s.count++
+	if math.IsNaN(p.value) {
+		return
+	}
+	if !s.hasBest || s.goal.Better(p.value, s.best.value) {
+		s.best, s.hasBest = p, true
+	}
+}
+
+// upsertSummary merges a batch's summary into metric_summary. The stored
+// row wins ties (earliest best is kept) and its goal decides comparisons.
+// SQLite evaluates every SET expression on the row as it was before the
+// update, so the CASE conditions all see the old values.
+const upsertSummary = `
+INSERT INTO metric_summary (run_id, key, goal, count, last_step, last_time_ms, last_value, best_step, best_time_ms, best_value)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (run_id, key) DO UPDATE SET
+	count = count + excluded.count,
+	last_step    = CASE WHEN excluded.last_step > last_step THEN excluded.last_step    ELSE last_step    END,
+	last_time_ms = CASE WHEN excluded.last_step > last_step THEN excluded.last_time_ms ELSE last_time_ms END,
+	last_value   = CASE WHEN excluded.last_step > last_step THEN excluded.last_value   ELSE last_value   END,
+	best_step    = CASE WHEN ` + betterBest + ` THEN excluded.best_step    ELSE best_step    END,
+	best_time_ms = CASE WHEN ` + betterBest + ` THEN excluded.best_time_ms ELSE best_time_ms END,
+	best_value   = CASE WHEN ` + betterBest + ` THEN excluded.best_value   ELSE best_value   END`
+
+const betterBest = `(excluded.best_value IS NOT NULL AND (best_value IS NULL
+	OR (goal = 'max' AND excluded.best_value > best_value)
+	OR (goal = 'min' AND excluded.best_value < best_value)))`
+
+// writeBatch stores points and refreshes the summaries and the heartbeat in
+// one transaction; with final set it also records the final status and end
+// time. Points already stored (same run, key and step, possible only when
+// two processes resumed the same run) are ignored and not counted.
+func (db *DB) writeBatch(ctx context.Context, runID int64, batch []point, goalOf func(string) Goal, now time.Time, final Status) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if len(batch) > 0 {
+		if err := insertPoints(ctx, tx, runID, batch, goalOf); err != nil {
+			return err
+		}
+	}
+	nowMS := now.UnixMilli()
+	if final != "" {
+		_, err = tx.ExecContext(ctx, `UPDATE runs SET status = ?, end_ms = ?, heartbeat_ms = ? WHERE id = ?`,
+			string(final), nowMS, nowMS, runID)
+	} else {
+		// A live run marked interrupted by another process's stale check
+		// (say after the machine slept) becomes running again.
+		_, err = tx.ExecContext(ctx, `UPDATE runs SET heartbeat_ms = ?, status = 'running', end_ms = NULL
+			WHERE id = ? AND status IN ('running', 'interrupted')`, nowMS, runID)
+	}
+	if err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func insertPoints(ctx context.Context, tx *sql.Tx, runID int64, batch []point, goalOf func(string) Goal) error {
+	insert, err := tx.PrepareContext(ctx,
+		`INSERT INTO metrics (run_id, key, step, time_ms, value) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return err
+	}
+	defer insert.Close()
+	summaries := map[string]*keySummary{}
+	var order []string // keys in first-seen order, for deterministic writes
+	for _, p := range batch {
+		res, err := insert.ExecContext(ctx, runID, p.key, p.step, p.timeMS, nullIfNaN(p.value))
+		if err != nil {
+			return fmt.Errorf("insert metric %q step %d: %w", p.key, p.step, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			continue
+		}
+		s, ok := summaries[p.key]
+		if !ok {
+			s = &keySummary{goal: goalOf(p.key)}
+			summaries[p.key] = s
+			order = append(order, p.key)
+		}
+		s.add(p)
+	}
+	upsert, err := tx.PrepareContext(ctx, upsertSummary)
+	if err != nil {
+		return err
+	}
+	defer upsert.Close()
+	for _, key := range order {
+		s := summaries[key]
+		var bestStep, bestTime, bestValue any
+		if s.hasBest {
+			bestStep, bestTime, bestValue = s.best.step, s.best.timeMS, s.best.value
+		}
+		if _, err := upsert.ExecContext(ctx, runID, key, string(s.goal), s.count,
+			s.last.step, s.last.timeMS, nullIfNaN(s.last.value), bestStep, bestTime, bestValue); err != nil {
+			return fmt.Errorf("update summary of %q: %w", key, err)
+		}
+	}
+	return nil
+}
+
+// nullIfNaN maps NaN to SQL NULL, which is how SQLite stores it anyway;
+// being explicit keeps the rule in one place (readers map NULL to NaN).
+func nullIfNaN(v float64) any {
+	if math.IsNaN(v) {
+		return nil
+	}
+	return v
+}
+
+// recomputeBest sets the goal of (run, key) and recomputes its best point
+// from the full history, in one transaction.
+func (db *DB) recomputeBest(ctx context.Context, runID int64, key string, goal Goal) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var stored string
+	err = tx.QueryRowContext(ctx, `SELECT goal FROM metric_summary WHERE run_id = ? AND key = ?`, runID, key).Scan(&stored)
+	if err == sql.ErrNoRows || (err == nil && Goal(stored) == goal) {
+		return nil // nothing logged yet, or nothing changes
+	}
+	if err != nil {
+		return err
+	}
+	// The direction comes from a Go constant, never from input.
+	dir := "ASC"
+	if goal == Maximize {
+		dir = "DESC"
+	}
+	var step, timeMS sql.NullInt64
+	var value sql.NullFloat64
+	err = tx.QueryRowContext(ctx, `SELECT step, time_ms, value FROM metrics
+		WHERE run_id = ? AND key = ? AND value IS NOT NULL ORDER BY value `+dir+`, step LIMIT 1`, runID, key).
+		Scan(&step, &timeMS, &value)
+	if err != nil && err != sql.ErrNoRows {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE metric_summary SET goal = ?, best_step = ?, best_time_ms = ?, best_value = ?
+		WHERE run_id = ? AND key = ?`, string(goal), step, timeMS, value, runID, key); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
