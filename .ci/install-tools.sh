@@ -21,8 +21,16 @@ if [ -x /usr/bin/jupyter-nbconvert ]; then
   say "jupyter-nbconvert already installed ($(dpkg-query -W -f='${Version}' jupyter-nbconvert 2>/dev/null || echo '?'))"
 else
   say "installing Debian package jupyter-nbconvert"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends jupyter-nbconvert
+  apt_log="$(mktemp)"
+  # apt's progress output is long; show it only when something went wrong.
+  if ! { as_root apt-get update -qq &&
+         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends jupyter-nbconvert
+       } >"${apt_log}" 2>&1; then
+    cat "${apt_log}"; rm -f "${apt_log}"
+    say "error: could not install jupyter-nbconvert"; exit 1
+  fi
+  rm -f "${apt_log}"
+  say "installed jupyter-nbconvert $(dpkg-query -W -f='${Version}' jupyter-nbconvert)"
 fi
 # The checker needs these modules in the system Python, whatever python3 is first on PATH.
 /usr/bin/python3 -c 'import nbclient, nbformat' ||

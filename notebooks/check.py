@@ -381,7 +381,7 @@ def _cell_label(source, width=60):
         if stripped.startswith("import ("):
             in_imports = True
             continue
-        if stripped and not stripped.startswith("import "):
+        if stripped and not stripped.startswith("import ") and stripped not in ("%%", "%main"):
             return stripped[:width]
     return ""
 

@@ -1,3 +1,8 @@
+// Pinned developer tools, kept out of the main module so their dependencies never mix with
+// lstmlab's (and the root module's `go test ./...` / `go vet ./...` do not descend here).
+// Built by .ci/install-tools.sh with `GOBIN=.cache/bin go -C tools install tool`: a plain
+// `go install ...@version` can fail on the module proxy's version-list look-up.
+// gopls is deliberately absent: headless notebook runs do not need it, and it does not build here.
 module github.com/lstmlab/lstmlab/tools
 
 go 1.26.8

@@ -211,9 +211,9 @@ func (db *DB) attachDetails(ctx context.Context, runs []RunInfo) error {
 		}
 		if err := db.eachRow(ctx, `SELECT run_id, key, type, value FROM params WHERE run_id IN `+in, ids, func(rows *sql.Rows) error {
 			var (
-				id        int64
-				key, typ  string
-				raw       any
+				id       int64
+				key, typ string
+				raw      any
 			)
 			if err := rows.Scan(&id, &key, &typ, &raw); err != nil {
 				return err

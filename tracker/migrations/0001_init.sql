@@ -5,7 +5,7 @@
 
 -- application_id marks the file as an lstmlab tracker so that Open can refuse
 -- an unrelated SQLite database instead of adding tables to it.
-PRAGMA application_id = 1280528461; -- 0x4C53544D, "LSTM"
+PRAGMA application_id = 1280529485; -- 0x4C53544D, "LSTM"
 
 CREATE TABLE schema_migrations (
 	version    INTEGER PRIMARY KEY,

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lstmlab/lstmlab/experiments"
+)
+
+type trainFlags struct {
+	preset, data, name, experiment, note, initFrom, prompt string
+	sets, tags, freeze, sweeps                             []string
+	extendVocab, quiet                                     bool
+	random, sampleLength                                   int
+}
+
+func newTrainCmd(g *globals) *cobra.Command {
+	f := &trainFlags{}
+	cmd := &cobra.Command{
+		Use:   "train",
+		Short: "Train a model (tracked): one run, or a sweep of runs",
+		Long: `Train an LSTM language model from a preset and key=value overrides, logging hyperparameters, the
+metric history, samples, checkpoints and a learning-curve plot into the tracker database.
+Ctrl-C stops cleanly: a final checkpoint is saved and the run is marked interrupted (resume it with
+"lstmlab resume RUN").
+
+Presets: ` + strings.Join(experiments.PresetNames(), ", ") + `. Keys for --set: ` + strings.Join(experiments.ConfigKeys(), ", ") + `.`,
+		Example: `  lstmlab train                                   # preset moby on Moby Dick
+  lstmlab train --preset tiny --data notes.txt --set steps=500 --set hidden=128
+  lstmlab train --preset tiny --sweep hidden=64,128 --sweep lr=1e-3,3e-3 --experiment sizes
+  lstmlab train --init-from 3 --data new.txt --freeze embedding,lstm.0 --set lr=5e-4`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(g, "table", "json"); err != nil {
+				return err
+			}
+			return runTrain(cmd, g, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.preset, "preset", experiments.DefaultPreset, "named configuration: "+strings.Join(experiments.PresetNames(), ", "))
+	fl.StringVar(&f.data, "data", "", `corpus: a UTF-8 text file, a folder of them, or "moby-dick" (default: the preset's)`)
+	fl.StringArrayVar(&f.sets, "set", nil, "override a configuration key: --set key=value (repeatable)")
+	fl.StringVar(&f.name, "name", "", "run name (unique; default <experiment>-<id>)")
+	fl.StringVar(&f.experiment, "experiment", "", `experiment grouping the run (default "default")`)
+	fl.StringVar(&f.note, "note", "", "free-text note stored with the run")
+	fl.StringArrayVar(&f.tags, "tag", nil, "label the run: --tag key=value (repeatable)")
+	fl.StringArrayVar(&f.sweeps, "sweep", nil, "sweep a key over values: --sweep hidden=128,256 (repeatable; grid over all)")
+	fl.IntVar(&f.random, "random", 0, "with --sweep: run this many random points of the grid instead of all")
+	fl.StringVar(&f.initFrom, "init-from", "", "fine-tune: start from this run's weights (id or name)")
+	fl.StringSliceVar(&f.freeze, "freeze", nil, "fine-tune: parameter groups to freeze: embedding, lstm.K, decoder")
+	fl.BoolVar(&f.extendVocab, "extend-vocab", false, "fine-tune: add the new corpus's unseen tokens to the vocabulary (default: map them to <unk>)")
+	fl.StringVar(&f.prompt, "prompt", "", "prompt for the periodic samples (default: the corpus's first line)")
+	fl.IntVar(&f.sampleLength, "sample-length", 200, "tokens per periodic sample")
+	fl.StringVar(&g.backend, "backend", "", "compute backend: go, xla:cpu, xla:cuda (default: XLA if its plugin is installed, else go; or $GOMLX_BACKEND)")
+	fl.StringVar(&g.dataDir, "data-dir", "data", "where the default corpus is downloaded")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
+	addFormatFlag(cmd, g, "table", "json")
+	return cmd
+}
+
+func parseTags(tags []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, t := range tags {
+		k, v, ok := strings.Cut(t, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("--tag %q: want key=value", t)
+		}
+		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return out, nil
+}
+
+func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
+	tags, err := parseTags(f.tags)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(g)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	view := newProgressView(g.stderr, f.quiet || g.format == "json")
+	defer view.Close()
+	opts := experiments.TrainOptions{
+		Preset: f.preset, Data: f.data, DataDir: g.dataDir, Overrides: f.sets, Name: f.name, Experiment: f.experiment,
+		Note: f.note, Tags: tags, Backend: g.backend, RunsDir: g.runsDir, Command: "lstmlab " + strings.Join(g.args, " "),
+		SamplePrompt: f.prompt, SampleLength: f.sampleLength, InitFrom: f.initFrom, Freeze: f.freeze, ExtendVocab: f.extendVocab,
+		Observe: view.Observe,
+	}
+	if !f.quiet {
+		opts.Log = g.stderr
+	}
+	ctx := cmd.Context()
+	if len(f.sweeps) > 0 {
+		if f.name != "" {
+			return fmt.Errorf("--name cannot be used with --sweep (each point is its own run; use --experiment)")
+		}
+		sweep, err := experiments.ParseSweep(f.sweeps)
+		if err != nil {
+			return err
+		}
+		results, err := experiments.RunSweep(ctx, db, opts, sweep, experiments.SweepOptions{Random: f.random, Seed: 1})
+		view.Close()
+		if err != nil {
+			return err
+		}
+		return printSweep(g, db, results)
+	}
+	res, err := experiments.Train(ctx, db, opts)
+	view.Close()
+	if err != nil {
+		return err
+	}
+	return printResult(g.stdout, g.format, res)
+}
+
+// printResult prints the end-of-training summary.
+func printResult(w io.Writer, format string, res *experiments.Result) error {
+	if format == "json" {
+		return printJSON(w, res)
+	}
+	fmt.Fprintf(w, "run %d (%s): %s after %d steps (%s) in %.0fs on %s\n", res.RunID, res.RunName, res.Status, res.Steps, res.Stop, res.Duration, res.Backend)
+	fmt.Fprintf(w, "best val_loss %.4f (%.3f bits/token) at step %d\n", res.BestVal, res.BestVal/0.6931471805599453, res.BestStep)
+	if res.Test != nil {
+		fmt.Fprintf(w, "test: loss %.4f  perplexity %.2f  bpc %.3f  accuracy %.3f\n", res.Test.Loss, res.Test.Perplexity, res.Test.BPC, res.Test.Accuracy)
+	}
+	fmt.Fprintf(w, "sample:\n%s\n", indent(res.Sample))
+	fmt.Fprintf(w, "plot: %s\ncheckpoint: %s\n", res.Plot, res.Checkpoint)
+	return nil
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
+}

@@ -1,0 +1,151 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/gomlx/compute"
+
+	"github.com/lstmlab/lstmlab/lstm"
+	"github.com/lstmlab/lstmlab/lstm/text"
+	"github.com/lstmlab/lstmlab/tracker"
+)
+
+// parentInfo is the run a fine-tuning run starts from.
+type parentInfo struct {
+	info  tracker.RunInfo
+	model *lstm.Model
+}
+
+// loadParent loads a run's best weights (on the Go backend: they are copied to the child's backend).
+func loadParent(ctx context.Context, db *tracker.DB, ref, runsRoot string) (*parentInfo, error) {
+	info, err := db.FindRun(ctx, ref)
+	if err != nil {
+		return nil, fmt.Errorf("--init-from: %w", err)
+	}
+	backend, _, err := lstm.NewBackend("go")
+	if err != nil {
+		return nil, err
+	}
+	ck, err := lstm.Load(bestOrLatest(RunDir(db, runsRoot, info.ID)), backend)
+	if err != nil {
+		return nil, fmt.Errorf("--init-from run %d (%s): %w", info.ID, info.Name, err)
+	}
+	return &parentInfo{info: info, model: ck.Model}, nil
+}
+
+// rejectShapeOverrides refuses overrides of the model's shape or tokenization in a fine-tuning run.
+func rejectShapeOverrides(overrides []string) error {
+	for _, kv := range overrides {
+		key, _, err := ParseOverride(kv)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(lstm.ModelKeys, key) {
+			return fmt.Errorf("--set %s: a fine-tuned run keeps its parent's %s (model shape and tokenization cannot change; "+
+				"a char-level parent cannot become word-level)", kv, key)
+		}
+	}
+	return nil
+}
+
+// childModel builds the fine-tuning model: the parent's weights and vocabulary, which either maps the
+// new corpus's unseen tokens to <unk> (adding <unk> if the vocabulary lacks it) or, with extend, grows
+// by those tokens.
+func (p *parentInfo) childModel(cfg lstm.Config, corpus string, backend compute.Backend, extend bool) (*lstm.Model, error) {
+	vocab := p.model.Vocab.Clone()
+	missing, err := vocab.Missing(corpus)
+	if err != nil {
+		return nil, err
+	}
+	if len(missing) > 0 {
+		if extend {
+			if _, err := vocab.Extend(corpus); err != nil {
+				return nil, err
+			}
+		} else if _, ok := vocab.UnkID(); !ok {
+			vocab.AddUnk()
+		}
+	}
+	return p.model.FineTuneCopy(cfg, vocab, backend)
+}
+
+// FreezeGroups turns group names (embedding, lstm.K, decoder) into parameter paths, rejecting unknown
+// names with the list of valid ones.
+func FreezeGroups(m *lstm.Model, groups []string) ([]string, error) {
+	all := m.ParamGroups()
+	var paths []string
+	for _, g := range groups {
+		g = strings.TrimSpace(g)
+		if g == "" {
+			continue
+		}
+		p, ok := all[g]
+		if !ok {
+			names := make([]string, 0, len(all))
+			for n := range all {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			return nil, fmt.Errorf("--freeze %s: unknown parameter group (known: %s)", g, strings.Join(names, ", "))
+		}
+		paths = append(paths, p...)
+	}
+	return paths, nil
+}
+
+// logFineTuneSnapshot logs, at the start ("before") or end ("after") of a fine-tuning run, validation
+// loss and bits per character on the new corpus and on the parent's validation split — what was gained
+// and what was forgotten — plus a sample from the parent's prompt.
+func (s *session) logFineTuneSnapshot(when string, step int64) error {
+	m := s.trainer.Model
+	metrics := map[string]float64{}
+	add := func(prefix string, ids []int32) error {
+		if len(ids) < m.Config.SeqLen+1 {
+			return nil
+		}
+		r, err := m.Evaluate(ids)
+		if err != nil {
+			return fmt.Errorf("fine-tune %s: %w", prefix, err)
+		}
+		metrics[when+"_"+prefix+"_loss"] = r.Loss
+		metrics[when+"_"+prefix+"_bpc"] = r.BPC
+		return nil
+	}
+	if err := add("new_val", s.splits.val); err != nil {
+		return err
+	}
+	if parentVal, err := s.parentValidation(); err != nil {
+		s.opts.logf("parent validation split unavailable: %v", err)
+	} else if err := add("parent_val", parentVal); err != nil {
+		return err
+	}
+	if err := s.run.LogMetrics(step, metrics); err != nil {
+		return err
+	}
+	return s.logSample(int(step))
+}
+
+// parentValidation re-reads the parent's corpus and returns its validation split in the child's vocabulary.
+func (s *session) parentValidation() ([]int32, error) {
+	if s.parent == nil {
+		return nil, fmt.Errorf("no parent")
+	}
+	data, _ := s.parent.info.Params["data"].(string)
+	corpus, err := loadCorpus(data, s.opts.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	m := s.trainer.Model
+	vocab := m.Vocab
+	ids, err := vocab.Encode(corpus.Text)
+	if err != nil {
+		return nil, err
+	}
+	pc := s.parent.model.Config
+	_, val, _, err := text.Split(ids, pc.ValFrac, pc.TestFrac)
+	return val, err
+}

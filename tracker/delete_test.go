@@ -1,0 +1,91 @@
+package tracker
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestDeleteRun(t *testing.T) {
+	db := openTemp(t, Options{})
+	dir := t.TempDir()
+	own := filepath.Join(dir, "own.ckpt")
+	shared := filepath.Join(dir, "shared.ckpt")
+	for _, p := range []string{own, shared} {
+		must(t, os.WriteFile(p, []byte(p), 0o644))
+	}
+	victim := startRun(t, db, RunSpec{Name: "victim", Tags: map[string]string{"k": "v"}})
+	must(t, victim.LogParam("hidden", 64))
+	must(t, victim.LogMetric(MetricTrainLoss, 1, 1))
+	must(t, victim.LogSample(Sample{Text: "x"}))
+	_, err := victim.LogArtifact(ArtifactCheckpoint, own)
+	must(t, err)
+	_, err = victim.LogArtifact(ArtifactCheckpoint, shared)
+	must(t, err)
+	must(t, victim.Finish(StatusFinished))
+
+	child := startRun(t, db, RunSpec{Name: "child", ParentID: victim.ID()})
+	_, err = child.LogArtifact(ArtifactCheckpoint, shared)
+	must(t, err)
+	if _, err := db.DeleteRun(ctx, child.ID(), false); !errors.Is(err, ErrRunActive) {
+		t.Errorf("deleting a run open in this process: %v", err)
+	}
+	must(t, child.Finish(StatusFinished))
+
+	removed, err := db.DeleteRun(ctx, victim.ID(), true)
+	must(t, err)
+	if len(removed) != 1 || removed[0] != own {
+		t.Errorf("removed %v, want only %s", removed, own)
+	}
+	if _, err := os.Stat(own); !os.IsNotExist(err) {
+		t.Error("own artifact still on disk")
+	}
+	if _, err := os.Stat(shared); err != nil {
+		t.Error("artifact shared with another run was removed")
+	}
+	for _, table := range []string{"runs", "params", "tags", "metrics", "metric_summary", "samples", "artifacts"} {
+		col := "run_id"
+		if table == "runs" {
+			col = "id"
+		}
+		if n := count(t, db, "SELECT count(*) FROM "+table+" WHERE "+col+" = ?", victim.ID()); n != 0 {
+			t.Errorf("%d rows of the deleted run left in %s", n, table)
+		}
+	}
+	ri, err := db.GetRun(ctx, child.ID())
+	must(t, err)
+	if ri.ParentID != 0 {
+		t.Errorf("child still points at deleted parent %d", ri.ParentID)
+	}
+	if _, err := db.DeleteRun(ctx, victim.ID(), false); !errors.Is(err, ErrRunNotFound) {
+		t.Errorf("deleting twice: %v", err)
+	}
+	// A new run never reuses the deleted id.
+	next := startRun(t, db, RunSpec{})
+	if next.ID() <= child.ID() {
+		t.Errorf("new run got id %d, reusing an old one", next.ID())
+	}
+}
+
+// If an artifact cannot be removed, nothing is deleted.
+func TestDeleteRunAbortsWhenArtifactStays(t *testing.T) {
+	db := openTemp(t, Options{})
+	dir := t.TempDir()
+	stubborn := filepath.Join(dir, "ckpt")
+	must(t, os.WriteFile(stubborn, []byte("w"), 0o644))
+	r := startRun(t, db, RunSpec{})
+	_, err := r.LogArtifact(ArtifactCheckpoint, stubborn)
+	must(t, err)
+	must(t, r.Finish(StatusFinished))
+	// Replace the file by a non-empty directory: os.Remove fails on it even
+	// for root, who ignores permissions.
+	must(t, os.Remove(stubborn))
+	must(t, os.MkdirAll(filepath.Join(stubborn, "inside"), 0o755))
+	if _, err := db.DeleteRun(ctx, r.ID(), true); err == nil {
+		t.Fatal("delete succeeded although the artifact could not be removed")
+	}
+	if n := count(t, db, `SELECT count(*) FROM runs WHERE id = ?`, r.ID()); n != 1 {
+		t.Error("run deleted although its artifact stayed")
+	}
+}
