@@ -1,6 +1,7 @@
 package lstm
 
 import (
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads like math with a dot import.
 )
 
@@ -37,16 +38,25 @@ type Step struct {
 //
 //	x: [batch, in]    h, c: [batch, H]    wIH: [in, 4H]    wHH: [H, 4H]    bias: [4H]
 //
-// The gate pre-activations are x·W + h·U + b for all four gates at once (one fused product), then
-// split and squashed in CellFromPreactivation.
+// The gate pre-activations are x·W + h·U + b for all four gates at once (fused products), then split
+// and squashed in CellFromPreactivation. Generation runs this on every token; training's layer
+// (unrollLayer) computes the same pre-activations with one product per step.
 func CellStep(x, h, c, wIH, wHH, bias *Node) Step {
 	// xProj: [batch, 4H] = W x_t + b, the part that does not depend on the previous step.
-	xProj := Add(MatMul(x, wIH), ExpandAxes(bias, 0))
+	xProj := MatMul(x, wIH)
+	xProj = Add(xProj, BroadcastToDims(ExpandAxes(bias, 0), xProj.Shape().Dimensions...))
 	return CellFromProjection(xProj, h, c, wHH)
 }
 
 // CellFromProjection runs one LSTM step given the input projection already computed
-// (xProj = x_t·W + b, [batch, 4H]); the layer computes it for all time steps in one product.
+// (xProj = x_t·W + b, [batch, 4H]): it adds the recurrent part h_{t-1}·U and applies the cell.
+func CellFromProjection(xProj, h, c, wHH *Node) Step {
+	return CellFromPreactivation(afterMatMul(Add(xProj, MatMul(h, wHH))), c)
+}
+
+// CellFromPreactivation is the cell proper, given the four gates' pre-activations
+// z = x_t·W + h_{t-1}·U + b ([batch, 4H]; rows past batch, such as afterMatMul's, are ignored) and the
+// previous cell state c = c_{t-1} [batch, H]:
 //
 //	i_t = σ(W_i x_t + U_i h_{t-1} + b_i)
 //	f_t = σ(W_f x_t + U_f h_{t-1} + b_f)
@@ -54,11 +64,9 @@ func CellStep(x, h, c, wIH, wHH, bias *Node) Step {
 //	c̃_t = tanh(W_c x_t + U_c h_{t-1} + b_c)
 //	c_t = f_t ⊙ c_{t-1} + i_t ⊙ c̃_t
 //	h_t = o_t ⊙ tanh(c_t)
-func CellFromProjection(xProj, h, c, wHH *Node) Step {
-	hidden := h.Shape().Dimensions[1]
-	// z: [batch, 4H], all four pre-activations.
-	z := Add(xProj, MatMul(h, wHH))
-	gate := func(k int) *Node { return Slice(z, AxisRange(), AxisRange(k*hidden, (k+1)*hidden)) }
+func CellFromPreactivation(z, c *Node) Step {
+	batch, hidden := c.Shape().Dimensions[0], c.Shape().Dimensions[1]
+	gate := func(k int) *Node { return Slice(z, AxisRange(0, batch), AxisRange(k*hidden, (k+1)*hidden)) }
 	s := Step{
 		I:     Sigmoid(gate(GateInput)),
 		F:     Sigmoid(gate(GateForget)),
@@ -70,4 +78,17 @@ func CellFromProjection(xProj, h, c, wHH *Node) Step {
 	s.TanhC = Tanh(s.C)
 	s.H = Mul(s.O, s.TanhC)
 	return s
+}
+
+// afterMatMul returns x [N, D] with one row of zeros appended ([N+1, D]): the values are unchanged, but
+// they have been copied by Concatenate, which moves whole rows with Go's runtime memmove. Why: the
+// pure-Go backend's AVX matmul kernels return with the upper halves of the vector registers dirty (no
+// VZEROUPPER), and on machines with AVX–SSE transition penalties every following math.Exp (behind
+// Sigmoid and Tanh) then runs ~45× slower — measured 850 ns instead of 18 ns — until something executes
+// VZEROUPPER, as memmove does after copies over 256 bytes (rows of 64 float32 or more, so H ≥ 16). That made generation 3.4× faster and
+// training on one core 4× faster (GOMAXPROCS=1, where every matmul runs on the op thread). Callers
+// slice rows [0, N) back out.
+func afterMatMul(x *Node) *Node {
+	pad := Zeros(x.Graph(), shapes.Make(x.DType(), 1, x.Shape().Dimensions[1]))
+	return Concatenate([]*Node{x, pad}, 0)
 }

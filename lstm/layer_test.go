@@ -17,7 +17,7 @@ func layerLossGrads(t *testing.T, handGrad bool, xs, wIH, wHH, bias, probe *tens
 	exec := MustNewExec(testBackend(t), func(in []*Node) []*Node {
 		g := in[0].Graph()
 		zeros := Zeros(g, shapes.Make(in[0].DType(), batch, hidden))
-		ys, _, _ := layerForward(in[0], zeros, zeros, layerWeights{WIH: in[1], WHH: in[2], Bias: in[3]}, steps, handGrad)
+		ys, _, _, _ := layerForward(in[0], nil, zeros, zeros, layerWeights{WIH: in[1], WHH: in[2], Bias: in[3]}, steps, handGrad)
 		loss := ReduceAllSum(Mul(ys, in[4]))
 		return append([]*Node{loss}, Gradient(loss, in[0], in[1], in[2], in[3])...)
 	})
@@ -49,6 +49,57 @@ func TestHandWrittenBackwardMatchesAutodiff(t *testing.T) {
 		for j := range h {
 			if d := math.Abs(float64(h[j] - a[j])); d > 1e-4*(1+math.Abs(float64(a[j]))) {
 				t.Fatalf("%s[%d]: hand-written %v, autodiff %v", names[k], j, h[j], a[j])
+			}
+		}
+	}
+}
+
+// TestStackedLayersWithPerStepInputs checks the wiring training uses for layers above the first: the
+// upper layer reads the lower layer's h_t nodes step by step (xSteps) while its hand-written backward
+// pass returns ∂L/∂xs for the concatenated ys. Gradients of Σ ys₁ ⊙ probe with respect to every input
+// and weight must equal plain autodiff of the same two layers fed by slicing ys₀.
+func TestStackedLayersWithPerStepInputs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const steps, batch, in, hidden = 5, 2, 3, 4
+	args := []*tensors.Tensor{
+		randTensor(rng, steps*batch, in),
+		randTensor(rng, in, 4*hidden), randTensor(rng, hidden, 4*hidden), randTensor(rng, 4*hidden),
+		randTensor(rng, hidden, 4*hidden), randTensor(rng, hidden, 4*hidden), randTensor(rng, 4*hidden),
+		randTensor(rng, steps*batch, hidden),
+	}
+	run := func(handGrad, perStep bool) []*tensors.Tensor {
+		exec := MustNewExec(testBackend(t), func(in []*Node) []*Node {
+			zeros := Zeros(in[0].Graph(), shapes.Make(in[0].DType(), batch, hidden))
+			ys0, _, _, trace := layerForward(in[0], nil, zeros, zeros, layerWeights{WIH: in[1], WHH: in[2], Bias: in[3]}, steps, handGrad)
+			var xSteps []*Node
+			if perStep {
+				for _, s := range trace {
+					xSteps = append(xSteps, s.H)
+				}
+			}
+			ys1, _, _, _ := layerForward(ys0, xSteps, zeros, zeros, layerWeights{WIH: in[4], WHH: in[5], Bias: in[6]}, steps, handGrad)
+			loss := ReduceAllSum(Mul(ys1, in[7]))
+			return append([]*Node{loss}, Gradient(loss, in[:7]...)...)
+		})
+		anyArgs := make([]any, len(args))
+		for i, a := range args {
+			anyArgs[i] = a
+		}
+		return exec.MustExec(anyArgs...)
+	}
+	want := run(false, false)
+	for _, tc := range []struct {
+		name              string
+		handGrad, perStep bool
+	}{{"hand-written, per-step inputs", true, true}, {"autodiff, per-step inputs", false, true}} {
+		got := run(tc.handGrad, tc.perStep)
+		names := []string{"loss", "dxs", "dW0", "dU0", "db0", "dW1", "dU1", "db1"}
+		for k := range want {
+			g, w := tensors.MustCopyFlatData[float32](got[k]), tensors.MustCopyFlatData[float32](want[k])
+			for j := range w {
+				if d := math.Abs(float64(g[j] - w[j])); d > 1e-4*(1+math.Abs(float64(w[j]))) {
+					t.Fatalf("%s: %s[%d] = %v, autodiff of sliced inputs %v", tc.name, names[k], j, g[j], w[j])
+				}
 			}
 		}
 	}

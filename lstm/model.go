@@ -92,14 +92,25 @@ func (m *Model) forward(g *Graph, tokens, h0, c0 *Node, steps int, train bool) f
 	x := Gather(table, ExpandAxes(tokens, -1))
 	out := forwardOutput{}
 	var hs, cs []*Node
+	// xSteps: the layer below's h_t, one node per step, which the next layer reads directly (see
+	// layerForward) unless dropout has rewritten x.
+	var xSteps []*Node
 	for k := range cfg.Layers {
-		x = m.dropout(g, x, train)
+		if dropped := m.dropout(g, x, train); dropped != x {
+			x, xSteps = dropped, nil
+		}
 		h0k := Reshape(Slice(h0, AxisElem(k), AxisRange(), AxisRange()), batch, cfg.Hidden)
 		c0k := Reshape(Slice(c0, AxisElem(k), AxisRange(), AxisRange()), batch, cfg.Hidden)
 		w := layerWeights{WIH: m.param(g, ParamLayerWIH(k)), WHH: m.param(g, ParamLayerWHH(k)), Bias: m.param(g, ParamLayerBias(k))}
 		var hT, cT *Node
-		x, hT, cT = layerForward(x, h0k, c0k, w, steps, m.HandGrad && train)
+		var trace []Step
+		x, hT, cT, trace = layerForward(x, xSteps, h0k, c0k, w, steps, m.HandGrad && train)
 		hs, cs = append(hs, hT), append(cs, cT)
+		out.Traces = append(out.Traces, trace)
+		xSteps = make([]*Node, steps)
+		for t, s := range trace {
+			xSteps[t] = s.H
+		}
 		out.Hidden = append(out.Hidden, x)
 	}
 	x = m.dropout(g, x, train)
@@ -117,7 +128,8 @@ func (m *Model) head(g *Graph, x *Node) *Node {
 	} else {
 		logits = MatMul(x, m.param(g, ParamDecoderWeight))
 	}
-	return Add(logits, ExpandAxes(m.param(g, ParamDecoderBias), 0))
+	// The bias is broadcast explicitly: the Go backend's implicit [N, V] + [1, V] broadcasting is ~4× slower.
+	return Add(logits, BroadcastToDims(ExpandAxes(m.param(g, ParamDecoderBias), 0), logits.Shape().Dimensions...))
 }
 
 // dropout zeroes each unit with probability cfg.Dropout during training and rescales the rest

@@ -14,7 +14,7 @@ import (
 
 	// The cgo SQLite driver: the reference implementation, with WAL and
 	// the busy handler that concurrent writers rely on.
-	_ "github.com/mattn/go-sqlite3"
+	"github.com/mattn/go-sqlite3"
 )
 
 // Options tunes a DB. The zero value of every field picks the default.
@@ -36,6 +36,10 @@ type Options struct {
 	// show it as interrupted and Open marks it so. Default 30s; it must
 	// exceed HeartbeatInterval.
 	StaleAfter time.Duration
+	// MustExist refuses to create a new database: commands that only read
+	// (list, compare, plot) should report a mistyped path, not create an
+	// empty file there. The error wraps os.ErrNotExist.
+	MustExist bool
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -120,8 +124,12 @@ func openDB(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if info, err := os.Stat(abs); err == nil && info.IsDir() {
+	info, err := os.Stat(abs)
+	switch {
+	case err == nil && info.IsDir():
 		return nil, errors.New("is a directory")
+	case errors.Is(err, os.ErrNotExist) && opts.MustExist:
+		return nil, fmt.Errorf("no such database file: %w", os.ErrNotExist)
 	}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
 		return nil, err
@@ -134,23 +142,20 @@ func openDB(path string, opts Options) (*DB, error) {
 	// Inspect an existing file through a read-only connection before
 	// anything can write to it: even switching to WAL rewrites the header,
 	// and a newer or foreign database must stay byte-for-byte untouched.
-	if err := checkExisting(abs, opts, latestVersion(migrations)); err != nil {
+	ctx := context.Background()
+	if err := retryBusy(ctx, opts.BusyTimeout, func() error {
+		return checkExisting(abs, opts, latestVersion(migrations))
+	}); err != nil {
 		return nil, err
 	}
 
 	db := &DB{path: abs, opts: opts, now: time.Now, open: map[int64]*Run{}}
-	if db.write, err = sql.Open("sqlite3", dsn(abs, opts, false)); err != nil {
-		return nil, err
-	}
-	db.write.SetMaxOpenConns(1)
-	db.write.SetMaxIdleConns(1)
-	db.write.SetConnMaxLifetime(0)
-	db.write.SetConnMaxIdleTime(0)
-
-	ctx := context.Background()
-	if err := db.write.PingContext(ctx); err != nil {
-		db.write.Close()
-		return nil, describeOpenError(err)
+	if err := retryBusy(ctx, opts.BusyTimeout, func() error {
+		var err error
+		db.write, err = connectWriter(ctx, abs, opts)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("connect: %w", describeOpenError(err))
 	}
 	if err := migrate(ctx, db.write, migrations, db.now()); err != nil {
 		db.write.Close()
@@ -167,6 +172,51 @@ func openDB(path string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// connectWriter opens the writer pool of exactly one connection and
+// connects it, which applies the DSN pragmas (switching a new file to WAL).
+func connectWriter(ctx context.Context, path string, opts Options) (*sql.DB, error) {
+	w, err := sql.Open("sqlite3", dsn(path, opts, false))
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// retryBusy runs fn until it succeeds, fails with something other than
+// SQLITE_BUSY, or timeout passes. SQLite's busy handler covers ordinary
+// lock waits but not all of them: switching a new file to WAL while another
+// process opens it fails at once with "database is locked". Several
+// training processes started together on a fresh database do exactly that.
+func retryBusy(ctx context.Context, timeout time.Duration, fn func() error) error {
+	deadline := time.Now().Add(timeout)
+	wait := 5 * time.Millisecond
+	for {
+		err := fn()
+		if err == nil || !isBusy(err) || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 100*time.Millisecond)
+	}
+}
+
+func isBusy(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
 }
 
 // dsn builds the connection string. The pragmas travel in the DSN rather
@@ -312,6 +362,8 @@ func (db *DB) isOpen(id int64) bool {
 
 // flushOpen writes the buffered points of runs open in this process so
 // reads see everything logged so far. With no ids it flushes all of them.
+// It is best effort: a write failure is the logging side's to report (the
+// points stay buffered), and a read still shows what is stored.
 func (db *DB) flushOpen(ids ...int64) error {
 	db.mu.Lock()
 	var runs []*Run
@@ -328,9 +380,7 @@ func (db *DB) flushOpen(ids ...int64) error {
 	}
 	db.mu.Unlock()
 	for _, r := range runs {
-		if err := r.Flush(); err != nil && !errors.Is(err, ErrRunClosed) {
-			return err
-		}
+		r.Flush() // errors ignored, see above
 	}
 	return nil
 }

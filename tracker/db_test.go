@@ -156,6 +156,23 @@ func TestOpenBadPaths(t *testing.T) {
 	}
 }
 
+func TestOpenMustExist(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "typo.db")
+	_, err := OpenWith(path, Options{MustExist: true})
+	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "no such database file") {
+		t.Fatalf("MustExist on a missing file: %v", err)
+	}
+	if _, statErr := os.Stat(path); !os.IsNotExist(statErr) {
+		t.Error("MustExist created the file")
+	}
+	db, err := Open(path)
+	must(t, err)
+	must(t, db.Close())
+	db, err = OpenWith(path, Options{MustExist: true})
+	must(t, err)
+	must(t, db.Close())
+}
+
 func TestOpenPathWithURICharacters(t *testing.T) {
 	// '?' and '#' would end the path in a SQLite URI if not escaped.
 	path := filepath.Join(t.TempDir(), "odd ?name#%.db")

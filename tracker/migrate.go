@@ -94,15 +94,17 @@ func checkExisting(absPath string, opts Options, latest int) error {
 		return err
 	}
 	defer conn.Close()
+	// One statement, so the three values come from one snapshot even
+	// while another process is migrating the file.
 	var version, appID, objects int
-	if err := conn.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil {
-		return describeOpenError(err)
-	}
-	if err := conn.QueryRow(`PRAGMA application_id`).Scan(&appID); err != nil {
-		return describeOpenError(err)
-	}
-	if err := conn.QueryRow(`SELECT count(*) FROM sqlite_schema`).Scan(&objects); err != nil {
-		return describeOpenError(err)
+	err = conn.QueryRow(`SELECT (SELECT user_version FROM pragma_user_version),
+		(SELECT application_id FROM pragma_application_id), (SELECT count(*) FROM sqlite_schema)`).
+		Scan(&version, &appID, &objects)
+	if err != nil {
+		if isBusy(err) {
+			return err // retried by the caller
+		}
+		return fmt.Errorf("check: %w", describeOpenError(err))
 	}
 	switch {
 	case version == 0 && objects > 0, version > 0 && appID != applicationID:

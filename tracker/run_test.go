@@ -424,3 +424,18 @@ func TestLogMetricRejectsBadKeys(t *testing.T) {
 		t.Error("directory artifact accepted")
 	}
 }
+
+func TestLogMetricsIsAllOrNothing(t *testing.T) {
+	db := openTemp(t, Options{})
+	r := startRun(t, db, RunSpec{})
+	if err := r.LogMetrics(1, map[string]float64{"good": 1, "bad\n": 2}); err == nil {
+		t.Fatal("bad key accepted")
+	}
+	if err := r.LogMetrics(-1, map[string]float64{"good": 1}); err == nil {
+		t.Fatal("negative step accepted")
+	}
+	must(t, r.Finish(StatusFinished))
+	if n := count(t, db, `SELECT count(*) FROM metrics`); n != 0 {
+		t.Errorf("%d points stored from rejected calls", n)
+	}
+}

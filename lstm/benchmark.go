@@ -1,0 +1,467 @@
+package lstm
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gomlx/compute"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads like math with a dot import.
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/lstmlab/lstmlab/lstm/text"
+)
+
+// BenchShape is one training shape of a benchmark: parallel streams × time steps per window.
+type BenchShape struct {
+	Batch  int `json:"batch"`
+	SeqLen int `json:"seq_len"`
+}
+
+// BenchOptions configure RunBenchmark. Zero fields take the defaults of the issue's reference
+// measurement (DefaultBenchOptions); QuickBenchOptions is a seconds-long smoke run.
+type BenchOptions struct {
+	// Corpus is the text whose character vocabulary sizes the model and whose tokens are trained on
+	// (the reference is Moby Dick: 89 characters). Empty: a synthetic text over SyntheticVocab characters.
+	Corpus string
+	// CorpusName labels the corpus in the report (e.g. "moby-dick").
+	CorpusName string
+	// SyntheticVocab is the alphabet size of the synthetic text used when Corpus is empty (0 = 89).
+	SyntheticVocab int
+	// Layers, Hidden and Embed are the model shape (0 = 2, 256, 64).
+	Layers, Hidden, Embed int
+	// Shapes are the training shapes measured (nil = 32×64 and 64×128).
+	Shapes []BenchShape
+	// Warmup is the number of untimed training steps before timing each shape (0 = 2; the first
+	// step also compiles the graph).
+	Warmup int
+	// Steps is the number of timed training steps per shape; the report gives their median (0 = 10).
+	Steps int
+	// GenTokens is the number of tokens generated one at a time for the generation figure (0 = 1000).
+	GenTokens int
+	// PeakSize is n of the n×n·n×n float32 matrix product whose speed is the machine's peak (0 = 1024:
+	// on the pure-Go backend 512³ reached only about half the GFLOP/s of 1024³, so it understates the peak).
+	PeakSize int
+	// Progress, when set, is called with a short line before each measurement (for a CLI's stderr).
+	Progress func(line string)
+}
+
+// DefaultBenchOptions returns the reference measurement: 2 layers × 256 hidden, embedding 64, batch
+// 32 × seq 64 and 64 × 128, 10 timed steps each, 1000 generated tokens, a 1024³ matmul peak.
+func DefaultBenchOptions() BenchOptions {
+	return BenchOptions{
+		SyntheticVocab: 89, Layers: 2, Hidden: 256, Embed: 64,
+		Shapes: []BenchShape{{32, 64}, {64, 128}},
+		Warmup: 2, Steps: 10, GenTokens: 1000, PeakSize: 1024,
+	}
+}
+
+// QuickBenchOptions returns a smoke run that finishes in seconds: the reference model shape, one small
+// training shape (8 × 32) with 2 timed steps, 100 generated tokens and a 256³ peak. Its figures are
+// rough; use DefaultBenchOptions for numbers to compare.
+func QuickBenchOptions() BenchOptions {
+	o := DefaultBenchOptions()
+	o.Shapes = []BenchShape{{8, 32}}
+	o.Warmup, o.Steps, o.GenTokens, o.PeakSize = 1, 2, 100, 256
+	return o
+}
+
+// withDefaults fills zero fields from DefaultBenchOptions and checks the rest.
+func (o BenchOptions) withDefaults() (BenchOptions, error) {
+	d := DefaultBenchOptions()
+	for _, f := range []struct {
+		name string
+		v    *int
+		def  int
+	}{
+		{"synthetic_vocab", &o.SyntheticVocab, d.SyntheticVocab}, {"layers", &o.Layers, d.Layers},
+		{"hidden", &o.Hidden, d.Hidden}, {"embed", &o.Embed, d.Embed}, {"warmup", &o.Warmup, d.Warmup},
+		{"steps", &o.Steps, d.Steps}, {"gen_tokens", &o.GenTokens, d.GenTokens}, {"peak_size", &o.PeakSize, d.PeakSize},
+	} {
+		if *f.v < 0 {
+			return o, fmt.Errorf("benchmark: invalid %s %d (want > 0, or 0 for the default %d)", f.name, *f.v, f.def)
+		}
+		if *f.v == 0 {
+			*f.v = f.def
+		}
+	}
+	if o.SyntheticVocab < 2 {
+		return o, fmt.Errorf("benchmark: invalid synthetic_vocab %d (want >= 2)", o.SyntheticVocab)
+	}
+	if o.Shapes == nil {
+		o.Shapes = d.Shapes
+	}
+	if len(o.Shapes) == 0 {
+		return o, fmt.Errorf("benchmark: no training shapes given")
+	}
+	for _, s := range o.Shapes {
+		if s.Batch < 1 || s.SeqLen < 1 {
+			return o, fmt.Errorf("benchmark: invalid training shape %d×%d (want batch and seq_len >= 1)", s.Batch, s.SeqLen)
+		}
+	}
+	return o, nil
+}
+
+// BenchReport is what RunBenchmark measured. It marshals to JSON (`lstmlab bench --format json`);
+// Table renders it for people.
+type BenchReport struct {
+	Backend     string    `json:"backend"`      // the backend configuration that ran, e.g. "go:ops_sequential"
+	BackendInfo string    `json:"backend_info"` // the backend's own description
+	GoVersion   string    `json:"go_version"`
+	GOARCH      string    `json:"goarch"`
+	GOExp       string    `json:"goexperiment"` // GOEXPERIMENT of the build ("simd" enables the SIMD matmul); "" if none or unknown
+	CPUs        int       `json:"cpus"`         // logical CPUs of the machine
+	GOMAXPROCS  int       `json:"gomaxprocs"`   // CPUs Go used
+	LoadAvg     []float64 `json:"load_avg,omitempty"`
+	Started     time.Time `json:"started"`
+	Seconds     float64   `json:"seconds"` // wall time of the whole benchmark
+
+	Model    BenchModel    `json:"model"`
+	MatMul   MatMulPeak    `json:"matmul_peak"`
+	Train    []TrainBench  `json:"train"`
+	Generate GenerateBench `json:"generate"`
+}
+
+// BenchModel describes the model benchmarked.
+type BenchModel struct {
+	Layers int    `json:"layers"`
+	Hidden int    `json:"hidden"`
+	Embed  int    `json:"embed"`
+	Vocab  int    `json:"vocab"`
+	Params int    `json:"params"`
+	Corpus string `json:"corpus"` // where the vocabulary came from
+}
+
+// MatMulPeak is the measured float32 matrix-multiply speed of the backend: the best of several
+// n×n by n×n products, in GFLOP/s (2n³ floating-point operations each).
+type MatMulPeak struct {
+	Size    int     `json:"size"`
+	Seconds float64 `json:"seconds"` // best time of one product
+	GFLOPS  float64 `json:"gflops"`
+}
+
+// TrainBench is the training throughput at one shape: full optimisation steps (forward, loss,
+// backward, clipping, Adam update) through Trainer.Step, timed one by one after a warm-up.
+type TrainBench struct {
+	BenchShape
+	Steps          int     `json:"steps"`            // timed steps
+	StepSeconds    float64 `json:"step_seconds"`     // median step time
+	MinStepSeconds float64 `json:"min_step_seconds"` // fastest step
+	TokensPerSec   float64 `json:"tokens_per_s"`     // batch × seq_len / median step time
+	// FLOPsPerStep counts the matrix products of one step analytically (see TrainFLOPsPerStep).
+	FLOPsPerStep float64 `json:"flops_per_step"`
+	GFLOPS       float64 `json:"gflops"`        // FLOPsPerStep / median step time
+	PeakFraction float64 `json:"peak_fraction"` // GFLOPS / MatMulPeak.GFLOPS
+}
+
+// GenerateBench is single-stream generation speed: one token at a time (batch 1) through the
+// single-step graph with carried state, each sampled at temperature 0.8 on the host, as
+// peer_pytorch.py does.
+type GenerateBench struct {
+	Tokens       int     `json:"tokens"`
+	Seconds      float64 `json:"seconds"`
+	TokensPerSec float64 `json:"tokens_per_s"`
+}
+
+// TrainFLOPsPerStep counts the floating-point operations of the matrix products in one training step
+// of an LSTM language model, N = batch·seqLen tokens:
+//
+//	forward  = 2N · [ Σ_k 4H·(in_k + H)  +  H·V ]      in_0 = embed, in_k = H for k > 0
+//	training = 3 × forward
+//
+// Per layer, 4H·in_k is the input projection and 4H·H the recurrent product; H·V is the head. The
+// backward pass computes two products of the same size for each forward one (gradients of both
+// operands), hence ×3 — the usual convention, which PyTorch's and cuDNN's counts follow too.
+// Elementwise work (gates, softmax, optimizer) is not counted: at these sizes it is ~1% of the FLOPs,
+// though not of the time.
+func TrainFLOPsPerStep(layers, hidden, embed, vocab, batch, seqLen int) float64 {
+	perToken := 0.0
+	for k := range layers {
+		in := embed
+		if k > 0 {
+			in = hidden
+		}
+		perToken += 4 * float64(hidden) * float64(in+hidden)
+	}
+	perToken += float64(hidden) * float64(vocab)
+	return 3 * 2 * float64(batch*seqLen) * perToken
+}
+
+// RunBenchmark measures, on backend (backendName labels it in the report), the float32 matmul peak,
+// training throughput at each of opts.Shapes and single-stream generation speed of an LSTM language
+// model of the reference shape. It takes tens of seconds with the defaults on the pure-Go backend.
+func RunBenchmark(backend compute.Backend, backendName string, opts BenchOptions) (*BenchReport, error) {
+	if backend == nil {
+		return nil, fmt.Errorf("benchmark: nil backend")
+	}
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	start := time.Now()
+	r := &BenchReport{
+		Backend: backendName, BackendInfo: backend.Description(), GoVersion: runtime.Version(), GOARCH: runtime.GOARCH,
+		GOExp: buildSetting("GOEXPERIMENT"), CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+		Started: start.UTC().Truncate(time.Second),
+	}
+	load := loadAverage()
+
+	corpus, corpusName := opts.Corpus, opts.CorpusName
+	if corpus == "" {
+		corpus = syntheticText(200_000, opts.SyntheticVocab)
+		corpusName = fmt.Sprintf("synthetic (%d characters)", opts.SyntheticVocab)
+	} else if corpusName == "" {
+		corpusName = "given text"
+	}
+	vocab, err := text.BuildCharVocab(corpus)
+	if err != nil {
+		return nil, fmt.Errorf("benchmark: %w", err)
+	}
+	if vocab.Size() < 2 {
+		return nil, fmt.Errorf("benchmark: the corpus has %d distinct characters (want >= 2)", vocab.Size())
+	}
+	ids, err := vocab.Encode(corpus)
+	if err != nil {
+		return nil, fmt.Errorf("benchmark: %w", err)
+	}
+	cfg := DefaultConfig()
+	cfg.Layers, cfg.Hidden, cfg.EmbedDim = opts.Layers, opts.Hidden, opts.Embed
+	cfg.Dropout, cfg.TieWeight = 0, false
+	cfg.Steps = math.MaxInt32
+	r.Model = BenchModel{Layers: cfg.Layers, Hidden: cfg.Hidden, Embed: cfg.EmbedDim, Vocab: vocab.Size(), Corpus: corpusName}
+
+	progress(fmt.Sprintf("matmul peak: %d³ float32", opts.PeakSize))
+	if r.MatMul, err = measureMatMulPeak(backend, opts.PeakSize); err != nil {
+		return nil, err
+	}
+
+	for _, shape := range opts.Shapes {
+		progress(fmt.Sprintf("training %d×%d: %d warm-up + %d timed steps", shape.Batch, shape.SeqLen, opts.Warmup, opts.Steps))
+		c := cfg
+		c.BatchSize, c.SeqLen = shape.Batch, shape.SeqLen
+		tb, params, err := measureTraining(backend, c, vocab, ids, opts.Warmup, opts.Steps)
+		if err != nil {
+			return nil, err
+		}
+		r.Model.Params = params
+		tb.FLOPsPerStep = TrainFLOPsPerStep(c.Layers, c.Hidden, c.EmbedDim, vocab.Size(), c.BatchSize, c.SeqLen)
+		tb.GFLOPS = tb.FLOPsPerStep / tb.StepSeconds / 1e9
+		tb.PeakFraction = tb.GFLOPS / r.MatMul.GFLOPS
+		r.Train = append(r.Train, tb)
+	}
+
+	progress(fmt.Sprintf("generation: %d tokens, batch 1", opts.GenTokens))
+	if r.Generate, err = measureGeneration(backend, cfg, vocab, opts.GenTokens); err != nil {
+		return nil, err
+	}
+	if load != nil {
+		r.LoadAvg = append(load, loadAverage()...) // 1-minute load before and after
+	}
+	r.Seconds = time.Since(start).Seconds()
+	return r, nil
+}
+
+// measureMatMulPeak times an n×n by n×n float32 product: one untimed call (compilation), then the
+// best of five.
+func measureMatMulPeak(backend compute.Backend, n int) (MatMulPeak, error) {
+	exec, err := NewExec(backend, func(a, b *Node) *Node { return MatMul(a, b) })
+	if err != nil {
+		return MatMulPeak{}, fmt.Errorf("benchmark: matmul peak: %w", err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	randMat := func() *tensors.Tensor {
+		v := make([]float32, n*n)
+		for i := range v {
+			v[i] = float32(rng.Float64()*2 - 1)
+		}
+		return tensors.FromFlatDataAndDimensions(v, n, n)
+	}
+	a, b := randMat(), randMat()
+	best := math.Inf(1)
+	for i := range 6 {
+		t0 := time.Now()
+		out, err := exec.Exec(a, b)
+		if err != nil {
+			return MatMulPeak{}, fmt.Errorf("benchmark: matmul peak: %w", err)
+		}
+		elapsed := time.Since(t0).Seconds()
+		out[0].FinalizeAll()
+		if i > 0 {
+			best = min(best, elapsed)
+		}
+	}
+	return MatMulPeak{Size: n, Seconds: best, GFLOPS: 2 * math.Pow(float64(n), 3) / best / 1e9}, nil
+}
+
+// measureTraining trains a fresh model of cfg on ids (repeated as needed to fill one window per
+// stream) and times opts.Steps steps after warmup untimed ones.
+func measureTraining(backend compute.Backend, cfg Config, vocab *text.Vocab, ids []int32, warmup, steps int) (TrainBench, int, error) {
+	shape := fmt.Sprintf("%d×%d", cfg.BatchSize, cfg.SeqLen)
+	need := cfg.BatchSize*cfg.SeqLen*2 + 1
+	data := ids
+	for len(data) < need {
+		data = append(slices.Clip(data), ids...)
+	}
+	m, err := New(cfg, vocab, backend)
+	if err != nil {
+		return TrainBench{}, 0, fmt.Errorf("benchmark %s: %w", shape, err)
+	}
+	tr, err := NewTrainer(m, data, data, nil)
+	if err != nil {
+		return TrainBench{}, 0, fmt.Errorf("benchmark %s: %w", shape, err)
+	}
+	times := make([]float64, 0, steps)
+	for i := range warmup + steps {
+		t0 := time.Now()
+		if _, err := tr.Step(); err != nil {
+			return TrainBench{}, 0, fmt.Errorf("benchmark %s: %w", shape, err)
+		}
+		if i >= warmup {
+			times = append(times, time.Since(t0).Seconds())
+		}
+	}
+	slices.Sort(times)
+	median := times[len(times)/2]
+	if len(times)%2 == 0 {
+		median = (times[len(times)/2-1] + times[len(times)/2]) / 2
+	}
+	return TrainBench{
+		BenchShape: BenchShape{Batch: cfg.BatchSize, SeqLen: cfg.SeqLen}, Steps: steps,
+		StepSeconds: median, MinStepSeconds: times[0],
+		TokensPerSec: float64(cfg.BatchSize*cfg.SeqLen) / median,
+	}, m.NumParams(), nil
+}
+
+// measureGeneration generates n tokens one at a time from a fresh model (untrained: speed does not
+// depend on the weights), sampling each on the host at temperature 0.8. The first steps (graph
+// compilation) are not timed.
+func measureGeneration(backend compute.Backend, cfg Config, vocab *text.Vocab, n int) (GenerateBench, error) {
+	m, err := New(cfg, vocab, backend)
+	if err != nil {
+		return GenerateBench{}, fmt.Errorf("benchmark generation: %w", err)
+	}
+	s, err := m.NewStepper()
+	if err != nil {
+		return GenerateBench{}, fmt.Errorf("benchmark generation: %w", err)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	const temperature, warmup = 0.8, 3
+	token := int32(0)
+	var t0 time.Time
+	for i := range warmup + n {
+		if i == warmup {
+			t0 = time.Now()
+		}
+		logits, err := s.Step(token)
+		if err != nil {
+			return GenerateBench{}, fmt.Errorf("benchmark generation: %w", err)
+		}
+		for j := range logits {
+			logits[j] /= temperature
+		}
+		token = int32(sample(Probabilities(logits), rng.Float64()))
+	}
+	elapsed := time.Since(t0).Seconds()
+	return GenerateBench{Tokens: n, Seconds: elapsed, TokensPerSec: float64(n) / elapsed}, nil
+}
+
+// sample returns the index where the cumulative sum of p first exceeds u ∈ [0, 1).
+func sample(p []float64, u float64) int {
+	for i, x := range p {
+		if u -= x; u < 0 {
+			return i
+		}
+	}
+	return len(p) - 1
+}
+
+// syntheticText returns n characters drawn uniformly from vocab distinct printable runes, deterministic.
+func syntheticText(n, vocab int) string {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var sb strings.Builder
+	sb.Grow(n)
+	for i := range n {
+		r := rune('!' + i%vocab) // every character appears at least once
+		if i >= vocab {
+			r = rune('!' + rng.IntN(vocab))
+		}
+		sb.WriteRune(r)
+	}
+	return sb.String()
+}
+
+// buildSetting returns a build setting of the running binary ("" when unknown).
+func buildSetting(key string) string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, s := range info.Settings {
+		if s.Key == key {
+			return s.Value
+		}
+	}
+	return ""
+}
+
+// loadAverage returns the 1-minute load average on Linux (nil elsewhere): other work on the machine
+// is the first thing to check when figures vary between runs.
+func loadAverage() []float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return nil
+	}
+	fields := strings.Fields(string(b))
+	if len(fields) == 0 {
+		return nil
+	}
+	v, err := strconv.ParseFloat(fields[0], 64)
+	if err != nil {
+		return nil
+	}
+	return []float64{v}
+}
+
+// JSON returns the report as indented JSON.
+func (r *BenchReport) JSON() ([]byte, error) {
+	return json.MarshalIndent(r, "", "  ")
+}
+
+// Table renders the report for people: one line per measurement.
+func (r *BenchReport) Table() string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "backend %s (%s), %s %s", r.Backend, r.BackendInfo, r.GoVersion, r.GOARCH)
+	if r.GOExp != "" {
+		fmt.Fprintf(&sb, " GOEXPERIMENT=%s", r.GOExp)
+	}
+	fmt.Fprintf(&sb, ", %d CPUs (GOMAXPROCS %d)", r.CPUs, r.GOMAXPROCS)
+	if len(r.LoadAvg) > 0 {
+		parts := make([]string, len(r.LoadAvg))
+		for i, l := range r.LoadAvg {
+			parts[i] = strconv.FormatFloat(l, 'f', 2, 64)
+		}
+		fmt.Fprintf(&sb, ", load %s", strings.Join(parts, "→"))
+	}
+	fmt.Fprintf(&sb, "\nmodel: %d layers × %d hidden, embedding %d, vocabulary %d (%s), %d parameters\n",
+		r.Model.Layers, r.Model.Hidden, r.Model.Embed, r.Model.Vocab, r.Model.Corpus, r.Model.Params)
+	fmt.Fprintf(&sb, "matmul peak      %4d³ float32            %8.1f GFLOP/s\n", r.MatMul.Size, r.MatMul.GFLOPS)
+	for _, t := range r.Train {
+		fmt.Fprintf(&sb, "train   batch %3d × seq %3d  %7.3f s/step  %8.0f tokens/s  %6.1f GFLOP/s (%.0f%% of peak)\n",
+			t.Batch, t.SeqLen, t.StepSeconds, t.TokensPerSec, t.GFLOPS, 100*t.PeakFraction)
+	}
+	fmt.Fprintf(&sb, "generate batch 1, %d tokens  %7.3f ms/token  %7.0f tokens/s\n",
+		r.Generate.Tokens, 1e3*r.Generate.Seconds/float64(max(r.Generate.Tokens, 1)), r.Generate.TokensPerSec)
+	return sb.String()
+}

@@ -1,0 +1,529 @@
+package lstm
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/lstmlab/lstmlab/lstm/text"
+)
+
+const sampleCorpus = "the cat sat on the mat.\nthe dog sat on the log.\na cat and a dog met on a mat.\n"
+
+// samplingModel builds an untrained 2-layer model (hidden 16, embedding 8) over vocab.
+func samplingModel(t testing.TB, vocab *text.Vocab) *Model {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Hidden, cfg.EmbedDim, cfg.Layers = 16, 8, 2
+	m, err := New(cfg, vocab, testBackend(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func charVocab(t testing.TB, corpus string) *text.Vocab {
+	t.Helper()
+	v, err := text.BuildCharVocab(corpus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func generate(t testing.TB, m *Model, opts SampleOptions) string {
+	t.Helper()
+	out, err := m.Generate(opts)
+	if err != nil {
+		t.Fatalf("generate %+v: %v", opts, err)
+	}
+	return out
+}
+
+// minLogitGap feeds prompt then the continuation ids and returns the smallest gap between the
+// largest and second-largest logit over the steps that chose those ids.
+func minLogitGap(t *testing.T, m *Model, prompt string, ids []int32) float64 {
+	t.Helper()
+	s, err := m.NewStepper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	primer, err := m.Vocab.Encode(prompt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed := slices.Concat(primer, ids[:len(ids)-1])
+	gap := math.Inf(1)
+	for i, id := range feed {
+		logits, err := s.Step(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i < len(primer)-1 {
+			continue
+		}
+		sorted := slices.Clone(logits)
+		slices.Sort(sorted)
+		gap = math.Min(gap, float64(sorted[len(sorted)-1]-sorted[len(sorted)-2]))
+	}
+	return gap
+}
+
+func TestGenerateTemperatureToZeroIsGreedy(t *testing.T) {
+	m := samplingModel(t, charVocab(t, sampleCorpus))
+	opts := SampleOptions{Prompt: "the ", Length: 40, Greedy: true}
+	trace, greedy, err := m.GenerateTrace(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]int32, len(trace))
+	for i, g := range trace {
+		ids[i] = g.ID
+	}
+	gap := minLogitGap(t, m, opts.Prompt, ids)
+	if gap <= 0 {
+		t.Fatalf("the greedy path has a tie (gap %g): the limit is not unique", gap)
+	}
+	if got := generate(t, m, SampleOptions{Prompt: "the ", Length: 40, Temperature: 0, Seed: 3}); got != greedy {
+		t.Errorf("temperature 0 gave %q, greedy %q", got, greedy)
+	}
+	// Non-zero temperatures go through the softmax, not the arg-max shortcut. Once T is small against
+	// the smallest logit gap on the way (every other token has probability below e^(−gap/T)), each
+	// draw is the arg-max; T = 1e-300 checks that nothing overflows on the way to the limit.
+	for _, temp := range []float64{gap / 40, gap / 1000, 1e-300} {
+		for seed := range uint64(3) {
+			got := generate(t, m, SampleOptions{Prompt: "the ", Length: 40, Temperature: temp, Seed: seed})
+			if got != greedy {
+				t.Errorf("temperature %g (logit gap %g) seed %d gave %q, greedy %q", temp, gap, seed, got, greedy)
+			}
+		}
+	}
+	// A high temperature on the same model does sample something else: the comparison above can fail.
+	if hot := generate(t, m, SampleOptions{Prompt: "the ", Length: 40, Temperature: 1, Seed: 1}); hot == greedy {
+		t.Errorf("temperature 1 reproduced the greedy text %q", greedy)
+	}
+}
+
+func TestGenerateTopKOneIsGreedy(t *testing.T) {
+	m := samplingModel(t, charVocab(t, sampleCorpus))
+	greedy := generate(t, m, SampleOptions{Prompt: "a cat", Length: 50, Greedy: true})
+	for seed := range uint64(3) {
+		got := generate(t, m, SampleOptions{Prompt: "a cat", Length: 50, Temperature: 1, TopK: 1, Seed: seed})
+		if got != greedy {
+			t.Errorf("top-k 1 seed %d gave %q, greedy %q", seed, got, greedy)
+		}
+	}
+}
+
+func TestGenerateTinyTopPIsGreedy(t *testing.T) {
+	m := samplingModel(t, charVocab(t, sampleCorpus))
+	greedy := generate(t, m, SampleOptions{Prompt: "a cat", Length: 50, Greedy: true})
+	for seed := range uint64(3) {
+		got := generate(t, m, SampleOptions{Prompt: "a cat", Length: 50, Temperature: 1, TopP: 1e-9, Seed: seed})
+		if got != greedy {
+			t.Errorf("top-p 1e-9 seed %d gave %q, greedy %q", seed, got, greedy)
+		}
+	}
+}
+
+func TestGenerateSeedReproducesSample(t *testing.T) {
+	m := samplingModel(t, charVocab(t, sampleCorpus))
+	opts := SampleOptions{Prompt: "the", Length: 60, Temperature: 1, Seed: 7}
+	first, second := generate(t, m, opts), generate(t, m, opts)
+	if first != second {
+		t.Errorf("same seed, different samples:\n%q\n%q", first, second)
+	}
+	opts.Seed = 8
+	if other := generate(t, m, opts); other == first {
+		t.Errorf("seeds 7 and 8 gave the same sample %q", first)
+	}
+}
+
+func TestGenerateLengthRespected(t *testing.T) {
+	m := samplingModel(t, charVocab(t, sampleCorpus))
+	for _, n := range []int{0, 1, 25} {
+		out := generate(t, m, SampleOptions{Prompt: "the", Length: n, Temperature: 1, Seed: 1})
+		if got := utf8.RuneCountInString(out); got != n {
+			t.Errorf("length %d: generated %d characters (%q)", n, got, out)
+		}
+	}
+}
+
+func TestGenerateStopString(t *testing.T) {
+	m := samplingModel(t, charVocab(t, sampleCorpus))
+	opts := SampleOptions{Prompt: "the", Length: 200, Temperature: 1, Seed: 11}
+	full := generate(t, m, opts)
+	// A stop string the unstopped sample contains, first seen well after the start.
+	stop := full[20:22]
+	want := full[:strings.Index(full, stop)]
+	opts.Stop = stop
+	got := generate(t, m, opts)
+	if got != want {
+		t.Errorf("stop %q: got %q, want %q (full sample %q)", stop, got, want, full)
+	}
+	// Streaming with a stop string: the pieces never contain it, even split across pieces.
+	var pieces []string
+	if err := m.GenerateFunc(opts, func(p string) error { pieces = append(pieces, p); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if joined := strings.Join(pieces, ""); joined != want {
+		t.Errorf("streamed %q, want %q", joined, want)
+	}
+	// A stop string that never comes leaves the full length.
+	opts.Stop = "never appears"
+	if got := generate(t, m, opts); got != full {
+		t.Errorf("absent stop string changed the sample: %q vs %q", got, full)
+	}
+}
+
+func TestGenerateFuncStreamsAndStopsOnError(t *testing.T) {
+	m := samplingModel(t, charVocab(t, sampleCorpus))
+	opts := SampleOptions{Prompt: "the", Length: 30, Temperature: 1, Seed: 2}
+	var pieces []string
+	if err := m.GenerateFunc(opts, func(p string) error { pieces = append(pieces, p); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(pieces) != 30 {
+		t.Errorf("got %d pieces, want one per character (30)", len(pieces))
+	}
+	if joined, whole := strings.Join(pieces, ""), generate(t, m, opts); joined != whole {
+		t.Errorf("streamed %q, Generate gave %q", joined, whole)
+	}
+	errEnough := errors.New("enough")
+	calls := 0
+	err := m.GenerateFunc(opts, func(string) error {
+		calls++
+		if calls == 3 {
+			return errEnough
+		}
+		return nil
+	})
+	if !errors.Is(err, errEnough) || calls != 3 {
+		t.Errorf("emit error: got %v after %d calls, want %v after 3", err, calls, errEnough)
+	}
+}
+
+func TestGenerateUnknownPromptCharacter(t *testing.T) {
+	m := samplingModel(t, charVocab(t, sampleCorpus))
+	_, err := m.Generate(SampleOptions{Prompt: "the Zebra", Length: 5})
+	if err == nil || !errors.Is(err, text.ErrUnknownToken) || !strings.Contains(err.Error(), `'Z'`) {
+		t.Errorf("unknown prompt character: got %v, want an error naming 'Z'", err)
+	}
+	if _, err := m.NextTokenDistribution("Zebra"); err == nil {
+		t.Error("NextTokenDistribution accepted an unknown character")
+	}
+	// With <unk> in the vocabulary the character maps to it instead.
+	v := charVocab(t, sampleCorpus)
+	v.AddUnk()
+	mu := samplingModel(t, v)
+	if out, err := mu.Generate(SampleOptions{Prompt: "the Zebra", Length: 5, Temperature: 1}); err != nil || utf8.RuneCountInString(out) != 5 {
+		t.Errorf("prompt with <unk>: got %q, %v", out, err)
+	}
+}
+
+func TestGenerateChinesePrompt(t *testing.T) {
+	corpus := "我喜欢吃苹果。苹果很好吃。\n你喜欢吃什么？我喜欢吃面条。\n"
+	v := charVocab(t, corpus)
+	m := samplingModel(t, v)
+	out := generate(t, m, SampleOptions{Prompt: "我喜欢", Length: 12, Temperature: 1, Seed: 5})
+	if got := utf8.RuneCountInString(out); got != 12 {
+		t.Fatalf("generated %d characters, want 12: %q", got, out)
+	}
+	for _, r := range out {
+		if _, ok := v.ID(string(r)); !ok {
+			t.Errorf("generated %q, not in the vocabulary", r)
+		}
+	}
+}
+
+func TestGenerateWordLevel(t *testing.T) {
+	v, err := text.BuildWordVocab(sampleCorpus, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := samplingModel(t, v)
+	trace, out, err := m.GenerateTrace(SampleOptions{Prompt: "the cat", Length: 20, Temperature: 1, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trace) != 20 {
+		t.Fatalf("trace has %d tokens, want 20", len(trace))
+	}
+	// The text is the traced tokens, joined with the spacing of Decode (which continues the prompt).
+	var ids []int32
+	for _, g := range trace {
+		ids = append(ids, g.ID)
+	}
+	prompt, _ := v.Encode("the cat")
+	withPrompt := v.Decode(slices.Concat(prompt, ids))
+	if want := strings.TrimPrefix(withPrompt, v.Decode(prompt)); out != want {
+		t.Errorf("word-level text %q, want %q", out, want)
+	}
+}
+
+func TestSampleOptionsValidation(t *testing.T) {
+	for _, tc := range []struct {
+		opts SampleOptions
+		key  string
+	}{
+		{SampleOptions{Length: -1}, "length"},
+		{SampleOptions{Length: 5, Temperature: -0.5}, "temperature"},
+		{SampleOptions{Length: 5, Temperature: math.NaN()}, "temperature"},
+		{SampleOptions{Length: 5, TopK: -2}, "top_k"},
+		{SampleOptions{Length: 5, TopP: 1.5}, "top_p"},
+		{SampleOptions{Length: 5, TopP: -0.1}, "top_p"},
+	} {
+		err := tc.opts.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.key) {
+			t.Errorf("%+v: got %v, want an error naming %s", tc.opts, err, tc.key)
+		}
+	}
+	m := samplingModel(t, charVocab(t, sampleCorpus))
+	if _, err := m.Generate(SampleOptions{Length: 3, TopP: 2}); err == nil {
+		t.Error("Generate accepted top_p = 2")
+	}
+	if err := (SampleOptions{Length: 5, Temperature: 0.7, TopK: 10, TopP: 0.9}).Validate(); err != nil {
+		t.Errorf("valid options rejected: %v", err)
+	}
+}
+
+func TestSamplingDistribution(t *testing.T) {
+	logits := []float32{2, 0.5, 3, -1, 1} // probabilities in order of id: 2nd, 4th, 1st, 5th, 3rd
+	p := Probabilities(logits)
+	nonZero := func(q []float64) (n int, sum float64) {
+		for _, x := range q {
+			if x > 0 {
+				n++
+			}
+			sum += x
+		}
+		return
+	}
+	// Temperature: softmax(l / T).
+	hot := samplingDistribution(logits, SampleOptions{Temperature: 2})
+	q := Probabilities([]float32{1, 0.25, 1.5, -0.5, 0.5})
+	for i := range hot {
+		if math.Abs(hot[i]-q[i]) > 1e-12 {
+			t.Errorf("temperature 2: p[%d] = %g, want %g", i, hot[i], q[i])
+		}
+	}
+	// Top-k keeps the k most probable, renormalised.
+	top2 := samplingDistribution(logits, SampleOptions{Temperature: 1, TopK: 2})
+	if n, sum := nonZero(top2); n != 2 || math.Abs(sum-1) > 1e-12 || top2[2] == 0 || top2[0] == 0 {
+		t.Errorf("top-k 2: %v", top2)
+	}
+	if want := p[2] / (p[2] + p[0]); math.Abs(top2[2]-want) > 1e-12 {
+		t.Errorf("top-k 2 renormalised p[2] = %g, want %g", top2[2], want)
+	}
+	// Top-p keeps the smallest set reaching the mass: p[2]+p[0] ≈ 0.85, so 0.8 keeps two and 0.9 three.
+	if n, _ := nonZero(samplingDistribution(logits, SampleOptions{Temperature: 1, TopP: 0.8})); n != 2 {
+		t.Errorf("top-p 0.8 kept %d tokens, want 2 (p = %v)", n, p)
+	}
+	if n, _ := nonZero(samplingDistribution(logits, SampleOptions{Temperature: 1, TopP: 0.9})); n != 3 {
+		t.Errorf("top-p 0.9 kept %d tokens, want 3 (p = %v)", n, p)
+	}
+	// A vanishing temperature is the arg-max.
+	cold := samplingDistribution(logits, SampleOptions{Temperature: 1e-3})
+	if cold[2] != 1 {
+		t.Errorf("temperature 1e-3: %v, want one-hot at 2", cold)
+	}
+	// Draws follow the distribution.
+	rng := rand.New(rand.NewPCG(1, 2))
+	counts := make([]int, len(p))
+	const n = 20000
+	for range n {
+		counts[draw(p, rng)]++
+	}
+	for i := range p {
+		if got := float64(counts[i]) / n; math.Abs(got-p[i]) > 0.015 {
+			t.Errorf("token %d drawn %.3f of the time, p = %.3f", i, got, p[i])
+		}
+	}
+}
+
+func TestGenerateTraceProbabilitiesAndEntropy(t *testing.T) {
+	m := samplingModel(t, charVocab(t, sampleCorpus))
+	maxEntropy := math.Log(float64(m.Vocab.Size()))
+	trace, out, err := m.GenerateTrace(SampleOptions{Prompt: "the", Length: 20, Temperature: 1, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	for i, g := range trace {
+		sb.WriteString(g.Token)
+		// At temperature 1 with nothing cut, the sampling distribution is the model's.
+		if math.Abs(g.Prob-g.ModelProb) > 1e-12 || math.Abs(g.Entropy-g.ModelEntropy) > 1e-12 {
+			t.Errorf("step %d: sampling (%g, %g) differs from model (%g, %g)", i, g.Prob, g.Entropy, g.ModelProb, g.ModelEntropy)
+		}
+		if g.Prob <= 0 || g.Prob > 1 || g.Entropy < 0 || g.Entropy > maxEntropy+1e-9 {
+			t.Errorf("step %d: probability %g, entropy %g (max %g)", i, g.Prob, g.Entropy, maxEntropy)
+		}
+	}
+	if sb.String() != out {
+		t.Errorf("trace tokens %q differ from the text %q", sb.String(), out)
+	}
+	// Each traced probability is what NextTokenDistribution gives after the text so far.
+	dist, err := m.NextTokenDistribution("the" + out[:5])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dist[trace[5].ID]; math.Abs(got-trace[5].ModelProb) > 1e-6 {
+		t.Errorf("NextTokenDistribution gives %g for step 5's token, the trace %g", got, trace[5].ModelProb)
+	}
+	var sum float64
+	for _, x := range dist {
+		sum += x
+	}
+	if len(dist) != m.Vocab.Size() || math.Abs(sum-1) > 1e-9 {
+		t.Errorf("distribution of %d tokens sums to %g", len(dist), sum)
+	}
+	// Greedy draws from a one-hot distribution: probability 1, entropy 0; a lower temperature lowers entropy.
+	greedy, _, err := m.GenerateTrace(SampleOptions{Prompt: "the", Length: 5, Greedy: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cold, _, err := m.GenerateTrace(SampleOptions{Prompt: "the", Length: 5, Temperature: 0.5, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range greedy {
+		if greedy[i].Prob != 1 || greedy[i].Entropy != 0 {
+			t.Errorf("greedy step %d: probability %g, entropy %g", i, greedy[i].Prob, greedy[i].Entropy)
+		}
+		if cold[i].Entropy >= cold[i].ModelEntropy {
+			t.Errorf("temperature 0.5 step %d: entropy %g not below the model's %g", i, cold[i].Entropy, cold[i].ModelEntropy)
+		}
+	}
+}
+
+func TestEmptyPromptStartsFromLineBreak(t *testing.T) {
+	m := samplingModel(t, charVocab(t, sampleCorpus))
+	if got := m.Vocab.Token(m.StartToken()); got != "\n" {
+		t.Fatalf("start token %q, want a line break", got)
+	}
+	fromEmpty, err := m.NextTokenDistribution("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromNewline, err := m.NextTokenDistribution("\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range fromEmpty {
+		if fromEmpty[i] != fromNewline[i] {
+			t.Fatalf("empty prompt and %q differ at token %d: %g vs %g", "\n", i, fromEmpty[i], fromNewline[i])
+		}
+	}
+	if out := generate(t, m, SampleOptions{Length: 10, Temperature: 1}); utf8.RuneCountInString(out) != 10 {
+		t.Errorf("empty prompt generated %q", out)
+	}
+	noNewline := samplingModel(t, charVocab(t, "abc"))
+	if noNewline.StartToken() != 0 {
+		t.Errorf("start token without a line break: %d, want 0", noNewline.StartToken())
+	}
+}
+
+// forwardLogits runs training's forward pass (no dropout) over ids from zero state, batch 1, and
+// returns the logits of every position: [len(ids)][V].
+func forwardLogits(t *testing.T, m *Model, ids []int32) [][]float32 {
+	t.Helper()
+	steps := len(ids)
+	exec, err := model.NewExec(m.Backend, m.Store, func(_ *model.Scope, g *Graph, in []*Node) []*Node {
+		return []*Node{m.forward(g, in[0], in[1], in[2], steps, false).Logits}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeros := tensors.FromShape(m.stateShape(1))
+	out, err := exec.Call(ids, zeros, zeros)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flat, err := tensors.CopyFlatData[float32](out[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	V := m.Vocab.Size()
+	rows := make([][]float32, steps)
+	for i := range rows {
+		rows[i] = flat[i*V : (i+1)*V]
+	}
+	return rows
+}
+
+func TestStepGraphMatchesTrainingForward(t *testing.T) {
+	m := samplingModel(t, charVocab(t, sampleCorpus))
+	m.Config.Dropout = 0.5 // must not matter: neither path applies dropout outside training
+	ids, err := m.Vocab.Encode("the dog met a cat.\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := forwardLogits(t, m, ids)
+	s, err := m.NewStepper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	worst := 0.0
+	for i, id := range ids {
+		got, err := s.Step(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range got {
+			worst = math.Max(worst, math.Abs(float64(got[j]-want[i][j])))
+		}
+	}
+	if worst > 1e-5 {
+		t.Errorf("step graph and training forward differ by up to %g", worst)
+	}
+	// Reset returns to the zero state: the first logits come back.
+	s.Reset()
+	first, err := s.Step(ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range first {
+		if math.Abs(float64(first[j]-want[0][j])) > 1e-5 {
+			t.Fatalf("after Reset, logit %d is %g, want %g", j, first[j], want[0][j])
+		}
+	}
+	if _, err := s.Step(int32(m.Vocab.Size())); err == nil {
+		t.Error("Step accepted a token id outside the vocabulary")
+	}
+}
+
+// BenchmarkGenerate measures single-stream sampling (one token per step graph call, temperature 1
+// on the host) at the reference shape: 2 layers × 256 hidden, embedding 64, vocabulary 80.
+func BenchmarkGenerate(b *testing.B) {
+	corpus := syntheticCorpus(4000, 80)
+	m, err := New(DefaultConfig(), charVocab(b, corpus), testBackend(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := m.NewStepper()
+	if err != nil {
+		b.Fatal(err)
+	}
+	logits, err := s.Step(0) // compiles the step graph outside the timing
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := SampleOptions{Temperature: 1}
+	rng := rand.New(rand.NewPCG(1, pcgStream))
+	b.ResetTimer()
+	for range b.N {
+		id := int32(draw(samplingDistribution(logits, opts), rng))
+		if logits, err = s.Step(id); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+}

@@ -1,0 +1,105 @@
+package plot
+
+import (
+	"image/color"
+	"math"
+	"strconv"
+
+	gplot "gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+)
+
+// palette is Tableau 10: ten colours that stay distinguishable for most
+// colour-blind readers and in print.
+var palette = []color.RGBA{
+	{0x4e, 0x79, 0xa7, 0xff}, {0xf2, 0x8e, 0x2b, 0xff}, {0xe1, 0x57, 0x59, 0xff}, {0x76, 0xb7, 0xb2, 0xff},
+	{0x59, 0xa1, 0x4f, 0xff}, {0xed, 0xc9, 0x48, 0xff}, {0xb0, 0x7a, 0xa1, 0xff}, {0xff, 0x9d, 0xa7, 0xff},
+	{0x9c, 0x75, 0x5f, 0xff}, {0xba, 0xb0, 0xac, 0xff},
+}
+
+// RunColor is the colour of the i-th run's curves. Colours repeat after ten
+// runs (the dash pattern still tells metrics apart, the legend runs).
+func RunColor(i int) color.RGBA { return palette[i%len(palette)] }
+
+// metricDashes tell metrics of the same run apart: the first metric is
+// solid (train loss by default), the second dashed (validation loss), then
+// dotted and dash-dotted.
+var metricDashes = [][]vg.Length{
+	nil,
+	{vg.Points(6), vg.Points(3)},
+	{vg.Points(1.5), vg.Points(2.5)},
+	{vg.Points(6), vg.Points(2.5), vg.Points(1.5), vg.Points(2.5)},
+}
+
+func metricDash(i int) []vg.Length { return metricDashes[i%len(metricDashes)] }
+
+// niceTicks labels an axis at round numbers (1, 2, 2.5 or 5 times a power
+// of ten), five to eight labels, with unlabelled minor ticks between them; the
+// labels carry no more decimals than the spacing needs (250, not 250.00).
+type niceTicks struct{}
+
+const targetLabels = 6
+
+func (niceTicks) Ticks(min, max float64) []gplot.Tick {
+	span := max - min
+	if !(span > 0) || math.IsInf(span, 0) {
+		return []gplot.Tick{{Value: min, Label: formatTick(min, 0)}}
+	}
+	mag := math.Pow(10, math.Floor(math.Log10(span/targetLabels)))
+	var step float64
+	decimals := 0
+	for _, f := range []float64{1, 2, 2.5, 5, 10} {
+		step = f * mag
+		if span/step <= targetLabels+1.5 {
+			decimals = int(math.Max(0, -math.Floor(math.Log10(step)+1e-9)))
+			if f == 2.5 {
+				decimals++
+			}
+			break
+		}
+	}
+	minor := step / 5
+	if math.Abs(step/mag-2.5) < 1e-9 {
+		minor = step / 2.5
+	}
+	var ticks []gplot.Tick
+	first := math.Ceil(min/minor-1e-9) * minor
+	for i := 0; ; i++ {
+		v := first + float64(i)*minor
+		if v > max+minor*1e-9 {
+			break
+		}
+		t := gplot.Tick{Value: v}
+		if r := v / step; math.Abs(r-math.Round(r)) < 1e-6 {
+			t.Label = formatTick(math.Round(r)*step, decimals)
+		}
+		ticks = append(ticks, t)
+	}
+	return ticks
+}
+
+func formatTick(v float64, decimals int) string {
+	if math.Abs(v) >= 1e6 {
+		return strconv.FormatFloat(v, 'g', 4, 64)
+	}
+	return strconv.FormatFloat(v, 'f', decimals, 64)
+}
+
+// logTicker labels a log axis at powers of ten when at least two of them
+// fall inside the data, and otherwise (a loss between 1.2 and 4, say) at
+// round numbers, which LogTicks would leave without a single label.
+type logTicker struct{}
+
+func (logTicker) Ticks(min, max float64) []gplot.Tick {
+	ticks := gplot.LogTicks{Prec: -1}.Ticks(min, max)
+	labelled := 0
+	for _, t := range ticks {
+		if t.Label != "" && t.Value >= min && t.Value <= max {
+			labelled++
+		}
+	}
+	if labelled >= 2 {
+		return ticks
+	}
+	return niceTicks{}.Ticks(min, max)
+}

@@ -1,0 +1,63 @@
+package render
+
+import (
+	"math"
+	"time"
+
+	"github.com/lstmlab/lstmlab/tracker"
+)
+
+var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.Local)
+
+func summary(key string, last, best float64, bestStep int64) tracker.MetricSummary {
+	return tracker.MetricSummary{Key: key, Goal: tracker.DefaultGoal(key), Count: 3,
+		Last: tracker.Point{Step: 300, Time: t0.Add(3 * time.Minute), Value: last},
+		Best: &tracker.Point{Step: bestStep, Time: t0.Add(2 * time.Minute), Value: best}}
+}
+
+// fixtureRuns are two runs that differ in hidden and share lr; the second
+// has a hostile name and a NaN metric.
+func fixtureRuns() []tracker.RunInfo {
+	return []tracker.RunInfo{
+		{
+			ID: 1, Name: "small", Experiment: "sweep", Status: tracker.StatusFinished,
+			Start: t0, End: t0.Add(3*time.Minute + 12*time.Second), Heartbeat: t0.Add(3 * time.Minute),
+			Backend: "go", Tags: map[string]string{"team": "a"},
+			Params: map[string]any{"hidden": int64(128), "lr": 0.001, "optimizer": "adam"},
+			Metrics: map[string]tracker.MetricSummary{
+				tracker.MetricValLoss:   summary(tracker.MetricValLoss, 1.7, 1.6123456, 200),
+				tracker.MetricTrainLoss: summary(tracker.MetricTrainLoss, 1.5, 1.5, 300),
+			},
+		},
+		{
+			ID: 2, Name: "<script>alert('x')</script> | big", Experiment: "sweep", Status: tracker.StatusInterrupted,
+			Start: t0, Heartbeat: t0.Add(90 * time.Second), ParentID: 1, Note: "line one\nline two",
+			Tags:   map[string]string{},
+			Params: map[string]any{"hidden": int64(256), "lr": 0.001, "optimizer": "adam", "tied": true},
+			Metrics: map[string]tracker.MetricSummary{
+				tracker.MetricValLoss:  summary(tracker.MetricValLoss, 1.4, 1.3, 100),
+				tracker.MetricGradNorm: {Key: tracker.MetricGradNorm, Goal: tracker.Minimize, Count: 1, Last: tracker.Point{Step: 5, Value: math.NaN()}},
+			},
+		},
+	}
+}
+
+func fixtureComparison(onlyChanged bool) *tracker.Comparison {
+	runs := fixtureRuns()
+	c := &tracker.Comparison{OnlyChanged: onlyChanged, MetricKeys: []string{"val_loss", "train_loss", "grad_norm"}, BestKey: "val_loss"}
+	for _, r := range runs {
+		cr := tracker.ComparedRun{RunInfo: r}
+		best := *r.Metrics["val_loss"].Best
+		cr.Best, cr.BestElapsed = &best, best.Time.Sub(r.Start)
+		c.Runs = append(c.Runs, cr)
+	}
+	c.Runs[0].LatestSample = &tracker.Sample{RunID: 1, Step: 300, Prompt: "Call me", Text: " Ishmael.\nSome years ago", Temperature: 0.8, TopK: 40, TopP: 0.95, Seed: 7}
+	c.Runs[1].LatestSample = &tracker.Sample{RunID: 2, Step: 100, Text: "</td><script>evil()</script>", Temperature: 1}
+	c.Runs[1].Parent = &tracker.RunRef{ID: 1, Name: "small"}
+	if onlyChanged {
+		c.ParamKeys, c.HiddenParams = []string{"hidden", "tied"}, 2
+	} else {
+		c.ParamKeys = []string{"hidden", "lr", "optimizer", "tied"}
+	}
+	return c
+}

@@ -1,0 +1,36 @@
+package render
+
+import (
+	"math"
+	"testing"
+	"time"
+)
+
+func TestFormatDuration(t *testing.T) {
+	cases := map[time.Duration]string{
+		45*time.Second + 400*time.Millisecond:      "45s",
+		3*time.Minute + 5*time.Second:              "3m05s",
+		time.Hour + 2*time.Minute + 40*time.Second: "1h03m",
+		-time.Second: "",
+	}
+	for d, want := range cases {
+		if got := formatDuration(d); got != want {
+			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestFormatMetric(t *testing.T) {
+	cases := map[float64]string{1.23456: "1.235", 0.000342: "0.000342", 12345: "1.234e+04", math.Inf(-1): "-Inf", math.Inf(1): "+Inf"}
+	for v, want := range cases {
+		if got := formatMetric(v); got != want {
+			t.Errorf("formatMetric(%v) = %q, want %q", v, got, want)
+		}
+	}
+	if formatMetric(math.NaN()) != "NaN" {
+		t.Error("NaN")
+	}
+	if formatTime(time.Time{}) != "" || formatParam(nil, false) != "" || formatParam(0.5, true) != "0.5" {
+		t.Error("formatTime/formatParam of missing values")
+	}
+}
