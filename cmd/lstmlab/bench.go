@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lstmlab/lstmlab/lstm"
+)
+
+func contextBackground() context.Context { return context.Background() }
+
+func newBenchCmd(g *globals) *cobra.Command {
+	var quick bool
+	var corpus string
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure training and generation speed at the reference shapes",
+		Long: `Train steps at 2 layers × 256 hidden, embedding 64, batch 32 × 64 and 64 × 128, and single-stream
+generation; reports tokens/s and GFLOP/s against the measured matrix-multiply peak of this machine.
+Compare with ../shared/bench/peer_pytorch.py (see docs/benchmarks.md).`,
+		Example: `  lstmlab bench
+  lstmlab bench --corpus data/moby-dick.txt --format json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(g, "table", "json"); err != nil {
+				return err
+			}
+			backend, name, err := lstm.NewBackend(g.backend)
+			if err != nil {
+				return err
+			}
+			opts := lstm.DefaultBenchOptions()
+			if quick {
+				opts = lstm.QuickBenchOptions()
+			}
+			opts.Corpus = corpus
+			if g.format != "json" {
+				opts.Progress = func(s string) { fmt.Fprintln(g.stderr, s) }
+			}
+			rep, err := lstm.RunBenchmark(backend, name, opts)
+			if err != nil {
+				return err
+			}
+			if g.format == "json" {
+				return printJSON(g.stdout, rep)
+			}
+			fmt.Fprint(g.stdout, rep.Table())
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&quick, "quick", false, "tiny shapes, about a second (checks the command works)")
+	cmd.Flags().StringVar(&corpus, "corpus", "", "text file whose character vocabulary sets the head size (default: synthetic)")
+	cmd.Flags().StringVar(&g.backend, "backend", "", "compute backend: go, xla:cpu, xla:cuda")
+	addFormatFlag(cmd, g, "table", "json")
+	return cmd
+}

@@ -1,0 +1,14 @@
+package experiments
+
+import (
+	"context"
+
+	"github.com/lstmlab/lstmlab/tracker"
+	"github.com/lstmlab/lstmlab/tracker/plot"
+)
+
+// WritePlot draws the learning curves of runs (default metrics: train and validation loss) to path,
+// PNG or SVG by its extension.
+func WritePlot(ctx context.Context, db *tracker.DB, runIDs []int64, metrics []string, path string) error {
+	return plot.Save(ctx, db, runIDs, plot.Options{Metrics: metrics, Smoothing: 0.6}, path)
+}
