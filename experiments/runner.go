@@ -121,11 +121,7 @@ func loadCorpus(data, dataDir string) (*text.Corpus, error) {
 	if dataDir == "" {
 		dataDir = "data"
 	}
-	c, err := text.Load(data, dataDir)
-	if err != nil {
-		return nil, fmt.Errorf("load corpus: %w", err)
-	}
-	return c, nil
+	return text.Load(data, dataDir)
 }
 
 // firstLine returns the corpus's first non-empty line (trimmed, at most 60 runes): a prompt that is

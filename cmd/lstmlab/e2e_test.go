@@ -171,7 +171,7 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Fatalf("filter: %s", filtered)
 	}
 	cmp := c.ok("compare", "first", "second", "--only-changed")
-	if !strings.Contains(cmp, "lr") || strings.Contains(cmp, "hidden") {
+	if !strings.Contains(cmp, "lr ") || strings.Contains(cmp, "\nhidden ") || strings.Contains(cmp, "\n    hidden ") {
 		t.Fatalf("compare --only-changed:\n%s", cmp)
 	}
 	png := filepath.Join(dir, "curves.png")
@@ -209,7 +209,7 @@ func TestCLIEndToEnd(t *testing.T) {
 	_ = os.WriteFile(binFile, []byte{0, 1, 2, 0, 0, 3, 4, 0}, 0o644)
 	badUTF8 := filepath.Join(dir, "latin1.txt")
 	_ = os.WriteFile(badUTF8, []byte("caf\xe9 au lait\n"), 0o644)
-	c.fails("no such file", "train", "--preset", "tiny", "--data", filepath.Join(dir, "missing.txt"))
+	c.fails("does not exist", "train", "--preset", "tiny", "--data", filepath.Join(dir, "missing.txt"))
 	c.fails("empty", "train", "--preset", "tiny", "--data", empty)
 	c.fails("binary", "train", "--preset", "tiny", "--data", binFile)
 	c.fails("UTF-8", "train", "--preset", "tiny", "--data", badUTF8)

@@ -96,10 +96,15 @@ SQLite database (hyperparameters, learning curves, samples, checkpoints) and com
 
 // addFormatFlag adds --format with the allowed values.
 func addFormatFlag(cmd *cobra.Command, g *globals, allowed ...string) {
-	cmd.Flags().StringVar(&g.format, "format", allowed[0], fmt.Sprintf("output format: %v", allowed))
+	// The default is empty and resolved by checkFormat: every command binds the same variable, so a
+	// per-command default here would be overwritten by the last command registered.
+	cmd.Flags().StringVar(&g.format, "format", "", fmt.Sprintf("output format: %v (default %s)", allowed, allowed[0]))
 }
 
 func checkFormat(g *globals, allowed ...string) error {
+	if g.format == "" {
+		g.format = allowed[0]
+	}
 	for _, a := range allowed {
 		if g.format == a {
 			return nil

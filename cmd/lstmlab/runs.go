@@ -24,6 +24,9 @@ func newRunsCmd(g *globals) *cobra.Command {
   lstmlab runs --sort "metrics.val_loss" --format csv`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if g.format == "" {
+				g.format = "table"
+			}
 			f, err := render.ParseFormat(g.format)
 			if err != nil {
 				return err
@@ -43,7 +46,7 @@ func newRunsCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&filter, "filter", "", "filter expression, e.g. \"params.lr < 0.01 and status = finished\"")
 	cmd.Flags().StringVar(&sortKey, "sort", "", "sort list, e.g. \"metrics.val_loss\" or \"start desc\" (default: newest first)")
 	cmd.Flags().IntVar(&limit, "limit", 0, "show at most this many runs")
-	cmd.Flags().StringVar(&g.format, "format", "table", "output format: "+strings.Join(render.Formats(), ", "))
+	cmd.Flags().StringVar(&g.format, "format", "", "output format: "+strings.Join(render.Formats(), ", ")+" (default table)")
 	return cmd
 }
 
@@ -69,6 +72,9 @@ func newCompareCmd(g *globals) *cobra.Command {
   lstmlab compare parent child --format markdown`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if g.format == "" {
+				g.format = "table"
+			}
 			f, err := render.ParseFormat(g.format)
 			if err != nil {
 				return err
@@ -90,7 +96,7 @@ func newCompareCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&onlyChanged, "only-changed", false, "show only hyperparameters that differ between the runs")
-	cmd.Flags().StringVar(&g.format, "format", "table", "output format: "+strings.Join(render.Formats(), ", "))
+	cmd.Flags().StringVar(&g.format, "format", "", "output format: "+strings.Join(render.Formats(), ", ")+" (default table)")
 	return cmd
 }
 
