@@ -1,0 +1,85 @@
+package experiments
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lstmlab/lstmlab/tracker"
+)
+
+func writeText(t *testing.T, dir, name string, seed uint64, words []string) string {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 2))
+	var sb strings.Builder
+	for sb.Len() < 20000 {
+		for range 5 + rng.IntN(5) {
+			sb.WriteString(words[rng.IntN(len(words))] + " ")
+		}
+		sb.WriteString(".\n")
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+var small = []string{"--set=steps=60", "--set=eval_every=30", "--set=hidden=32", "--set=embed=16", "--set=batch=8", "--set=seq_len=32", "--set=lr=1e-2"}
+
+func trimSet(s []string) []string {
+	out := make([]string, len(s))
+	for i, kv := range s {
+		out[i] = strings.TrimPrefix(kv, "--set=")
+	}
+	return out
+}
+
+// TestFineTuneOntoNewText trains a parent on one generated text, fine-tunes it on a different one (with
+// unseen characters, frozen embedding) and checks the new corpus's validation loss falls, the lineage and
+// the frozen group are recorded, and shape overrides are refused.
+func TestFineTuneOntoNewText(t *testing.T) {
+	dir := t.TempDir()
+	db, err := tracker.Open(filepath.Join(dir, "lab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	sea := writeText(t, dir, "sea.txt", 1, strings.Fields("the whale ship sea captain ahab white boat harpoon deck wind"))
+	land := writeText(t, dir, "land.txt", 2, strings.Fields("a farmer field grain horse barn rain sun plough market quay zinc"))
+	parent, err := Train(ctx, db, TrainOptions{Preset: "tiny", Data: sea, Name: "parent", Overrides: trimSet(small), Backend: "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	child, err := Train(ctx, db, TrainOptions{Preset: "tiny", Data: land, Name: "child", InitFrom: "parent",
+		Freeze: []string{"embedding"}, Overrides: []string{"steps=60", "eval_every=30", "batch=8", "seq_len=32", "lr=1e-2"}, Backend: "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := db.FindRun(ctx, "child")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.ParentID != parent.RunID || info.Params["freeze"] != "embedding" {
+		t.Fatalf("lineage/freeze not recorded: parent %d, params %v", info.ParentID, info.Params["freeze"])
+	}
+	before := info.Metrics["before_new_val_loss"].Last.Value
+	after := info.Metrics["after_new_val_loss"].Last.Value
+	if !(after < before) {
+		t.Fatalf("new corpus validation loss %.4f before, %.4f after fine-tuning: want a fall", before, after)
+	}
+	if _, ok := info.Metrics["after_parent_val_loss"]; !ok {
+		t.Error("what was forgotten (parent validation loss) was not logged")
+	}
+	if child.Status != tracker.StatusFinished {
+		t.Errorf("child status %s", child.Status)
+	}
+	_, err = Train(ctx, db, TrainOptions{Preset: "tiny", Data: land, InitFrom: "parent", Overrides: []string{"level=word"}, Backend: "go"})
+	if err == nil || !strings.Contains(err.Error(), "level") {
+		t.Fatalf("word-level child of a char-level parent: err = %v", err)
+	}
+}
