@@ -142,3 +142,13 @@ func (m *Model) Trace(text string) ([]TraceStep, error) {
 	}
 	return steps, nil
 }
+
+// embeddingRow returns the embedding vector of token id.
+func (m *Model) embeddingRow(id int32) ([]float32, error) {
+	table, err := tensors.CopyFlatData[float32](m.Store.GetVariable(ParamEmbedding).MustValue())
+	if err != nil {
+		return nil, err
+	}
+	e := m.Config.EmbedDim
+	return table[int(id)*e : int(id)*e+e], nil
+}
