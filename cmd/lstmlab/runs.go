@@ -24,14 +24,7 @@ func newRunsCmd(g *globals) *cobra.Command {
   lstmlab runs --sort "metrics.val_loss" --format csv`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if g.format == "" {
-				g.format = "table"
-			}
-			f, err := render.ParseFormat(g.format)
-			if err != nil {
-				return err
-			}
-			db, err := openExistingDB(g)
+			f, db, err := openForRender(g)
 			if err != nil {
 				return err
 			}
@@ -48,6 +41,20 @@ func newRunsCmd(g *globals) *cobra.Command {
 	cmd.Flags().IntVar(&limit, "limit", 0, "show at most this many runs")
 	cmd.Flags().StringVar(&g.format, "format", "", "output format: "+strings.Join(render.Formats(), ", ")+" (default table)")
 	return cmd
+}
+
+// openForRender resolves --format (default table) for the tracker's renderers, then opens the
+// existing database; runs and compare share it.
+func openForRender(g *globals) (render.Format, *tracker.DB, error) {
+	if g.format == "" {
+		g.format = "table"
+	}
+	f, err := render.ParseFormat(g.format)
+	if err != nil {
+		return f, nil, err
+	}
+	db, err := openExistingDB(g)
+	return f, db, err
 }
 
 // runIDs resolves run references (ids or names).
@@ -72,14 +79,7 @@ func newCompareCmd(g *globals) *cobra.Command {
   lstmlab compare parent child --format markdown`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if g.format == "" {
-				g.format = "table"
-			}
-			f, err := render.ParseFormat(g.format)
-			if err != nil {
-				return err
-			}
-			db, err := openExistingDB(g)
+			f, db, err := openForRender(g)
 			if err != nil {
 				return err
 			}
