@@ -36,25 +36,6 @@ func TestOverrideErrorsNameTheKey(t *testing.T) {
 	}
 }
 
-func TestPresetsAreValid(t *testing.T) {
-	for _, name := range PresetNames() {
-		p, err := LookupPreset(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := p.Config.Validate(); err != nil {
-			t.Errorf("preset %s: %v", name, err)
-		}
-	}
-	seed, _ := LookupPreset("seed")
-	if c := seed.Config; c.Layers != 2 || c.Hidden != 256 || c.LR != 1e-3 || c.BatchSize != 128 || c.Steps != 10000 || c.EvalEvery != 100 {
-		t.Errorf("seed preset drifted from the recipe: %+v", c)
-	}
-	if _, err := LookupPreset("huge"); err == nil || !strings.Contains(err.Error(), "tiny") {
-		t.Errorf("unknown preset error should list the known ones: %v", err)
-	}
-}
-
 func TestConfigParamsCoversEveryKey(t *testing.T) {
 	params := ConfigParams(lstm.DefaultConfig())
 	for _, k := range ConfigKeys() {

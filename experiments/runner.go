@@ -90,6 +90,9 @@ type session struct {
 	splits  splits
 	parent  *parentInfo
 	log     io.Writer
+	// sampled is the step of the latest logged sample (-1: none yet), so the end of a run whose last step
+	// was also an evaluation does not log the same sample twice.
+	sampled int
 }
 
 type splits struct{ train, val, test []int32 }
@@ -236,7 +239,7 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 		return nil, err
 	}
 	s := &session{opts: opts, db: db, run: run, trainer: trainer, backend: backendName, splits: sp, parent: parent,
-		dir: RunDir(db, opts.RunsDir, run.ID()), log: opts.Log}
+		dir: RunDir(db, opts.RunsDir, run.ID()), log: opts.Log, sampled: -1}
 	s.prompt = opts.SamplePrompt
 	if s.prompt == "" {
 		s.prompt = firstLine(corpus.Text)
@@ -422,8 +425,13 @@ func (s *session) evalSplit(m *lstm.Model, ids []int32, name string) (*lstm.Eval
 // sampleSeed makes periodic samples reproducible yet different per step.
 func sampleSeed(cfg lstm.Config, step int) uint64 { return uint64(cfg.Seed)*1_000_003 + uint64(step) }
 
-// logSample generates text from the fixed prompt and stores it with the step.
+// logSample generates text from the fixed prompt and stores it with the step (once per step: the sample is
+// seeded by the step, so a second one would be the same text).
 func (s *session) logSample(step int) error {
+	if step == s.sampled {
+		return nil
+	}
+	s.sampled = step
 	m := s.trainer.Model
 	length := s.opts.SampleLength
 	if length <= 0 {
@@ -513,6 +521,7 @@ func Resume(ctx context.Context, db *tracker.DB, ref string, opts ResumeOptions)
 	s := &session{
 		opts: TrainOptions{Observe: opts.Observe, Log: opts.Log, SamplePrompt: prompt, RunsDir: opts.RunsDir},
 		db:   db, run: run, trainer: trainer, backend: backendName, splits: sp, dir: dir, prompt: prompt, log: opts.Log,
+		sampled: -1,
 	}
 	if s.prompt == "" {
 		s.prompt = firstLine(corpus.Text)

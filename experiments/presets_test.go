@@ -1,0 +1,43 @@
+package experiments
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestPresetsAreValid checks every preset's configuration passes validation and that an empty name means
+// the default preset.
+func TestPresetsAreValid(t *testing.T) {
+	names := PresetNames()
+	if len(names) < 3 {
+		t.Fatalf("presets: %v", names)
+	}
+	for _, name := range names {
+		p, err := LookupPreset(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Name != name || p.Description == "" {
+			t.Errorf("preset %q: name %q, description %q", name, p.Name, p.Description)
+		}
+		if err := p.Config.Validate(); err != nil {
+			t.Errorf("preset %s: %v", name, err)
+		}
+	}
+	seed, _ := LookupPreset("seed")
+	if c := seed.Config; c.Layers != 2 || c.Hidden != 256 || c.LR != 1e-3 || c.BatchSize != 128 || c.Steps != 10000 || c.EvalEvery != 100 {
+		t.Errorf("seed preset drifted from the recipe: %+v", c)
+	}
+	def, err := LookupPreset("")
+	if err != nil || def.Name != DefaultPreset {
+		t.Fatalf("empty preset name: %q, %v", def.Name, err)
+	}
+}
+
+// TestUnknownPresetListsKnownOnes checks the error a typo gets names the known presets.
+func TestUnknownPresetListsKnownOnes(t *testing.T) {
+	_, err := LookupPreset("mobi")
+	if err == nil || !strings.Contains(err.Error(), `"mobi"`) || !strings.Contains(err.Error(), "moby") {
+		t.Fatalf("unknown preset: err = %v", err)
+	}
+}

@@ -1,0 +1,107 @@
+package experiments
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lstmlab/lstmlab/lstm"
+	"github.com/lstmlab/lstmlab/tracker"
+)
+
+// trainSmall trains a small tracked run on generated text and returns the database and the result.
+func trainSmall(t *testing.T, dir string, overrides ...string) (*tracker.DB, *Result) {
+	t.Helper()
+	db, err := tracker.Open(filepath.Join(dir, "lab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	corpus := writeText(t, dir, "sea.txt", 1, strings.Fields("the whale ship sea captain ahab white boat harpoon deck wind"))
+	res, err := Train(context.Background(), db, TrainOptions{Preset: "tiny", Data: corpus, Name: "small",
+		Overrides: append(trimSet(small), overrides...), Backend: "go", SampleLength: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, res
+}
+
+// TestTrainLogsTheRun checks what a finished run leaves behind: every step's metrics, one sample per
+// evaluation (the final step, also an evaluation, not twice), test metrics consistent with each other, and
+// the checkpoint, best model and plot files, from which the model loads and generates.
+func TestTrainLogsTheRun(t *testing.T) {
+	dir := t.TempDir()
+	db, res := trainSmall(t, dir)
+	ctx := context.Background()
+	if res.Status != tracker.StatusFinished || res.Steps != 60 {
+		t.Fatalf("status %s after %d steps, want finished after 60", res.Status, res.Steps)
+	}
+	losses, err := db.History(ctx, res.RunID, "train_loss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(losses) != 60 || losses[0].Step != 1 || losses[59].Step != 60 {
+		t.Fatalf("train_loss history: %d points", len(losses))
+	}
+	samples, err := db.Samples(ctx, res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []int64
+	for _, s := range samples {
+		steps = append(steps, s.Step)
+	}
+	if len(steps) != 2 || steps[0] != 30 || steps[1] != 60 {
+		t.Fatalf("sample steps %v, want [30 60]", steps)
+	}
+	info, err := db.GetRun(ctx, res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss, bpc := info.Metrics["test_loss"].Last.Value, info.Metrics["test_bpc"].Last.Value
+	if res.Test == nil || loss != res.Test.Loss || math.Abs(bpc-loss/math.Ln2) > 1e-9 {
+		t.Fatalf("test metrics: logged loss %v bpc %v, result %+v", loss, bpc, res.Test)
+	}
+	for _, path := range []string{res.Checkpoint, res.Best, res.Plot} {
+		if st, err := os.Stat(path); err != nil || st.Size() == 0 {
+			t.Fatalf("run file %s: %v", path, err)
+		}
+	}
+	m, _, err := LoadRunModel(ctx, db, "small", "", "go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := m.Generate(lstm.SampleOptions{Prompt: "the ", Length: 10, Temperature: 1, Seed: 1})
+	if err != nil || out == "" {
+		t.Fatalf("generate from the loaded run: %q, %v", out, err)
+	}
+}
+
+// TestResumeExtendsARun resumes a finished run with more steps: the history continues without duplicated
+// or missing steps.
+func TestResumeExtendsARun(t *testing.T) {
+	dir := t.TempDir()
+	db, res := trainSmall(t, dir, "steps=40", "eval_every=20")
+	more, err := Resume(context.Background(), db, "small", ResumeOptions{Backend: "go", Steps: 70})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if more.RunID != res.RunID || more.Steps != 70 {
+		t.Fatalf("resumed run %d to step %d, want run %d to 70", more.RunID, more.Steps, res.RunID)
+	}
+	losses, err := db.History(context.Background(), res.RunID, "train_loss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range losses {
+		if p.Step != int64(i+1) {
+			t.Fatalf("train_loss point %d is step %d (history %d points)", i, p.Step, len(losses))
+		}
+	}
+	if len(losses) != 70 {
+		t.Fatalf("%d train_loss points, want 70", len(losses))
+	}
+}
