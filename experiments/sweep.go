@@ -74,7 +74,7 @@ type SweepOptions struct {
 }
 
 // RunSweep trains one run per point, all in one experiment (named after the swept keys when base has
-// none). A failing point is recorded as a failed run and the sweep goes on; the error lists failures.
+// none); a base.Name names the sweep's runs NAME-1, NAME-2, ... in point order. A failing point is recorded as a failed run and the sweep goes on; the error lists failures.
 func RunSweep(ctx context.Context, db *tracker.DB, base TrainOptions, sweep Sweep, opts SweepOptions) ([]*Result, error) {
 	points := sweep.Points()
 	if opts.Random > 0 && opts.Random < len(points) {
@@ -107,6 +107,9 @@ func RunSweep(ctx context.Context, db *tracker.DB, base TrainOptions, sweep Swee
 			o.Tags = tags
 		}
 		o.Tags["sweep_point"] = strings.Join(p, " ")
+		if base.Name != "" { // a name names the sweep: its runs are NAME-1, NAME-2, ... (names are unique)
+			o.Name = fmt.Sprintf("%s-%d", base.Name, i+1)
+		}
 		base.logf("sweep point %d/%d: %s", i+1, len(points), strings.Join(p, " "))
 		res, err := Train(ctx, db, o)
 		if err != nil {

@@ -1,8 +1,13 @@
 package experiments
 
 import (
+	"context"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lstmlab/lstmlab/tracker"
 )
 
 func TestSweepGrid(t *testing.T) {
@@ -23,6 +28,43 @@ func TestSweepRejectsBadSpecs(t *testing.T) {
 	for _, spec := range [][]string{{"hidden"}, {"hidden="}, {"nosuch=1,2"}, {"hidden=1,x"}, {"lr=1", "lr=2"}} {
 		if _, err := ParseSweep(spec); err == nil {
 			t.Errorf("%v: want an error", spec)
+		}
+	}
+}
+
+// TestRunSweepNamesAndTagsRuns runs a two-point sweep: one run per point, named after the sweep, tagged with
+// its point, in one experiment, with the point's value applied.
+func TestRunSweepNamesAndTagsRuns(t *testing.T) {
+	dir := t.TempDir()
+	db, err := tracker.Open(filepath.Join(dir, "lab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	corpus := writeText(t, dir, "sea.txt", 1, strings.Fields("the whale ship sea captain ahab white boat harpoon deck wind"))
+	sweep, err := ParseSweep([]string{"hidden=16,24"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := TrainOptions{Preset: "tiny", Data: corpus, Name: "grid", Backend: "go",
+		Overrides: append(trimSet(small), "steps=10", "eval_every=10")}
+	results, err := RunSweep(context.Background(), db, base, sweep, SweepOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 2 {
+		t.Fatalf("%d results, want 2", len(results))
+	}
+	for i, want := range []string{"16", "24"} {
+		info, err := db.FindRun(context.Background(), fmt.Sprintf("grid-%d", i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tracker.FormatParam(info.Params["hidden"]); got != want || info.Tags["sweep_point"] != "hidden="+want {
+			t.Errorf("run %s: hidden %s, sweep_point %q; want %s", info.Name, got, info.Tags["sweep_point"], want)
+		}
+		if info.Experiment != "sweep-hidden" {
+			t.Errorf("run %s in experiment %q, want sweep-hidden", info.Name, info.Experiment)
 		}
 	}
 }

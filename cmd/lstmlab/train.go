@@ -44,7 +44,7 @@ Presets: ` + strings.Join(experiments.PresetNames(), ", ") + `. Keys for --set: 
 	fl.StringVar(&f.preset, "preset", experiments.DefaultPreset, "named configuration: "+strings.Join(experiments.PresetNames(), ", "))
 	fl.StringVar(&f.data, "data", "", `corpus: a UTF-8 text file, a folder of them, or "moby-dick" (default: the preset's)`)
 	fl.StringArrayVar(&f.sets, "set", nil, "override a configuration key: --set key=value (repeatable)")
-	fl.StringVar(&f.name, "name", "", "run name (unique; default <experiment>-<id>)")
+	fl.StringVar(&f.name, "name", "", "run name (unique; default <experiment>-<id>); with --sweep the runs are NAME-1, NAME-2, ...")
 	fl.StringVar(&f.experiment, "experiment", "", `experiment grouping the run (default "default")`)
 	fl.StringVar(&f.note, "note", "", "free-text note stored with the run")
 	fl.StringArrayVar(&f.tags, "tag", nil, "label the run: --tag key=value (repeatable)")
@@ -97,9 +97,6 @@ func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
 	}
 	ctx := cmd.Context()
 	if len(f.sweeps) > 0 {
-		if f.name != "" {
-			return fmt.Errorf("--name cannot be used with --sweep (each point is its own run; use --experiment)")
-		}
 		sweep, err := experiments.ParseSweep(f.sweeps)
 		if err != nil {
 			return err

@@ -43,8 +43,11 @@ type Options struct {
 	Metrics []string
 	// X is the x axis; default Steps.
 	X XAxis
-	// Smoothing is the EMA weight in [0, 1) (see Smooth); 0 draws raw
-	// values.
+	// Smoothing is the EMA weight in [0, 1) (see Smooth) applied to
+	// per-step metrics (train_loss, lr, ...); 0 draws raw values.
+	// Evaluation metrics (val_*, test_*) are always drawn raw: they are few
+	// points, each already an average over a split, and an EMA over them
+	// would lag several evaluations behind.
 	Smoothing float64
 	// LogY puts the y axis on a log scale; values <= 0 are then left out.
 	LogY bool
@@ -140,7 +143,7 @@ func New(series []Series, opts Options) (*gplot.Plot, error) {
 			mi = len(metricIndex)
 			metricIndex[s.Metric] = mi
 		}
-		points, err := Smooth(s.Points, opts.Smoothing)
+		points, err := smoothed(s, opts.Smoothing)
 		if err != nil {
 			return nil, err
 		}
@@ -222,4 +225,13 @@ func timeUnit(series []Series) (time.Duration, string) {
 		return time.Minute, "min"
 	}
 	return time.Hour, "h"
+}
+
+// smoothed returns the points of s to draw: smoothed with weight w unless s
+// is an evaluation metric (see Options.Smoothing).
+func smoothed(s Series, w float64) ([]tracker.Point, error) {
+	if strings.HasPrefix(s.Metric, "val_") || strings.HasPrefix(s.Metric, "test_") {
+		w = 0
+	}
+	return Smooth(s.Points, w)
 }

@@ -50,3 +50,19 @@ func TestSmooth(t *testing.T) {
 		}
 	}
 }
+
+// TestSmoothingSkipsEvaluationMetrics checks that a plot's smoothing applies to per-step metrics only:
+// validation and test points are drawn as logged.
+func TestSmoothingSkipsEvaluationMetrics(t *testing.T) {
+	raw := pts(4, 2, 1)
+	for metric, wantRaw := range map[string]bool{"train_loss": false, "lr": false, "val_loss": true, "test_bpc": true} {
+		got, err := smoothed(Series{Metric: metric, Points: raw}, 0.6)
+		if err != nil {
+			t.Fatal(err)
+		}
+		isRaw := got[2].Value == raw[2].Value
+		if isRaw != wantRaw {
+			t.Errorf("%s: last point %v (raw %v), want raw = %v", metric, got[2].Value, raw[2].Value, wantRaw)
+		}
+	}
+}

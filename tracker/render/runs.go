@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -62,7 +63,12 @@ func runsDocument(runs []tracker.RunInfo) document {
 	}
 	s := section{header: []string{"id", "name", "experiment", "status", "started", "duration"}}
 	s.header = append(s.header, params...)
-	s.header = append(s.header, metrics...)
+	for _, k := range metrics {
+		if slices.Contains(params, k) { // e.g. lr, both a hyperparameter and a logged metric: name it as filters do
+			k = "metrics." + k
+		}
+		s.header = append(s.header, k)
+	}
 	if bestKey != "" {
 		s.header = append(s.header, "best "+bestKey)
 	}

@@ -52,6 +52,26 @@ func TestRunsTable(t *testing.T) {
 	}
 }
 
+// TestRunsTableNamesMetricLikeParam checks that a metric sharing its key with a shown hyperparameter (lr:
+// the configured peak and the logged schedule value) gets a distinct column header.
+func TestRunsTableNamesMetricLikeParam(t *testing.T) {
+	runs := fixtureRuns()[:1]
+	runs[0].Metrics[tracker.MetricLR] = summary(tracker.MetricLR, 1e-4, 1e-4, 300)
+	header := strings.Fields(strings.SplitN(runsAs(t, runs, Table), "\n", 2)[0])
+	lr, metricsLR := 0, 0
+	for _, h := range header {
+		switch h {
+		case "lr":
+			lr++
+		case "metrics.lr":
+			metricsLR++
+		}
+	}
+	if lr != 1 || metricsLR != 1 {
+		t.Errorf("header %v: want one lr (hyperparameter) and one metrics.lr column", header)
+	}
+}
+
 func TestRunsTableSingleRunShowsAllParams(t *testing.T) {
 	out := runsAs(t, fixtureRuns()[:1], Table)
 	for _, p := range []string{"hidden", "lr", "optimizer", "0.001", "adam"} {
