@@ -11,6 +11,17 @@ import (
 	"github.com/lstmlab/lstmlab/tracker"
 )
 
+// openLab opens a tracker database in dir, closed when the test ends.
+func openLab(t *testing.T, dir string) *tracker.DB {
+	t.Helper()
+	db, err := tracker.Open(filepath.Join(dir, "lab.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 func writeText(t *testing.T, dir, name string, seed uint64, words []string) string {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 2))
@@ -43,11 +54,7 @@ func trimSet(s []string) []string {
 // the frozen group are recorded, and shape overrides are refused.
 func TestFineTuneOntoNewText(t *testing.T) {
 	dir := t.TempDir()
-	db, err := tracker.Open(filepath.Join(dir, "lab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openLab(t, dir)
 	ctx := context.Background()
 	sea := writeText(t, dir, "sea.txt", 1, strings.Fields("the whale ship sea captain ahab white boat harpoon deck wind"))
 	land := writeText(t, dir, "land.txt", 2, strings.Fields("a farmer field grain horse barn rain sun plough market quay zinc"))

@@ -14,11 +14,7 @@ import (
 // unknown extension without writing anything.
 func TestWritePlot(t *testing.T) {
 	dir := t.TempDir()
-	db, err := tracker.Open(filepath.Join(dir, "lab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openLab(t, dir)
 	ctx := context.Background()
 	run, err := db.StartRun(ctx, tracker.RunSpec{Name: "curves"})
 	if err != nil {

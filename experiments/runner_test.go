@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,11 +14,7 @@ import (
 // trainSmall trains a small tracked run on generated text and returns the database and the result.
 func trainSmall(t *testing.T, dir string, overrides ...string) (*tracker.DB, *Result) {
 	t.Helper()
-	db, err := tracker.Open(filepath.Join(dir, "lab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openLab(t, dir)
 	corpus := writeText(t, dir, "sea.txt", 1, strings.Fields("the whale ship sea captain ahab white boat harpoon deck wind"))
 	res, err := Train(context.Background(), db, TrainOptions{Preset: "tiny", Data: corpus, Name: "small",
 		Overrides: append(trimSet(small), overrides...), Backend: "go", SampleLength: 20})

@@ -3,7 +3,6 @@ package experiments
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -36,11 +35,7 @@ func TestSweepRejectsBadSpecs(t *testing.T) {
 // its point, in one experiment, with the point's value applied.
 func TestRunSweepNamesAndTagsRuns(t *testing.T) {
 	dir := t.TempDir()
-	db, err := tracker.Open(filepath.Join(dir, "lab.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openLab(t, dir)
 	corpus := writeText(t, dir, "sea.txt", 1, strings.Fields("the whale ship sea captain ahab white boat harpoon deck wind"))
 	sweep, err := ParseSweep([]string{"hidden=16,24"})
 	if err != nil {
