@@ -502,9 +502,16 @@ func TestStepGraphMatchesTrainingForward(t *testing.T) {
 
 // BenchmarkGenerate measures single-stream sampling (one token per step graph call, temperature 1
 // on the host) at the reference shape: 2 layers × 256 hidden, embedding 64, vocabulary 80.
-func BenchmarkGenerate(b *testing.B) {
+func BenchmarkGenerate(b *testing.B) { benchmarkGenerate(b, DefaultConfig().StepTimeout) }
+
+// BenchmarkGenerateNoWatchdog measures what the per-call watchdog costs a generated token.
+func BenchmarkGenerateNoWatchdog(b *testing.B) { benchmarkGenerate(b, 0) }
+
+func benchmarkGenerate(b *testing.B, stepTimeout int) {
 	corpus := syntheticCorpus(4000, 80)
-	m, err := New(DefaultConfig(), charVocab(b, corpus), testBackend(b))
+	cfg := DefaultConfig()
+	cfg.StepTimeout = stepTimeout
+	m, err := New(cfg, charVocab(b, corpus), testBackend(b))
 	if err != nil {
 		b.Fatal(err)
 	}
