@@ -74,7 +74,8 @@ type SweepOptions struct {
 }
 
 // RunSweep trains one run per point, all in one experiment (named after the swept keys when base has
-// none); a base.Name names the sweep's runs NAME-1, NAME-2, ... in point order. A failing point is recorded as a failed run and the sweep goes on; the error lists failures.
+// none); a base.Name names the sweep's runs NAME-1, NAME-2, ... in point order. A failing point is
+// recorded as a failed run and the sweep goes on; the error lists failures.
 func RunSweep(ctx context.Context, db *tracker.DB, base TrainOptions, sweep Sweep, opts SweepOptions) ([]*Result, error) {
 	points := sweep.Points()
 	if opts.Random > 0 && opts.Random < len(points) {
