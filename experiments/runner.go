@@ -185,7 +185,7 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 	if err != nil {
 		return nil, err
 	}
-	backend, backendName, err := lstm.NewBackend(opts.Backend)
+	backend, backendName, err := lstm.NewTrainingBackend(opts.Backend)
 	if err != nil {
 		return nil, err
 	}
@@ -468,7 +468,7 @@ func Resume(ctx context.Context, db *tracker.DB, ref string, opts ResumeOptions)
 		return nil, fmt.Errorf("run %d (%s) is still running in another process", info.ID, info.Name)
 	}
 	dir := RunDir(db, opts.RunsDir, info.ID)
-	backend, backendName, err := lstm.NewBackend(opts.Backend)
+	backend, backendName, err := lstm.NewTrainingBackend(opts.Backend)
 	if err != nil {
 		return nil, err
 	}

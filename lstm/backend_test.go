@@ -1,6 +1,7 @@
 package lstm
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,44 @@ func TestResolveBackend(t *testing.T) {
 	}
 	if _, err := ResolveBackend("tpu"); err == nil || !strings.Contains(err.Error(), "unknown backend") {
 		t.Errorf("unknown backend: %v", err)
+	}
+}
+
+// TestTrainingBackend checks training's choice: the parallel pure-Go configuration where the Go backend is
+// chosen automatically or by "go", anything spelled out (or XLA) as asked; and that it opens.
+func TestTrainingBackend(t *testing.T) {
+	t.Setenv("PJRT_PLUGIN_LIBRARY_PATH", t.TempDir()) // no XLA plugin
+	t.Setenv("LD_LIBRARY_PATH", "")
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv(BackendEnv, "")
+	for req, want := range map[string]string{"": GoTrainingBackend, "auto": GoTrainingBackend, "go": GoTrainingBackend,
+		"go:ops_sequential": "go:ops_sequential", "xla:cuda": "xla:cuda"} {
+		if got := trainingRequest(req); got != want {
+			t.Errorf("trainingRequest(%q) = %q, want %q", req, got, want)
+		}
+	}
+	t.Setenv(BackendEnv, "go:ops_sequential") // an explicit environment choice wins
+	if got := trainingRequest(""); got != "go:ops_sequential" {
+		t.Errorf("with $GOMLX_BACKEND=go:ops_sequential: %q", got)
+	}
+	// Opening it writes nothing to standard output (where `--format json` results go).
+	t.Setenv(BackendEnv, "go")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := os.Stdout
+	os.Stdout = w
+	b, name, err := NewTrainingBackend("")
+	os.Stdout = stdout
+	w.Close()
+	printed, _ := io.ReadAll(r)
+	if err != nil || name != GoTrainingBackend {
+		t.Fatalf("NewTrainingBackend with $GOMLX_BACKEND=go: %q, %v", name, err)
+	}
+	b.Finalize()
+	if len(printed) > 0 {
+		t.Errorf("opening the training backend printed to stdout: %q", printed)
 	}
 }
 

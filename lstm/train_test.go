@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -92,6 +93,43 @@ func TestSameSeedSameLosses(t *testing.T) {
 	tr, _ := NewTrainer(m, ids, ids, nil)
 	if c := trainLosses(t, tr); c[0] == a[0] {
 		t.Fatal("a different seed gave the same first loss")
+	}
+}
+
+// TestTrainingBackendIsReproducible checks the training backend (parallel ops) gives the same losses twice
+// for the same seed and the same losses as the sequential backend within float32 noise: parallel execution
+// changes when ops run, not what they compute.
+func TestTrainingBackendIsReproducible(t *testing.T) {
+	parallel, name, err := NewTrainingBackend("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name != GoTrainingBackend {
+		t.Fatalf("training backend %q, want %q", name, GoTrainingBackend)
+	}
+	corpus := strings.Repeat(tinyText, 2)
+	run := func(backend compute.Backend) []float64 {
+		m, ids := tinyModel(t, corpus, func(c *Config) { c.Steps, c.Dropout = 12, 0.2 })
+		if backend != nil {
+			var err error
+			if m, err = New(m.Config, m.Vocab, backend); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tr, err := NewTrainer(m, ids, ids, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return trainLosses(t, tr)
+	}
+	a, b, sequential := run(parallel), run(parallel), run(nil)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("step %d: loss %v then %v with the same seed on %s", i+1, a[i], b[i], name)
+		}
+		if math.Abs(a[i]-sequential[i]) > 1e-4 {
+			t.Fatalf("step %d: loss %v on %s, %v on %s", i+1, a[i], name, sequential[i], GoBackend)
+		}
 	}
 }
 
