@@ -9,7 +9,8 @@ import (
 )
 
 // formatMetric shows a metric value with four significant digits, enough
-// to tell runs apart (1.234, 0.0003421, 1.2e+04).
+// to tell runs apart (1.234, 0.0003421), and values from 10 000 to a
+// billion (throughputs, counts) as whole numbers (22680, not 2.268e+04).
 func formatMetric(v float64) string {
 	switch {
 	case math.IsNaN(v):
@@ -18,6 +19,8 @@ func formatMetric(v float64) string {
 		return "+Inf"
 	case math.IsInf(v, -1):
 		return "-Inf"
+	case math.Abs(v) >= 1e4 && math.Abs(v) < 1e9:
+		return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
 	}
 	return strconv.FormatFloat(v, 'g', 4, 64)
 }

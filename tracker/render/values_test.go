@@ -21,7 +21,7 @@ func TestFormatDuration(t *testing.T) {
 }
 
 func TestFormatMetric(t *testing.T) {
-	cases := map[float64]string{1.23456: "1.235", 0.000342: "0.000342", 12345: "1.234e+04", math.Inf(-1): "-Inf", math.Inf(1): "+Inf"}
+	cases := map[float64]string{1.23456: "1.235", 0.000342: "0.000342", 12345.6: "12346", -22680.2: "-22680", 3.2e9: "3.2e+09", math.Inf(-1): "-Inf", math.Inf(1): "+Inf"}
 	for v, want := range cases {
 		if got := formatMetric(v); got != want {
 			t.Errorf("formatMetric(%v) = %q, want %q", v, got, want)
