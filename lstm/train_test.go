@@ -133,6 +133,47 @@ func TestTrainingBackendIsReproducible(t *testing.T) {
 	}
 }
 
+// TestStreamGroupsGiveTheSameLosses trains with the batch unrolled as one recurrence and as two: the
+// losses agree to float rounding (the split changes only how the work is scheduled), on the sequential and
+// on the training backend.
+func TestStreamGroupsGiveTheSameLosses(t *testing.T) {
+	parallel, _, err := NewTrainingBackend("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	corpus := strings.Repeat(tinyText, 4)
+	for _, backend := range []compute.Backend{testBackend(t), parallel} {
+		run := func(groups int) []float64 {
+			m, ids := tinyModel(t, corpus, func(c *Config) { c.Steps, c.BatchSize = 10, 16 })
+			m, err := New(m.Config, m.Vocab, backend)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.StreamGroups = groups
+			tr, err := NewTrainer(m, ids, ids, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return trainLosses(t, tr)
+		}
+		one, two := run(1), run(2)
+		for i := range one {
+			if math.Abs(one[i]-two[i]) > 1e-4 {
+				t.Fatalf("step %d: loss %v in one recurrence, %v in two", i+1, one[i], two[i])
+			}
+		}
+	}
+	for _, c := range []struct {
+		backend string
+		batch   int
+		want    int
+	}{{GoTrainingBackend, 32, 2}, {GoTrainingBackend, 8, 1}, {GoTrainingBackend, 33, 1}, {GoBackend, 32, 1}, {"xla:cpu", 32, 1}} {
+		if got := StreamGroupsFor(c.backend, c.batch); got != c.want {
+			t.Errorf("StreamGroupsFor(%q, %d) = %d, want %d", c.backend, c.batch, got, c.want)
+		}
+	}
+}
+
 func TestResumeGivesSameLossesAsUninterruptedRun(t *testing.T) {
 	corpus := strings.Repeat(tinyText, 2)
 	edit := func(c *Config) { c.Steps, c.Dropout, c.Optimizer = 14, 0.1, "adam" }
