@@ -84,7 +84,6 @@ type forwardOutput struct {
 	Logits *Node    // [T*B, V], time-major rows
 	HT, CT *Node    // [L, B, H], the states to carry into the next window
 	Traces [][]Step // per layer, per time step intermediates (for inspection)
-	Hidden []*Node  // per layer outputs ys: [T*B, H]
 }
 
 // forward runs the model over one window. tokens: [T*B] int32 time-major (row t*B+b is stream b at
