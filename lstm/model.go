@@ -149,9 +149,10 @@ func (m *Model) streamGroups(batch int, train bool) int {
 // StreamGroupsFor returns the Model.StreamGroups that trains fastest on the backend configuration
 // backendConfig (as NewBackend or NewTrainingBackend return it) at this batch size. Two half-batch
 // recurrences are two independent chains of small ops that a parallel executor runs side by side, where
-// one chain leaves a core idle between its matrix products: with GoTrainingBackend, measured +12–15 %
-// tokens/s at batch 32 × 64 and +9–10 % at 64 × 128 on the 2-core machine (docs/benchmarks.md). With
-// sequential ops there is nothing to overlap and the smaller products are slower (−9 %): one group.
+// one chain leaves a core idle between its matrix products: with GoTrainingBackend, paired benchmarks gave
+// +5–30 % tokens/s at batch 32 × 64 and 64 × 128 on the 2-core machine, a whole 2×256 run +6 %
+// (docs/benchmarks.md). With sequential ops there is nothing to overlap and the smaller products are
+// slower (−9 %): one group.
 func StreamGroupsFor(backendConfig string, batch int) int {
 	if backendConfig == GoTrainingBackend && batch >= 16 && batch%2 == 0 {
 		return 2
