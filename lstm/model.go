@@ -83,7 +83,7 @@ func (m *Model) stateShape(batch int) shapes.Shape {
 type forwardOutput struct {
 	Logits *Node    // [T*B, V], time-major rows
 	HT, CT *Node    // [L, B, H], the states to carry into the next window
-	Traces [][]Step // per layer, per time step intermediates (for inspection)
+	Traces [][]Step // per layer, per time step intermediates (for inspection; unset with stream groups)
 }
 
 // forward runs the model over one window. tokens: [T*B] int32 time-major (row t*B+b is stream b at
@@ -183,10 +183,11 @@ func joinStreams(parts []*Node, steps, batch int) *Node {
 	}
 	d := parts[0].Shape().Dimensions[1]
 	gb := batch / len(parts)
+	parts3 := make([]*Node, len(parts))
 	for gi, p := range parts {
-		parts[gi] = Reshape(p, steps, gb, d)
+		parts3[gi] = Reshape(p, steps, gb, d)
 	}
-	return Reshape(Concatenate(parts, 1), steps*batch, d)
+	return Reshape(Concatenate(parts3, 1), steps*batch, d)
 }
 
 // joinRows concatenates per-group states [B/groups, H] into [B, H].
