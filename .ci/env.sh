@@ -6,13 +6,15 @@
 #   LSTMLAB_TOOLS_BIN where .ci/install-tools.sh builds gonb and goimports; put first on PATH
 #                     because the GoNB kernel calls goimports (and go) from PATH for every cell
 #   JUPYTER_DATA_DIR  where the GoNB kernel spec is registered and looked up
-#   GOEXPERIMENT      simd: GoMLX's SIMD matmul; also part of Go's build-cache key, so every
-#                     build (tools, tests, notebook cells) uses the same mode to share the cache
+#   GOTOOLCHAIN,      from scripts/env.sh: Go 1.27 (fetched as go1.27.3 where the installed Go is older)
+#   GOEXPERIMENT      and simd, GoMLX's SIMD kernels; both are part of Go's build-cache key, so every
+#                     build (tools, tests, notebook cells) uses the same settings to share the cache
 LSTMLAB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export LSTMLAB_ROOT
 export LSTMLAB_TOOLS_BIN="${LSTMLAB_ROOT}/.cache/bin"
 export JUPYTER_DATA_DIR="${LSTMLAB_ROOT}/.cache/jupyter"
-export GOEXPERIMENT=simd
+# shellcheck source=../scripts/env.sh
+. "${LSTMLAB_ROOT}/scripts/env.sh"
 case ":${PATH}:" in
   *":${LSTMLAB_TOOLS_BIN}:"*) ;;
   *) export PATH="${LSTMLAB_TOOLS_BIN}:${PATH}" ;;

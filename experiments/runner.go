@@ -221,7 +221,6 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 	if err != nil {
 		return nil, err
 	}
-	m.StreamGroups = lstm.StreamGroupsFor(backendName, cfg.BatchSize)
 	trainer, err := lstm.NewTrainer(m, sp.train, sp.val, frozen)
 	if err != nil {
 		return nil, err
@@ -507,7 +506,6 @@ func Resume(ctx context.Context, db *tracker.DB, ref string, opts ResumeOptions)
 			return nil, err
 		}
 	}
-	ck.Model.StreamGroups = lstm.StreamGroupsFor(backendName, ck.Model.Config.BatchSize)
 	trainer, err := lstm.ResumeTrainer(ck, sp.train, sp.val, frozen)
 	if err != nil {
 		return nil, err

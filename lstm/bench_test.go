@@ -42,13 +42,12 @@ func benchTrainer(b *testing.B, batch, seq int, hand bool) *Trainer {
 	ids, _ := vocab.Encode(corpus)
 	cfg := DefaultConfig()
 	cfg.BatchSize, cfg.SeqLen, cfg.Steps = batch, seq, 1<<30
-	backend, name := benchBackend(b)
+	backend, _ := benchBackend(b)
 	m, err := New(cfg, vocab, backend)
 	if err != nil {
 		b.Fatal(err)
 	}
 	m.HandGrad = hand
-	m.StreamGroups = StreamGroupsFor(name, batch)
 	tr, err := NewTrainer(m, ids, ids, nil)
 	if err != nil {
 		b.Fatal(err)

@@ -251,7 +251,7 @@ func RunBenchmark(backend compute.Backend, backendName string, opts BenchOptions
 		progress(fmt.Sprintf("training %d×%d: %d warm-up + %d timed steps", shape.Batch, shape.SeqLen, opts.Warmup, opts.Steps))
 		c := cfg
 		c.BatchSize, c.SeqLen = shape.Batch, shape.SeqLen
-		tb, params, err := measureTraining(backend, backendName, c, vocab, ids, opts.Warmup, opts.Steps)
+		tb, params, err := measureTraining(backend, c, vocab, ids, opts.Warmup, opts.Steps)
 		if err != nil {
 			return nil, err
 		}
@@ -307,7 +307,7 @@ func measureMatMulPeak(backend compute.Backend, n int) (MatMulPeak, error) {
 
 // measureTraining trains a fresh model of cfg on ids (repeated as needed to fill one window per
 // stream) and times opts.Steps steps after warmup untimed ones.
-func measureTraining(backend compute.Backend, backendName string, cfg Config, vocab *text.Vocab, ids []int32, warmup, steps int) (TrainBench, int, error) {
+func measureTraining(backend compute.Backend, cfg Config, vocab *text.Vocab, ids []int32, warmup, steps int) (TrainBench, int, error) {
 	shape := fmt.Sprintf("%d×%d", cfg.BatchSize, cfg.SeqLen)
 	need := cfg.BatchSize*cfg.SeqLen*2 + 1
 	data := ids
@@ -318,7 +318,6 @@ func measureTraining(backend compute.Backend, backendName string, cfg Config, vo
 	if err != nil {
 		return TrainBench{}, 0, fmt.Errorf("benchmark %s: %w", shape, err)
 	}
-	m.StreamGroups = StreamGroupsFor(backendName, cfg.BatchSize) // as training on this backend does
 	tr, err := NewTrainer(m, data, data, nil)
 	if err != nil {
 		return TrainBench{}, 0, fmt.Errorf("benchmark %s: %w", shape, err)

@@ -11,7 +11,6 @@ import (
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/lstmlab/lstmlab/lstm/text"
 )
@@ -436,7 +435,7 @@ func TestEmptyPromptStartsFromLineBreak(t *testing.T) {
 func forwardLogits(t *testing.T, m *Model, ids []int32) [][]float32 {
 	t.Helper()
 	steps := len(ids)
-	exec, err := model.NewExec(m.Backend, m.Store, func(_ *model.Scope, g *Graph, in []*Node) []*Node {
+	exec, err := m.newExec(func(g *Graph, in []*Node) []*Node {
 		return []*Node{m.forward(g, in[0], in[1], in[2], steps, false).Logits}
 	})
 	if err != nil {

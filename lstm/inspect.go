@@ -6,7 +6,6 @@ import (
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads like math with a dot import.
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/model"
 )
 
 // CellWeights are one LSTM cell's weights on the host, row-major: WIH [In, 4H], WHH [H, 4H], Bias [4H],
@@ -98,7 +97,7 @@ func (m *Model) Trace(text string) ([]TraceStep, error) {
 		return nil, fmt.Errorf("trace: empty text")
 	}
 	T, L := len(ids), m.Config.Layers
-	exec, err := model.NewExec(m.Backend, m.Store, func(_ *model.Scope, g *Graph, in []*Node) []*Node {
+	exec, err := m.newExec(func(g *Graph, in []*Node) []*Node {
 		out := m.forward(g, in[0], in[1], in[2], T, false)
 		var nodes []*Node
 		for _, layer := range out.Traces {

@@ -24,11 +24,6 @@ type Model struct {
 	// HandGrad selects the hand-written BPTT backward pass (default) instead of GoMLX's autodiff of the
 	// unrolled loop. Both give the same gradients; the hand-written one is much faster.
 	HandGrad bool
-
-	// StreamGroups is how many independent recurrences the batch's streams are unrolled in during
-	// training (0 or 1: all together; see StreamGroupsFor). Losses are the same up to float rounding;
-	// only the speed differs.
-	StreamGroups int
 }
 
 // New builds a freshly initialised model for vocab on backend. cfg is validated first.
@@ -65,6 +60,20 @@ func (m *Model) NumParams() int {
 	return n
 }
 
+// newExec compiles fn, a graph over m's variables, for m's backend. The graph is marked as training
+// whatever it computes, because GoMLX reads that mark to decide how variables enter a graph: in a graph
+// not marked as training, on a backend that prefers it (the pure-Go backend does, to pre-pack weights
+// for inference), a variable's current value is embedded as a constant. lstmlab compiles each graph
+// once and runs it while the weights change (training steps, evaluations between them, generation
+// after more training), so variables must always be parameters. The mark changes nothing else here:
+// dropout and evaluation mode are lstmlab's own train flag (TestEvaluationSeesUpdatedWeights).
+func (m *Model) newExec(fn func(g *Graph, in []*Node) []*Node) (*model.Exec, error) {
+	return model.NewExec(m.Backend, m.Store, func(_ *model.Scope, g *Graph, in []*Node) []*Node {
+		m.Store.SetTraining(g, true)
+		return fn(g, in)
+	})
+}
+
 // param returns the graph node of the parameter at path.
 func (m *Model) param(g *Graph, path string) *Node {
 	v := m.Store.GetVariable(path)
@@ -83,7 +92,7 @@ func (m *Model) stateShape(batch int) shapes.Shape {
 type forwardOutput struct {
 	Logits *Node    // [T*B, V], time-major rows
 	HT, CT *Node    // [L, B, H], the states to carry into the next window
-	Traces [][]Step // per layer, per time step intermediates (for inspection; unset with stream groups)
+	Traces [][]Step // per layer, per time step intermediates (for inspection)
 }
 
 // forward runs the model over one window. tokens: [T*B] int32 time-major (row t*B+b is stream b at
@@ -92,110 +101,34 @@ func (m *Model) forward(g *Graph, tokens, h0, c0 *Node, steps int, train bool) f
 	cfg := m.Config
 	batch := h0.Shape().Dimensions[1]
 	table := m.param(g, ParamEmbedding)
-	// x: [T*B, E]
+	// x: [T*B, E], the input of the next layer, time-major.
 	x := Gather(table, ExpandAxes(tokens, -1))
-	groups := m.streamGroups(batch, train)
-	// xs[gi]: group gi's input to the next layer, [T*B/groups, in], time-major.
-	xs := splitStreams(x, steps, batch, groups)
-	// xSteps[gi]: the layer below's h_t for group gi, one node per step, which the next layer reads
-	// directly (see layerForward) unless dropout has rewritten its input.
-	xSteps := make([][]*Node, groups)
+	// xSteps: the layer below's h_t, one node per step, which the next layer reads directly (see
+	// layerForward) unless dropout has rewritten its input.
+	var xSteps []*Node
 	out := forwardOutput{}
 	var hs, cs []*Node
 	for k := range cfg.Layers {
 		w := layerWeights{WIH: m.param(g, ParamLayerWIH(k)), WHH: m.param(g, ParamLayerWHH(k)), Bias: m.param(g, ParamLayerBias(k))}
-		var hTs, cTs []*Node
-		for gi := range groups {
-			if dropped := m.dropout(g, xs[gi], train); dropped != xs[gi] {
-				xs[gi], xSteps[gi] = dropped, nil
-			}
-			rows := AxisRange() // this group's streams in the state
-			if groups > 1 {
-				rows = AxisRange(gi*batch/groups, (gi+1)*batch/groups)
-			}
-			h0k := Reshape(Slice(h0, AxisElem(k), rows, AxisRange()), batch/groups, cfg.Hidden)
-			c0k := Reshape(Slice(c0, AxisElem(k), rows, AxisRange()), batch/groups, cfg.Hidden)
-			y, hT, cT, trace := layerForward(xs[gi], xSteps[gi], h0k, c0k, w, steps, m.HandGrad && train)
-			xs[gi] = y
-			xSteps[gi] = make([]*Node, steps)
-			for t, s := range trace {
-				xSteps[gi][t] = s.H
-			}
-			hTs, cTs = append(hTs, hT), append(cTs, cT)
-			if groups == 1 {
-				out.Traces = append(out.Traces, trace)
-			}
+		if dropped := m.dropout(g, x, train); dropped != x {
+			x, xSteps = dropped, nil
 		}
-		hs, cs = append(hs, joinRows(hTs)), append(cs, joinRows(cTs))
+		// h0k, c0k: [B, H], this layer's slice of the carried state.
+		h0k := Reshape(Slice(h0, AxisElem(k), AxisRange(), AxisRange()), batch, cfg.Hidden)
+		c0k := Reshape(Slice(c0, AxisElem(k), AxisRange(), AxisRange()), batch, cfg.Hidden)
+		y, hT, cT, trace := layerForward(x, xSteps, h0k, c0k, w, steps, m.HandGrad && train)
+		x = y
+		xSteps = make([]*Node, steps)
+		for t, s := range trace {
+			xSteps[t] = s.H
+		}
+		hs, cs = append(hs, hT), append(cs, cT)
+		out.Traces = append(out.Traces, trace)
 	}
-	x = m.dropout(g, joinStreams(xs, steps, batch), train)
+	x = m.dropout(g, x, train)
 	out.Logits = m.head(g, x)
 	out.HT, out.CT = StopGradient(Stack(hs, 0)), StopGradient(Stack(cs, 0))
 	return out
-}
-
-// streamGroups returns how many independent recurrences a forward pass unrolls the batch in: StreamGroups
-// in training, one otherwise (evaluation, generation and tracing).
-func (m *Model) streamGroups(batch int, train bool) int {
-	if !train || m.StreamGroups <= 1 {
-		return 1
-	}
-	if batch%m.StreamGroups != 0 {
-		panic(fmt.Sprintf("lstm: batch %d cannot be split into %d stream groups", batch, m.StreamGroups))
-	}
-	return m.StreamGroups
-}
-
-// StreamGroupsFor returns the Model.StreamGroups that trains fastest on the backend configuration
-// backendConfig (as NewBackend or NewTrainingBackend return it) at this batch size. Two half-batch
-// recurrences are two independent chains of small ops that a parallel executor runs side by side, where
-// one chain leaves a core idle between its matrix products: with GoTrainingBackend, paired benchmarks gave
-// +5–30 % tokens/s at batch 32 × 64 and 64 × 128 on the 2-core machine, a whole 2×256 run +6 %
-// (docs/benchmarks.md). With sequential ops there is nothing to overlap and the smaller products are
-// slower (−9 %): one group.
-func StreamGroupsFor(backendConfig string, batch int) int {
-	if backendConfig == GoTrainingBackend && batch >= 16 && batch%2 == 0 {
-		return 2
-	}
-	return 1
-}
-
-// splitStreams cuts time-major rows x [T*B, D] into groups of B/groups consecutive streams, each [T*B/groups, D]
-// and time-major.
-func splitStreams(x *Node, steps, batch, groups int) []*Node {
-	if groups == 1 {
-		return []*Node{x}
-	}
-	d := x.Shape().Dimensions[1]
-	x3 := Reshape(x, steps, batch, d)
-	gb := batch / groups
-	parts := make([]*Node, groups)
-	for gi := range parts {
-		parts[gi] = Reshape(Slice(x3, AxisRange(), AxisRange(gi*gb, (gi+1)*gb), AxisRange()), steps*gb, d)
-	}
-	return parts
-}
-
-// joinStreams is the inverse of splitStreams.
-func joinStreams(parts []*Node, steps, batch int) *Node {
-	if len(parts) == 1 {
-		return parts[0]
-	}
-	d := parts[0].Shape().Dimensions[1]
-	gb := batch / len(parts)
-	parts3 := make([]*Node, len(parts))
-	for gi, p := range parts {
-		parts3[gi] = Reshape(p, steps, gb, d)
-	}
-	return Reshape(Concatenate(parts3, 1), steps*batch, d)
-}
-
-// joinRows concatenates per-group states [B/groups, H] into [B, H].
-func joinRows(parts []*Node) *Node {
-	if len(parts) == 1 {
-		return parts[0]
-	}
-	return Concatenate(parts, 0)
 }
 
 // head maps hidden states [N, H] to logits [N, V]: W_y h + b_y (W_y is the embedding table when tied).

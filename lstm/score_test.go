@@ -9,7 +9,6 @@ import (
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/lstmlab/lstmlab/lstm/text"
 )
@@ -19,7 +18,7 @@ import (
 func forwardNLL(t *testing.T, m *Model, ids []int32) float64 {
 	t.Helper()
 	steps := len(ids) - 1
-	exec, err := model.NewExec(m.Backend, m.Store, func(_ *model.Scope, g *Graph, in []*Node) []*Node {
+	exec, err := m.newExec(func(g *Graph, in []*Node) []*Node {
 		out := m.forward(g, in[0], in[2], in[3], steps, false)
 		loss, _ := nll(out.Logits, in[1])
 		return []*Node{ReduceAllSum(loss)}

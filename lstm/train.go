@@ -122,7 +122,7 @@ func NewTrainer(m *Model, train, val []int32, frozen []string) (*Trainer, error)
 	if err := m.ensureOptimizerState(t.trainable); err != nil {
 		return nil, err
 	}
-	t.stepExec, err = model.NewExec(m.Backend, m.Store, t.trainStepGraph)
+	t.stepExec, err = m.newExec(t.trainStepGraph)
 	if err != nil {
 		return nil, fmt.Errorf("build train step: %w", err)
 	}
@@ -152,7 +152,7 @@ func (t *Trainer) resetState() {
 
 // trainStepGraph: inputs tokens, targets [T*B] int32, h0, c0 [L, B, H], hyper [3];
 // outputs mean loss, accuracy, gradient norm (scalars), hT, cT.
-func (t *Trainer) trainStepGraph(_ *model.Scope, g *Graph, in []*Node) []*Node {
+func (t *Trainer) trainStepGraph(g *Graph, in []*Node) []*Node {
 	m := t.Model
 	tokens, targets, h0, c0, hyper := in[0], in[1], in[2], in[3], in[4]
 	out := m.forward(g, tokens, h0, c0, m.Config.SeqLen, true)
@@ -170,7 +170,7 @@ func (t *Trainer) trainStepGraph(_ *model.Scope, g *Graph, in []*Node) []*Node {
 // newEvalExec compiles the evaluation pass: inputs tokens, targets [T*B], h0, c0 [L, B, H];
 // outputs summed loss, summed correct predictions, hT, cT.
 func (m *Model) newEvalExec() (*model.Exec, error) {
-	e, err := model.NewExec(m.Backend, m.Store, func(_ *model.Scope, g *Graph, in []*Node) []*Node {
+	e, err := m.newExec(func(g *Graph, in []*Node) []*Node {
 		out := m.forward(g, in[0], in[2], in[3], m.Config.SeqLen, false)
 		loss, correct := nll(out.Logits, in[1])
 		return []*Node{ReduceAllSum(loss), ReduceAllSum(correct), out.HT, out.CT}

@@ -12,7 +12,6 @@ import (
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/lstmlab/lstmlab/lstm/text"
 )
@@ -133,47 +132,6 @@ func TestTrainingBackendIsReproducible(t *testing.T) {
 	}
 }
 
-// TestStreamGroupsGiveTheSameLosses trains with the batch unrolled as one recurrence and as two: the
-// losses agree to float rounding (the split changes only how the work is scheduled), on the sequential and
-// on the training backend.
-func TestStreamGroupsGiveTheSameLosses(t *testing.T) {
-	parallel, _, err := NewTrainingBackend("go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	corpus := strings.Repeat(tinyText, 4)
-	for _, backend := range []compute.Backend{testBackend(t), parallel} {
-		run := func(groups int) []float64 {
-			m, ids := tinyModel(t, corpus, func(c *Config) { c.Steps, c.BatchSize = 10, 16 })
-			m, err := New(m.Config, m.Vocab, backend)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m.StreamGroups = groups
-			tr, err := NewTrainer(m, ids, ids, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return trainLosses(t, tr)
-		}
-		one, two := run(1), run(2)
-		for i := range one {
-			if math.Abs(one[i]-two[i]) > 1e-4 {
-				t.Fatalf("step %d: loss %v in one recurrence, %v in two", i+1, one[i], two[i])
-			}
-		}
-	}
-	for _, c := range []struct {
-		backend string
-		batch   int
-		want    int
-	}{{GoTrainingBackend, 32, 2}, {GoTrainingBackend, 8, 1}, {GoTrainingBackend, 33, 1}, {GoBackend, 32, 1}, {"xla:cpu", 32, 1}} {
-		if got := StreamGroupsFor(c.backend, c.batch); got != c.want {
-			t.Errorf("StreamGroupsFor(%q, %d) = %d, want %d", c.backend, c.batch, got, c.want)
-		}
-	}
-}
-
 func TestResumeGivesSameLossesAsUninterruptedRun(t *testing.T) {
 	corpus := strings.Repeat(tinyText, 2)
 	edit := func(c *Config) { c.Steps, c.Dropout, c.Optimizer = 14, 0.1, "adam" }
@@ -270,7 +228,7 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 	targets := timeMajor([]int32{ids[1], ids[2], ids[3], ids[5], ids[6], ids[7]}, batch, steps)
 	zeros := tensors.FromShape(m.stateShape(batch))
 	paths := []string{ParamEmbedding, ParamLayerWIH(0), ParamLayerWHH(0), ParamLayerBias(0), ParamDecoderWeight, ParamDecoderBias}
-	exec, err := model.NewExec(m.Backend, m.Store, func(_ *model.Scope, g *Graph, in []*Node) []*Node {
+	exec, err := m.newExec(func(g *Graph, in []*Node) []*Node {
 		out := m.forward(g, in[0], in[2], in[3], steps, true)
 		loss, _ := nll(out.Logits, in[1])
 		mean := ReduceAllMean(loss)
@@ -412,5 +370,40 @@ func TestClipByGlobalNorm(t *testing.T) {
 	a, b := tensors.MustCopyFlatData[float32](out[0]), tensors.MustCopyFlatData[float32](out[1])
 	if math.Abs(float64(a[0])-0.6) > 1e-5 || math.Abs(float64(b[1])-0.8) > 1e-5 {
 		t.Fatalf("clipped to %v %v, want [0.6 0] [0 0.8]", a, b)
+	}
+}
+
+// TestEvaluationSeesUpdatedWeights checks that a compiled graph reads the weights as they are when it
+// runs, not as they were when it was compiled: the trainer's evaluator, compiled before training, must
+// agree with one compiled afterwards (GoMLX would embed variables as constants otherwise; see newExec).
+func TestEvaluationSeesUpdatedWeights(t *testing.T) {
+	corpus := strings.Repeat("the cat sat on the mat. ", 30)
+	m, ids := tinyModel(t, corpus, nil)
+	tr, err := NewTrainer(m, ids, ids, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := tr.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		if _, err := tr.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after, err := tr.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := m.Evaluate(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Val.Loss >= before.Val.Loss-0.1 {
+		t.Errorf("validation loss %.4f after 20 steps, %.4f before: the evaluator does not see the new weights", after.Val.Loss, before.Val.Loss)
+	}
+	if math.Abs(after.Val.Loss-fresh.Loss) > 1e-4 {
+		t.Errorf("reused evaluator gives %.6f, a freshly compiled one %.6f", after.Val.Loss, fresh.Loss)
 	}
 }
