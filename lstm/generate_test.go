@@ -533,3 +533,50 @@ func benchmarkGenerate(b *testing.B, stepTimeout int) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 }
+
+// TestStepperSeesTrainedWeights checks the Stepper's promise: one made before more training gives the
+// trained model's logits afterwards (the same as a Stepper made after training), not the old ones.
+func TestStepperSeesTrainedWeights(t *testing.T) {
+	corpus := strings.Repeat("the cat sat on the mat. ", 30)
+	m, ids := tinyModel(t, corpus, nil)
+	early, err := m.NewStepper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := early.Feed(ids[:5])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTrainer(m, ids, ids, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		if _, err := tr.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	early.Reset()
+	got, err := early.Feed(ids[:5])
+	if err != nil {
+		t.Fatal(err)
+	}
+	late, err := m.NewStepper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := late.Feed(ids[:5])
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := 0.0
+	for j := range want {
+		if math.Abs(float64(got[j]-want[j])) > 1e-5 {
+			t.Fatalf("logit %d: %g from the Stepper made before training, %g from one made after", j, got[j], want[j])
+		}
+		moved = math.Max(moved, math.Abs(float64(want[j]-before[j])))
+	}
+	if moved < 1e-3 {
+		t.Errorf("training moved no logit by more than %g: the test would not notice stale weights", moved)
+	}
+}
