@@ -18,16 +18,16 @@ const BackendEnv = "GOMLX_BACKEND"
 // GoBackend is the configuration used for the pure-Go backend, and for everything but training (see
 // GoTrainingBackend). The "ops_sequential" mode is not a detail: the default parallel-ops mode of GoMLX's Go
 // backend was seen to deadlock mid-training (all pool workers blocked under a matmul); and for the tiny
-// ops of single-token generation sequential ops are the fastest (1.7–1.8k against 1.3–1.4k tokens/s).
+// ops of single-token generation parallel ops gain nothing (2.5–2.9k against 2.3–3.1k tokens/s).
 const GoBackend = "go:ops_sequential"
 
 // GoTrainingBackend is the pure-Go backend's configuration for training: ops run in parallel on an
-// unbounded worker pool, measured 13–25 % faster than GoBackend at the reference shapes and 25 % over a
-// whole 2×256 run (docs/benchmarks.md). Why it cannot deadlock as the default mode did: that mode's pool
+// unbounded worker pool, measured 30–60 % faster than GoBackend at the reference shapes
+// (docs/benchmarks.md). Why it cannot deadlock as the default mode did: that mode's pool
 // is bounded, and every running op holds a slot while its matmul waits in Pool.Saturate for free slots,
 // so ops can take every slot and wait forever; with parallelism -1 ops take no slots and Saturate starts
-// its first GOMAXPROCS tasks unconditionally, waiting only for its own tasks (compute v0.1.2,
-// internal/gobackend/workerspool). Over 4,000 training steps ran without a stall, and a same-seed run
+// its first GOMAXPROCS tasks unconditionally, waiting only for its own tasks (compute v0.1.2 and
+// v0.1.14, whose internal/gobackend/workerspool is the same). Over 4,000 training steps ran without a stall, and a same-seed run
 // repeats bit for bit. The step watchdog (Config.StepTimeout) still turns any stall into an error.
 const GoTrainingBackend = "go:parallelism=-1"
 
@@ -143,6 +143,16 @@ func NewBackend(requested string) (compute.Backend, string, error) {
 // "go:ops_sequential") and XLA are opened as asked.
 func NewTrainingBackend(requested string) (compute.Backend, string, error) {
 	return NewBackend(trainingRequest(requested))
+}
+
+// TrainingBackendName returns the configuration NewTrainingBackend(requested) opens, without opening it
+// ("" when the request is invalid; NewTrainingBackend then says why).
+func TrainingBackendName(requested string) string {
+	cfg, err := ResolveBackend(trainingRequest(requested))
+	if err != nil {
+		return ""
+	}
+	return cfg
 }
 
 // trainingRequest maps a backend request (or $GOMLX_BACKEND when it is empty) to the one training opens.

@@ -47,6 +47,12 @@ func TestTrainingBackend(t *testing.T) {
 			t.Errorf("trainingRequest(%q) = %q, want %q", req, got, want)
 		}
 	}
+	if got := TrainingBackendName("go"); got != GoTrainingBackend {
+		t.Errorf("TrainingBackendName(go) = %q, want %q", got, GoTrainingBackend)
+	}
+	if got := TrainingBackendName("nonsense"); got != "" {
+		t.Errorf("TrainingBackendName(nonsense) = %q, want \"\"", got)
+	}
 	t.Setenv(BackendEnv, "go:ops_sequential") // an explicit environment choice wins
 	if got := trainingRequest(""); got != "go:ops_sequential" {
 		t.Errorf("with $GOMLX_BACKEND=go:ops_sequential: %q", got)

@@ -52,6 +52,12 @@ type BenchOptions struct {
 	PeakSize int
 	// Progress, when set, is called with a short line before each measurement (for a CLI's stderr).
 	Progress func(line string)
+	// TrainBackend, when set, is the backend the matmul peak and the training shapes are measured on,
+	// named TrainBackendName in the report; generation stays on RunBenchmark's backend. lstmlab trains
+	// and generates on different configurations of the pure-Go backend (NewTrainingBackend, NewBackend),
+	// and the report should show what each job runs on.
+	TrainBackend     compute.Backend
+	TrainBackendName string
 }
 
 // DefaultBenchOptions returns the reference measurement: 2 layers × 256 hidden, embedding 64, batch
@@ -113,16 +119,17 @@ func (o BenchOptions) withDefaults() (BenchOptions, error) {
 // BenchReport is what RunBenchmark measured. It marshals to JSON (`lstmlab bench --format json`);
 // Table renders it for people.
 type BenchReport struct {
-	Backend     string    `json:"backend"`      // the backend configuration that ran, e.g. "go:ops_sequential"
-	BackendInfo string    `json:"backend_info"` // the backend's own description
-	GoVersion   string    `json:"go_version"`
-	GOARCH      string    `json:"goarch"`
-	GOExp       string    `json:"goexperiment"` // GOEXPERIMENT of the build ("simd" enables the SIMD matmul); "" if none or unknown
-	CPUs        int       `json:"cpus"`         // logical CPUs of the machine
-	GOMAXPROCS  int       `json:"gomaxprocs"`   // CPUs Go used
-	LoadAvg     []float64 `json:"load_avg,omitempty"`
-	Started     time.Time `json:"started"`
-	Seconds     float64   `json:"seconds"` // wall time of the whole benchmark
+	Backend      string    `json:"backend"`       // the backend configuration generation ran on, e.g. "go:ops_sequential"
+	TrainBackend string    `json:"train_backend"` // the one the matmul peak and training ran on, e.g. "go:parallelism=-1"
+	BackendInfo  string    `json:"backend_info"`  // the backend's own description
+	GoVersion    string    `json:"go_version"`
+	GOARCH       string    `json:"goarch"`
+	GOExp        string    `json:"goexperiment"` // GOEXPERIMENT of the build ("simd" enables the SIMD matmul); "" if none or unknown
+	CPUs         int       `json:"cpus"`         // logical CPUs of the machine
+	GOMAXPROCS   int       `json:"gomaxprocs"`   // CPUs Go used
+	LoadAvg      []float64 `json:"load_avg,omitempty"`
+	Started      time.Time `json:"started"`
+	Seconds      float64   `json:"seconds"` // wall time of the whole benchmark
 
 	Model    BenchModel    `json:"model"`
 	MatMul   MatMulPeak    `json:"matmul_peak"`
@@ -212,11 +219,16 @@ func RunBenchmark(backend compute.Backend, backendName string, opts BenchOptions
 	}
 	start := time.Now()
 	r := &BenchReport{
-		Backend: backendName, BackendInfo: backend.Description(), GoVersion: runtime.Version(), GOARCH: runtime.GOARCH,
+		Backend: backendName, TrainBackend: backendName, BackendInfo: backend.Description(),
+		GoVersion: runtime.Version(), GOARCH: runtime.GOARCH,
 		GOExp: buildSetting("GOEXPERIMENT"), CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		Started: start.UTC().Truncate(time.Second),
 	}
 	load := loadAverage()
+	trainBackend := backend
+	if opts.TrainBackend != nil {
+		trainBackend, r.TrainBackend = opts.TrainBackend, opts.TrainBackendName
+	}
 
 	corpus, corpusName := opts.Corpus, opts.CorpusName
 	if corpus == "" {
@@ -243,7 +255,7 @@ func RunBenchmark(backend compute.Backend, backendName string, opts BenchOptions
 	r.Model = BenchModel{Layers: cfg.Layers, Hidden: cfg.Hidden, Embed: cfg.EmbedDim, Vocab: vocab.Size(), Corpus: corpusName}
 
 	progress(fmt.Sprintf("matmul peak: %d³ float32", opts.PeakSize))
-	if r.MatMul, err = measureMatMulPeak(backend, opts.PeakSize); err != nil {
+	if r.MatMul, err = measureMatMulPeak(trainBackend, opts.PeakSize); err != nil {
 		return nil, err
 	}
 
@@ -251,7 +263,7 @@ func RunBenchmark(backend compute.Backend, backendName string, opts BenchOptions
 		progress(fmt.Sprintf("training %d×%d: %d warm-up + %d timed steps", shape.Batch, shape.SeqLen, opts.Warmup, opts.Steps))
 		c := cfg
 		c.BatchSize, c.SeqLen = shape.Batch, shape.SeqLen
-		tb, params, err := measureTraining(backend, c, vocab, ids, opts.Warmup, opts.Steps)
+		tb, params, err := measureTraining(trainBackend, c, vocab, ids, opts.Warmup, opts.Steps)
 		if err != nil {
 			return nil, err
 		}
@@ -442,7 +454,11 @@ func (r *BenchReport) JSON() ([]byte, error) {
 // Table renders the report for people: one line per measurement.
 func (r *BenchReport) Table() string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "backend %s (%s), %s %s", r.Backend, r.BackendInfo, r.GoVersion, r.GOARCH)
+	fmt.Fprintf(&sb, "backend %s", r.Backend)
+	if r.TrainBackend != "" && r.TrainBackend != r.Backend {
+		fmt.Fprintf(&sb, ", training on %s", r.TrainBackend)
+	}
+	fmt.Fprintf(&sb, " — %s, %s %s", r.BackendInfo, r.GoVersion, r.GOARCH)
 	if r.GOExp != "" {
 		fmt.Fprintf(&sb, " GOEXPERIMENT=%s", r.GOExp)
 	}

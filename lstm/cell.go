@@ -1,7 +1,6 @@
 package lstm
 
 import (
-	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads like math with a dot import.
 )
 
@@ -51,11 +50,11 @@ func CellStep(x, h, c, wIH, wHH, bias *Node) Step {
 // CellFromProjection runs one LSTM step given the input projection already computed
 // (xProj = x_t·W + b, [batch, 4H]): it adds the recurrent part h_{t-1}·U and applies the cell.
 func CellFromProjection(xProj, h, c, wHH *Node) Step {
-	return CellFromPreactivation(afterMatMul(Add(xProj, MatMul(h, wHH))), c)
+	return CellFromPreactivation(Add(xProj, MatMul(h, wHH)), c)
 }
 
 // CellFromPreactivation is the cell proper, given the four gates' pre-activations
-// z = x_t·W + h_{t-1}·U + b ([batch, 4H]; rows past batch, such as afterMatMul's, are ignored) and the
+// z = x_t·W + h_{t-1}·U + b ([batch, 4H]; rows past batch, if any, are ignored) and the
 // previous cell state c = c_{t-1} [batch, H]:
 //
 //	i_t = σ(W_i x_t + U_i h_{t-1} + b_i)
@@ -78,17 +77,4 @@ func CellFromPreactivation(z, c *Node) Step {
 	s.TanhC = Tanh(s.C)
 	s.H = Mul(s.O, s.TanhC)
 	return s
-}
-
-// afterMatMul returns x [N, D] with one row of zeros appended ([N+1, D]): the values are unchanged, but
-// they have been copied by Concatenate, which moves whole rows with Go's runtime memmove. Why: the
-// pure-Go backend's AVX matmul kernels return with the upper halves of the vector registers dirty (no
-// VZEROUPPER), and on machines with AVX–SSE transition penalties every following math.Exp (behind
-// Sigmoid and Tanh) then runs ~45× slower — measured 850 ns instead of 18 ns — until something executes
-// VZEROUPPER, as memmove does after copies over 256 bytes (rows of 64 float32 or more, so H ≥ 16). That made generation 3.4× faster and
-// training on one core 4× faster (GOMAXPROCS=1, where every matmul runs on the op thread). Callers
-// slice rows [0, N) back out.
-func afterMatMul(x *Node) *Node {
-	pad := Zeros(x.Graph(), shapes.Make(x.DType(), 1, x.Shape().Dimensions[1]))
-	return Concatenate([]*Node{x, pad}, 0)
 }

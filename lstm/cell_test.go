@@ -87,18 +87,3 @@ func TestCellStepMatchesFloat64Reference(t *testing.T) {
 		}
 	}
 }
-
-func TestAfterMatMulKeepsValuesAndAppendsAZeroRow(t *testing.T) {
-	exec := MustNewExec(testBackend(t), func(x *Node) *Node { return afterMatMul(x) })
-	in := tensors.FromFlatDataAndDimensions([]float32{1, 2, 3, 4, 5, 6}, 2, 3)
-	out := exec.MustExec(in)[0]
-	if got := out.Shape().Dimensions; len(got) != 2 || got[0] != 3 || got[1] != 3 {
-		t.Fatalf("shape %v, want [3 3]", got)
-	}
-	want := []float32{1, 2, 3, 4, 5, 6, 0, 0, 0}
-	for i, v := range tensors.MustCopyFlatData[float32](out) {
-		if v != want[i] {
-			t.Fatalf("element %d = %v, want %v", i, v, want[i])
-		}
-	}
-}

@@ -40,7 +40,7 @@ func (m *Model) stepGraph(tokens, h0, c0 *Node, weightsT []*Node) (logits, hT, c
 		// z: [B, 4H] = x·W + h·U + b
 		z := Add(timesTransposed(x, weightsT[2*k]), timesTransposed(hk, weightsT[2*k+1]))
 		z = Add(z, BroadcastToDims(ExpandAxes(m.param(g, ParamLayerBias(k)), 0), z.Shape().Dimensions...))
-		s := CellFromPreactivation(afterMatMul(z), ck)
+		s := CellFromPreactivation(z, ck)
 		hs[k], cs[k] = s.H, s.C
 		x = s.H // the next layer reads this layer's h_t
 	}

@@ -78,8 +78,8 @@ func unrollLayer(xs *Node, xSteps []*Node, h0, c0 *Node, w layerWeights, steps i
 		} else {
 			xt = Slice(xs, AxisRange(t*batch, (t+1)*batch), AxisRange())
 		}
-		// z: [B(+1), 4H], see afterMatMul for the extra row.
-		z := afterMatMul(MatMul(Concatenate([]*Node{xt, h, ones}, 1), wAll))
+		// z: [B, 4H]
+		z := MatMul(Concatenate([]*Node{xt, h, ones}, 1), wAll)
 		s := CellFromPreactivation(z, c)
 		trace[t] = s
 		h, c = s.H, s.C

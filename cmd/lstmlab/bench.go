@@ -35,6 +35,13 @@ Compare with ../shared/bench/peer_pytorch.py (see docs/benchmarks.md).`,
 			if quick {
 				opts = lstm.QuickBenchOptions()
 			}
+			// Training is measured where `lstmlab train` runs (the parallel pure-Go backend by default),
+			// generation where `lstmlab generate` does.
+			if trainName := lstm.TrainingBackendName(g.backend); trainName != name {
+				if opts.TrainBackend, opts.TrainBackendName, err = lstm.NewTrainingBackend(g.backend); err != nil {
+					return err
+				}
+			}
 			opts.Corpus = corpus
 			if g.format != "json" {
 				opts.Progress = func(s string) { fmt.Fprintln(g.stderr, s) }

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lstmlab/lstmlab/lstm"
 )
 
 // The end-to-end test builds the real lstmlab binary and drives it like a user would, against a real
@@ -196,6 +198,11 @@ func TestCLIEndToEnd(t *testing.T) {
 	b := decode(t, c.ok("bench", "--quick", "--format", "json"))
 	if len(b) == 0 {
 		t.Fatal("bench: empty report")
+	}
+	// Training is measured on the backend `train` uses, generation on the one `generate` uses (the
+	// commands run with GOMLX_BACKEND=go).
+	if b["backend"] != lstm.GoBackend || b["train_backend"] != lstm.GoTrainingBackend {
+		t.Errorf("bench: backend %v, train_backend %v; want %s and %s", b["backend"], b["train_backend"], lstm.GoBackend, lstm.GoTrainingBackend)
 	}
 
 	// rm deletes a run.
