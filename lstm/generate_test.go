@@ -539,14 +539,24 @@ func benchmarkGenerate(b *testing.B, stepTimeout int) {
 func TestStepperSeesTrainedWeights(t *testing.T) {
 	corpus := strings.Repeat("the cat sat on the mat. ", 30)
 	m, ids := tinyModel(t, corpus, nil)
-	early, err := m.NewStepper()
-	if err != nil {
-		t.Fatal(err)
+	newStepper := func() *Stepper {
+		s, err := m.NewStepper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
 	}
-	before, err := early.Feed(ids[:5])
-	if err != nil {
-		t.Fatal(err)
+	// logitsAfterPrefix reads the corpus's first 5 tokens from the zero state.
+	logitsAfterPrefix := func(s *Stepper) []float32 {
+		s.Reset()
+		logits, err := s.Feed(ids[:5])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return logits
 	}
+	early := newStepper()
+	before := logitsAfterPrefix(early)
 	tr, err := NewTrainer(m, ids, ids, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -556,19 +566,7 @@ func TestStepperSeesTrainedWeights(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	early.Reset()
-	got, err := early.Feed(ids[:5])
-	if err != nil {
-		t.Fatal(err)
-	}
-	late, err := m.NewStepper()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := late.Feed(ids[:5])
-	if err != nil {
-		t.Fatal(err)
-	}
+	got, want := logitsAfterPrefix(early), logitsAfterPrefix(newStepper())
 	moved := 0.0
 	for j := range want {
 		if math.Abs(float64(got[j]-want[j])) > 1e-5 {
