@@ -195,12 +195,18 @@ func timeMajor(x []int32, batch, seq int) []int32 {
 }
 
 // call runs an executable with the watchdog: a call exceeding the step timeout returns ErrStalled.
-// The call runs on one of callRunners' goroutines so that this one can stop waiting for it.
 func (m *Model) call(e *model.Exec, what string, args ...any) ([]*tensors.Tensor, error) {
 	timeout := time.Duration(m.Config.StepTimeout) * time.Second
 	if timeout <= 0 {
 		return e.Call(args...)
 	}
+	return callWithTimeout(what, timeout, func() ([]*tensors.Tensor, error) { return e.Call(args...) })
+}
+
+// callWithTimeout runs f on one of callRunners' goroutines, so that this one can stop waiting for it:
+// it returns f's result, an error wrapping ErrStalled when f takes longer than timeout, or f's panic as
+// an error.
+func callWithTimeout(what string, timeout time.Duration, f func() ([]*tensors.Tensor, error)) ([]*tensors.Tensor, error) {
 	type result struct {
 		out []*tensors.Tensor
 		err error
@@ -213,7 +219,7 @@ func (m *Model) call(e *model.Exec, what string, args ...any) ([]*tensors.Tensor
 				done <- result{err: fmt.Errorf("%s: %v", what, r)}
 			}
 		}()
-		out, err := e.Call(args...)
+		out, err := f()
 		done <- result{out, err}
 	}
 	timer := time.NewTimer(timeout)

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lstmlab/lstmlab/lstm"
+	"github.com/lstmlab/lstmlab/lstm/text"
 )
 
 func contextBackground() context.Context { return context.Background() }
@@ -42,7 +43,13 @@ Compare with ../shared/bench/peer_pytorch.py (see docs/benchmarks.md).`,
 					return err
 				}
 			}
-			opts.Corpus = corpus
+			if corpus != "" {
+				c, err := text.Load(corpus, "")
+				if err != nil {
+					return err
+				}
+				opts.Corpus, opts.CorpusName = c.Text, c.Source
+			}
 			if g.format != "json" {
 				opts.Progress = func(s string) { fmt.Fprintln(g.stderr, s) }
 			}
@@ -58,7 +65,7 @@ Compare with ../shared/bench/peer_pytorch.py (see docs/benchmarks.md).`,
 		},
 	}
 	cmd.Flags().BoolVar(&quick, "quick", false, "tiny shapes, about a second (checks the command works)")
-	cmd.Flags().StringVar(&corpus, "corpus", "", "text file whose character vocabulary sets the head size (default: synthetic)")
+	cmd.Flags().StringVar(&corpus, "corpus", "", "corpus whose characters are the vocabulary and the training text: a file, a folder, or \"moby-dick\" (default: synthetic text over 89 characters)")
 	cmd.Flags().StringVar(&g.backend, "backend", "", "compute backend: go, xla:cpu, xla:cuda")
 	addFormatFlag(cmd, g, "table", "json")
 	return cmd

@@ -199,6 +199,16 @@ func TestCLIEndToEnd(t *testing.T) {
 	if len(b) == 0 {
 		t.Fatal("bench: empty report")
 	}
+	// --corpus names a file whose characters become the vocabulary; a missing one is an error.
+	benchText := filepath.Join(t.TempDir(), "bench.txt")
+	if err := os.WriteFile(benchText, []byte("abc cab. bca!\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bc := decode(t, c.ok("bench", "--quick", "--format", "json", "--corpus", benchText))
+	if model, _ := bc["model"].(map[string]any); model["vocab"] != float64(7) || model["corpus"] != benchText {
+		t.Errorf("bench --corpus %s: model %v, want a vocabulary of its 7 distinct characters", benchText, bc["model"])
+	}
+	c.fails("no-such-file.txt", "bench", "--quick", "--corpus", "no-such-file.txt")
 	// Training is measured on the backend `train` uses, generation on the one `generate` uses (the
 	// commands run with GOMLX_BACKEND=go).
 	if b["backend"] != lstm.GoBackend || b["train_backend"] != lstm.GoTrainingBackend {
