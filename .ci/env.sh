@@ -6,9 +6,9 @@
 #   LSTMLAB_TOOLS_BIN where .ci/install-tools.sh builds gonb and goimports; put first on PATH
 #                     because the GoNB kernel calls goimports (and go) from PATH for every cell
 #   JUPYTER_DATA_DIR  where the GoNB kernel spec is registered and looked up
-#   GOTOOLCHAIN,      from scripts/env.sh: Go 1.27 (fetched as go1.27.3 where the installed Go is older)
-#   GOEXPERIMENT      and simd, GoMLX's SIMD kernels; both are part of Go's build-cache key, so every
-#                     build (tools, tests, notebook cells) uses the same settings to share the cache
+#   GOTOOLCHAIN       from scripts/env.sh: go1.27.3 where the installed Go is older than 1.27
+#   GOEXPERIMENT      from scripts/env.sh: simd, GoMLX's SIMD kernels. Both are part of Go's build-cache
+#                     key, so every build (tools, tests, notebook cells) uses the same settings
 LSTMLAB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export LSTMLAB_ROOT
 export LSTMLAB_TOOLS_BIN="${LSTMLAB_ROOT}/.cache/bin"
