@@ -35,7 +35,7 @@ const GoTrainingBackend = "go:parallelism=-1"
 // put the plugin, because GoMLX's own auto-install downloads from outside, which may be unreachable.
 const xlaInstallHelp = `install a PJRT plugin first: put pjrt_c_api_cpu_plugin.so (or pjrt_c_api_cuda_plugin.so) in ` +
 	`~/.local/lib/go-xla or /usr/local/lib/go-xla, or point PJRT_PLUGIN_LIBRARY_PATH at its folder, or name it by ` +
-	`absolute path with --backend xla:/abs/path/plugin.so; see the README section "XLA backend". ` +
+	`absolute path with --backend xla:/abs/path/plugin.so; see the README section "Backends". ` +
 	`Use --backend go for the pure-Go backend, which needs nothing`
 
 // pluginDirs lists the folders go-xla searches for PJRT plugins, in its order.
