@@ -20,21 +20,31 @@ type parentInfo struct {
 	model *lstm.Model
 }
 
-// loadParent loads a run's best weights (on the Go backend: they are copied to the child's backend).
+// loadParent loads a run's best weights (for copying to the child's backend: see LoadRunWeights).
 func loadParent(ctx context.Context, db *tracker.DB, ref, runsRoot string) (*parentInfo, error) {
+	m, info, err := LoadRunWeights(ctx, db, ref, runsRoot)
+	if err != nil {
+		return nil, fmt.Errorf("init_from: %w", err)
+	}
+	return &parentInfo{info: info, model: m}, nil
+}
+
+// LoadRunWeights loads the best model of a run (by id or name) to read or copy its weights (export,
+// fine-tuning), on the backend lstm.Weights jobs use: nothing is computed, so no accelerator is needed.
+func LoadRunWeights(ctx context.Context, db *tracker.DB, ref, runsRoot string) (*lstm.Model, tracker.RunInfo, error) {
 	info, err := db.FindRun(ctx, ref)
 	if err != nil {
-		return nil, fmt.Errorf("--init-from: %w", err)
+		return nil, info, err
 	}
-	backend, _, err := lstm.NewBackend("go")
+	backend, _, err := lstm.OpenBackend("", lstm.Weights)
 	if err != nil {
-		return nil, err
+		return nil, info, err
 	}
 	ck, err := lstm.Load(bestOrLatest(RunDir(db, runsRoot, info.ID)), backend)
 	if err != nil {
-		return nil, fmt.Errorf("--init-from run %d (%s): %w", info.ID, info.Name, err)
+		return nil, info, fmt.Errorf("run %d (%s): %w", info.ID, info.Name, err)
 	}
-	return &parentInfo{info: info, model: ck.Model}, nil
+	return ck.Model, info, nil
 }
 
 // rejectShapeOverrides refuses overrides of the model's shape or tokenization in a fine-tuning run.

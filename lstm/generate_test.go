@@ -499,41 +499,6 @@ func TestStepGraphMatchesTrainingForward(t *testing.T) {
 	}
 }
 
-// BenchmarkGenerate measures single-stream sampling (one token per step graph call, temperature 1
-// on the host) at the reference shape: 2 layers × 256 hidden, embedding 64, vocabulary 80.
-func BenchmarkGenerate(b *testing.B) { benchmarkGenerate(b, DefaultConfig().StepTimeout) }
-
-// BenchmarkGenerateNoWatchdog measures what the per-call watchdog costs a generated token.
-func BenchmarkGenerateNoWatchdog(b *testing.B) { benchmarkGenerate(b, 0) }
-
-func benchmarkGenerate(b *testing.B, stepTimeout int) {
-	corpus := syntheticCorpus(4000, 80)
-	cfg := DefaultConfig()
-	cfg.StepTimeout = stepTimeout
-	m, err := New(cfg, charVocab(b, corpus), testBackend(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := m.NewStepper()
-	if err != nil {
-		b.Fatal(err)
-	}
-	logits, err := s.Step(0) // compiles the step graph outside the timing
-	if err != nil {
-		b.Fatal(err)
-	}
-	opts := SampleOptions{Temperature: 1}
-	rng := rand.New(rand.NewPCG(1, pcgStream))
-	b.ResetTimer()
-	for range b.N {
-		id := int32(draw(samplingDistribution(logits, opts), rng))
-		if logits, err = s.Step(id); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
-}
-
 // TestStepperSeesTrainedWeights checks the Stepper's promise: one made before more training gives the
 // trained model's logits afterwards (the same as a Stepper made after training), not the old ones.
 func TestStepperSeesTrainedWeights(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lstmlab/lstmlab/internal/bench"
 	"github.com/lstmlab/lstmlab/lstm"
 	"github.com/lstmlab/lstmlab/lstm/text"
 )
@@ -20,7 +21,7 @@ func newBenchCmd(g *globals) *cobra.Command {
 		Short: "Measure training and generation speed at the reference shapes",
 		Long: `Train steps at 2 layers × 256 hidden, embedding 64, batch 32 × 64 and 64 × 128, and single-stream
 generation; reports tokens/s and GFLOP/s against the measured matrix-multiply peak of this machine.
-Compare with ../shared/bench/peer_pytorch.py (see docs/benchmarks.md).`,
+Compare with peers/peer_pytorch.py (see docs/benchmarks.md).`,
 		Example: `  lstmlab bench
   lstmlab bench --corpus data/moby-dick.txt --format json`,
 		Args: cobra.NoArgs,
@@ -28,18 +29,19 @@ Compare with ../shared/bench/peer_pytorch.py (see docs/benchmarks.md).`,
 			if err := checkFormat(g, "table", "json"); err != nil {
 				return err
 			}
-			backend, name, err := lstm.NewBackend(g.backend)
-			if err != nil {
-				return err
-			}
-			opts := lstm.DefaultBenchOptions()
+			opts := bench.DefaultBenchOptions()
 			if quick {
-				opts = lstm.QuickBenchOptions()
+				opts = bench.QuickBenchOptions()
 			}
 			// Training is measured where `lstmlab train` runs (the parallel pure-Go backend by default),
 			// generation where `lstmlab generate` does.
-			if trainName := lstm.TrainingBackendName(g.backend); trainName != name {
-				if opts.TrainBackend, opts.TrainBackendName, err = lstm.NewTrainingBackend(g.backend); err != nil {
+			backend, name, err := lstm.OpenBackend(g.backend, lstm.Inference)
+			if err != nil {
+				return err
+			}
+			opts.TrainBackend, opts.TrainBackendName = backend, name
+			if trainName, err := lstm.BackendFor(g.backend, lstm.Training); err == nil && trainName != name {
+				if opts.TrainBackend, opts.TrainBackendName, err = lstm.OpenBackend(g.backend, lstm.Training); err != nil {
 					return err
 				}
 			}
@@ -53,7 +55,7 @@ Compare with ../shared/bench/peer_pytorch.py (see docs/benchmarks.md).`,
 			if g.format != "json" {
 				opts.Progress = func(s string) { fmt.Fprintln(g.stderr, s) }
 			}
-			rep, err := lstm.RunBenchmark(backend, name, opts)
+			rep, err := bench.RunBenchmark(backend, name, opts)
 			if err != nil {
 				return err
 			}

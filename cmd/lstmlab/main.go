@@ -44,7 +44,12 @@ func defaultDB() string {
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	// Commands write their output to the real standard output; a library printing on os.Stdout (GoMLX's
+	// Go backend announces "parallelism set to N" with fmt.Printf) would corrupt `--format json` there, so
+	// os.Stdout is pointed at standard error for everything but the commands' own output.
+	stdout := os.Stdout
+	os.Stdout = os.Stderr
+	os.Exit(run(os.Args[1:], stdout, os.Stderr))
 }
 
 // run executes the CLI and returns the exit status. A panic anywhere becomes one line on stderr (with

@@ -1,4 +1,8 @@
-package lstm
+// Package bench measures lstmlab's speed at the reference shapes (issue 2): the float32 matrix-multiply peak
+// of the backend, training tokens/s (whole optimisation steps through lstm.Trainer) and single-stream
+// generation tokens/s (lstm.Stepper with lstm.Sampler, as generation runs). `lstmlab bench` prints its
+// report; peers/peer_pytorch.py measures the same model in PyTorch.
+package bench
 
 import (
 	"encoding/json"
@@ -17,6 +21,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads like math with a dot import.
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/lstmlab/lstmlab/lstm"
 	"github.com/lstmlab/lstmlab/lstm/text"
 )
 
@@ -178,30 +183,6 @@ type GenerateBench struct {
 	TokensPerSec float64 `json:"tokens_per_s"`
 }
 
-// TrainFLOPsPerStep counts the floating-point operations of the matrix products in one training step
-// of an LSTM language model, N = batch·seqLen tokens:
-//
-//	forward  = 2N · [ Σ_k 4H·(in_k + H)  +  H·V ]      in_0 = embed, in_k = H for k > 0
-//	training = 3 × forward
-//
-// Per layer, 4H·in_k is the input projection and 4H·H the recurrent product; H·V is the head. The
-// backward pass computes two products of the same size for each forward one (gradients of both
-// operands), hence ×3 — the usual convention, which PyTorch's and cuDNN's counts follow too.
-// Elementwise work (gates, softmax, optimizer) is not counted: at these sizes it is ~1% of the FLOPs,
-// though not of the time.
-func TrainFLOPsPerStep(layers, hidden, embed, vocab, batch, seqLen int) float64 {
-	perToken := 0.0
-	for k := range layers {
-		in := embed
-		if k > 0 {
-			in = hidden
-		}
-		perToken += 4 * float64(hidden) * float64(in+hidden)
-	}
-	perToken += float64(hidden) * float64(vocab)
-	return 3 * 2 * float64(batch*seqLen) * perToken
-}
-
 // RunBenchmark measures, on backend (backendName labels it in the report), the float32 matmul peak,
 // training throughput at each of opts.Shapes and single-stream generation speed of an LSTM language
 // model of the reference shape. It takes tens of seconds with the defaults on the pure-Go backend.
@@ -248,7 +229,7 @@ func RunBenchmark(backend compute.Backend, backendName string, opts BenchOptions
 	if err != nil {
 		return nil, fmt.Errorf("benchmark: %w", err)
 	}
-	cfg := DefaultConfig()
+	cfg := lstm.DefaultConfig()
 	cfg.Layers, cfg.Hidden, cfg.EmbedDim = opts.Layers, opts.Hidden, opts.Embed
 	cfg.Dropout, cfg.TieWeight = 0, false
 	cfg.Steps = math.MaxInt32
@@ -268,7 +249,7 @@ func RunBenchmark(backend compute.Backend, backendName string, opts BenchOptions
 			return nil, err
 		}
 		r.Model.Params = params
-		tb.FLOPsPerStep = TrainFLOPsPerStep(c.Layers, c.Hidden, c.EmbedDim, vocab.Size(), c.BatchSize, c.SeqLen)
+		tb.FLOPsPerStep = lstm.TrainFLOPsPerStep(c.Layers, c.Hidden, c.EmbedDim, vocab.Size(), c.BatchSize, c.SeqLen)
 		tb.GFLOPS = tb.FLOPsPerStep / tb.StepSeconds / 1e9
 		tb.PeakFraction = tb.GFLOPS / r.MatMul.GFLOPS
 		r.Train = append(r.Train, tb)
@@ -319,18 +300,18 @@ func measureMatMulPeak(backend compute.Backend, n int) (MatMulPeak, error) {
 
 // measureTraining trains a fresh model of cfg on ids (repeated as needed to fill one window per
 // stream) and times opts.Steps steps after warmup untimed ones.
-func measureTraining(backend compute.Backend, cfg Config, vocab *text.Vocab, ids []int32, warmup, steps int) (TrainBench, int, error) {
+func measureTraining(backend compute.Backend, cfg lstm.Config, vocab *text.Vocab, ids []int32, warmup, steps int) (TrainBench, int, error) {
 	shape := fmt.Sprintf("%d×%d", cfg.BatchSize, cfg.SeqLen)
 	need := cfg.BatchSize*cfg.SeqLen*2 + 1
 	data := ids
 	for len(data) < need {
 		data = append(slices.Clip(data), ids...)
 	}
-	m, err := New(cfg, vocab, backend)
+	m, err := lstm.New(cfg, vocab, backend)
 	if err != nil {
 		return TrainBench{}, 0, fmt.Errorf("benchmark %s: %w", shape, err)
 	}
-	tr, err := NewTrainer(m, data, data, nil)
+	tr, err := lstm.NewTrainer(m, data, data, nil)
 	if err != nil {
 		return TrainBench{}, 0, fmt.Errorf("benchmark %s: %w", shape, err)
 	}
@@ -356,11 +337,14 @@ func measureTraining(backend compute.Backend, cfg Config, vocab *text.Vocab, ids
 	}, m.NumParams(), nil
 }
 
+// generationTemperature is the temperature generated tokens are sampled at, as peer_pytorch.py does.
+const generationTemperature = 0.8
+
 // measureGeneration generates n tokens one at a time from a fresh model (untrained: speed does not
-// depend on the weights), sampling each on the host at temperature 0.8. The first steps (graph
+// depend on the weights), sampling each on the host with lstm.Sampler at generationTemperature. The first steps (graph
 // compilation) are not timed.
-func measureGeneration(backend compute.Backend, cfg Config, vocab *text.Vocab, n int) (GenerateBench, error) {
-	m, err := New(cfg, vocab, backend)
+func measureGeneration(backend compute.Backend, cfg lstm.Config, vocab *text.Vocab, n int) (GenerateBench, error) {
+	m, err := lstm.New(cfg, vocab, backend)
 	if err != nil {
 		return GenerateBench{}, fmt.Errorf("benchmark generation: %w", err)
 	}
@@ -368,8 +352,8 @@ func measureGeneration(backend compute.Backend, cfg Config, vocab *text.Vocab, n
 	if err != nil {
 		return GenerateBench{}, fmt.Errorf("benchmark generation: %w", err)
 	}
-	rng := rand.New(rand.NewPCG(1, 1))
-	const temperature, warmup = 0.8, 3
+	sampler := lstm.NewSampler(lstm.SampleOptions{Temperature: generationTemperature, Seed: 1})
+	const warmup = 3
 	token := int32(0)
 	var t0 time.Time
 	for i := range warmup + n {
@@ -380,23 +364,10 @@ func measureGeneration(backend compute.Backend, cfg Config, vocab *text.Vocab, n
 		if err != nil {
 			return GenerateBench{}, fmt.Errorf("benchmark generation: %w", err)
 		}
-		for j := range logits {
-			logits[j] /= temperature
-		}
-		token = int32(sample(Probabilities(logits), rng.Float64()))
+		token, _ = sampler.Sample(logits)
 	}
 	elapsed := time.Since(t0).Seconds()
 	return GenerateBench{Tokens: n, Seconds: elapsed, TokensPerSec: float64(n) / elapsed}, nil
-}
-
-// sample returns the index where the cumulative sum of p first exceeds u ∈ [0, 1).
-func sample(p []float64, u float64) int {
-	for i, x := range p {
-		if u -= x; u < 0 {
-			return i
-		}
-	}
-	return len(p) - 1
 }
 
 // syntheticText returns n characters drawn uniformly from vocab distinct printable runes, deterministic.

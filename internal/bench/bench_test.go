@@ -1,7 +1,15 @@
-package lstm
+package bench
 
 import (
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/gomlx/compute"
+
 	"encoding/json"
+	"github.com/lstmlab/lstmlab/lstm"
+	"github.com/lstmlab/lstmlab/lstm/text"
 	"math"
 	"strings"
 	"testing"
@@ -56,7 +64,7 @@ func TestRunBenchmarkReportIsConsistent(t *testing.T) {
 		if !approxEqual(tb.TokensPerSec, float64(shape.Batch*shape.SeqLen)/tb.StepSeconds) {
 			t.Errorf("row %d: %g tokens/s, want batch·seq/step = %g", i, tb.TokensPerSec, float64(shape.Batch*shape.SeqLen)/tb.StepSeconds)
 		}
-		if want := TrainFLOPsPerStep(2, 8, 4, 28, shape.Batch, shape.SeqLen); tb.FLOPsPerStep != want {
+		if want := lstm.TrainFLOPsPerStep(2, 8, 4, 28, shape.Batch, shape.SeqLen); tb.FLOPsPerStep != want {
 			t.Errorf("row %d: %g FLOPs, want %g", i, tb.FLOPsPerStep, want)
 		}
 		if !approxEqual(tb.GFLOPS, tb.FLOPsPerStep/tb.StepSeconds/1e9) || !approxEqual(tb.PeakFraction, tb.GFLOPS/r.MatMul.GFLOPS) {
@@ -70,18 +78,6 @@ func TestRunBenchmarkReportIsConsistent(t *testing.T) {
 }
 
 func approxEqual(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b)) }
-
-func TestTrainFLOPsPerStepFollowsTheFormula(t *testing.T) {
-	// The reference shape by hand: per token 4·256·(64+256) + 4·256·(256+256) + 256·89 = 874752
-	// multiply-adds forward; ×2 FLOPs each, ×3 for the backward, ×2048 tokens.
-	if got, want := TrainFLOPsPerStep(2, 256, 64, 89, 32, 64), 6.0*2048*874752; got != want {
-		t.Errorf("reference shape: %g FLOPs, want %g", got, want)
-	}
-	// Linear in the number of tokens.
-	if a, b := TrainFLOPsPerStep(1, 16, 8, 10, 2, 3), TrainFLOPsPerStep(1, 16, 8, 10, 4, 3); b != 2*a {
-		t.Errorf("doubling the batch gave %g then %g FLOPs", a, b)
-	}
-}
 
 func TestBenchReportJSONAndTable(t *testing.T) {
 	opts := tinyBenchOptions()
@@ -156,5 +152,79 @@ func TestDefaultAndQuickBenchOptionsAreValid(t *testing.T) {
 	d := DefaultBenchOptions()
 	if d.Layers != 2 || d.Hidden != 256 || d.Embed != 64 || len(d.Shapes) != 2 || d.Shapes[0] != (BenchShape{32, 64}) || d.Shapes[1] != (BenchShape{64, 128}) {
 		t.Errorf("default options are not the issue's reference shapes: %+v", d)
+	}
+}
+
+var (
+	sharedBackendOnce sync.Once
+	sharedBackend     compute.Backend
+	sharedBackendErr  error
+)
+
+// testBackend returns the pure-Go inference backend, shared by all tests.
+func testBackend(t testing.TB) compute.Backend {
+	t.Helper()
+	sharedBackendOnce.Do(func() { sharedBackend, _, sharedBackendErr = lstm.OpenBackend("go", lstm.Inference) })
+	if sharedBackendErr != nil {
+		t.Fatalf("open backend: %v", sharedBackendErr)
+	}
+	return sharedBackend
+}
+
+// The Go benchmarks below run the reference measurement on the pure-Go backend in the configuration of each
+// job, or on LSTMLAB_BENCH_BACKEND for both when set (e.g. "go:ops_sequential"), e.g.
+//
+//	go test ./internal/bench/ -run '^$' -bench Reference -benchtime 1x
+//
+// LSTMLAB_BENCH_CORPUS names the corpus file (the Moby Dick text) whose vocabulary sizes the model.
+
+// benchBackend returns the backend for job and its name.
+func benchBackend(b *testing.B, job lstm.Job) (compute.Backend, string) {
+	backend, name, err := lstm.OpenBackend(os.Getenv("LSTMLAB_BENCH_BACKEND"), job)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return backend, name
+}
+
+// BenchmarkMatMulPeak times the float32 n×n by n×n products behind the report's peak figure.
+func BenchmarkMatMulPeak(b *testing.B) {
+	backend, _ := benchBackend(b, lstm.Training)
+	for _, n := range []int{512, 1024} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			var peak MatMulPeak
+			for range b.N {
+				var err error
+				if peak, err = measureMatMulPeak(backend, n); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(peak.GFLOPS, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkReferenceReport runs the reference measurement once per iteration and logs it.
+func BenchmarkReferenceReport(b *testing.B) {
+	backend, name := benchBackend(b, lstm.Inference)
+	opts := DefaultBenchOptions()
+	opts.TrainBackend, opts.TrainBackendName = benchBackend(b, lstm.Training)
+	if path := os.Getenv("LSTMLAB_BENCH_CORPUS"); path != "" {
+		corpus, err := text.LoadFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		opts.Corpus, opts.CorpusName = corpus.Text, path
+	}
+	for range b.N {
+		r, err := RunBenchmark(backend, name, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Log("\n" + r.Table())
+		for _, t := range r.Train {
+			b.ReportMetric(t.TokensPerSec, fmt.Sprintf("tokens/s-%dx%d", t.Batch, t.SeqLen))
+		}
+		b.ReportMetric(r.Generate.TokensPerSec, "gen-tokens/s")
 	}
 }
