@@ -75,7 +75,7 @@ func benchmarkTrain(b *testing.B, cfg Config, hand bool) {
 	}
 	seconds := b.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(float64(cfg.BatchSize*cfg.SeqLen)/seconds, "tokens/s")
-	b.ReportMetric(TrainFLOPsPerStep(cfg.Layers, cfg.Hidden, cfg.EmbedDim, tr.Model.Vocab.Size(), cfg.BatchSize, cfg.SeqLen)/seconds/1e9, "GFLOP/s")
+	b.ReportMetric(TrainFLOPsPerStep(cfg, tr.Model.Vocab.Size())/seconds/1e9, "GFLOP/s")
 }
 
 func BenchmarkTrainB32T64(b *testing.B)         { benchmarkTrain(b, benchConfig(32, 64), true) }

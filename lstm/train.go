@@ -3,6 +3,7 @@ package lstm
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -83,8 +84,9 @@ type Trainer struct {
 
 	train, val *text.Streams
 	trainable  []string
+	opt        Optimizer
+	scalars    []string // the optimizer's per-step scalars, in the order the step graph takes them
 	stepExec   *model.Exec
-	evalExec   *model.Exec
 	h, c       *tensors.Tensor // state carried between training windows: [L, B, H]
 }
 
@@ -114,16 +116,16 @@ func NewTrainer(m *Model, train, val []int32, frozen []string) (*Trainer, error)
 	if len(t.trainable) == 0 {
 		return nil, fmt.Errorf("every parameter is frozen: nothing to train")
 	}
-	if err := m.ensureOptimizerState(t.trainable); err != nil {
+	if t.opt, err = NewOptimizer(cfg); err != nil {
+		return nil, err
+	}
+	t.scalars = slices.Sorted(maps.Keys(t.opt.Scalars(0)))
+	if err := m.ensureOptimizerState(t.opt, t.trainable); err != nil {
 		return nil, err
 	}
 	t.stepExec, err = m.newExec(t.trainStepGraph)
 	if err != nil {
 		return nil, fmt.Errorf("build train step: %w", err)
-	}
-	t.evalExec, err = m.newEvalExec()
-	if err != nil {
-		return nil, err
 	}
 	t.resetState()
 	return t, nil
@@ -145,12 +147,17 @@ func (t *Trainer) resetState() {
 	t.h, t.c = tensors.FromShape(shape), tensors.FromShape(shape)
 }
 
-// trainStepGraph: inputs tokens, targets [T*B] int32, h0, c0 [L, B, H], hyper [3];
-// outputs mean loss, accuracy, gradient norm (scalars), hT, cT.
+// trainStepGraph: inputs tokens, targets [T*B] int32, h0, c0 [L, B, H], the learning rate (scalar), then
+// the optimizer's per-step scalars (t.scalars order); outputs mean loss, accuracy, gradient norm
+// (scalars), hT, cT.
 func (t *Trainer) trainStepGraph(g *Graph, in []*Node) []*Node {
 	m := t.Model
-	tokens, targets, h0, c0, hyper := in[0], in[1], in[2], in[3], in[4]
-	out := m.forward(g, tokens, h0, c0, m.Config.SeqLen, true)
+	tokens, targets, h0, c0, lr := in[0], in[1], in[2], in[3], in[4]
+	scalars := make(map[string]*Node, len(t.scalars))
+	for i, name := range t.scalars {
+		scalars[name] = in[5+i]
+	}
+	out := m.forward(g, tokens, h0, c0, windowSteps(tokens, h0), true)
 	perToken, correct := nll(out.Logits, targets)
 	loss := ReduceAllMean(perToken)
 	params := make([]*Node, len(t.trainable))
@@ -158,22 +165,23 @@ func (t *Trainer) trainStepGraph(g *Graph, in []*Node) []*Node {
 		params[i] = m.param(g, p)
 	}
 	grads, norm := clipByGlobalNorm(Gradient(loss, params...), m.Config.ClipNorm)
-	m.applyUpdates(g, t.trainable, grads, hyper)
+	m.applyUpdates(g, t.opt, t.trainable, grads, lr, scalars)
 	return []*Node{loss, ReduceAllMean(correct), norm, out.HT, out.CT}
 }
 
-// newEvalExec compiles the evaluation pass: inputs tokens, targets [T*B], h0, c0 [L, B, H];
+// evalExec returns the evaluation pass: inputs tokens, targets [T*B], h0, c0 [L, B, H];
 // outputs summed loss, summed correct predictions, hT, cT.
-func (m *Model) newEvalExec() (*model.Exec, error) {
-	e, err := m.newExec(func(g *Graph, in []*Node) []*Node {
-		out := m.forward(g, in[0], in[2], in[3], m.Config.SeqLen, false)
+func (m *Model) evalExec() (*model.Exec, error) {
+	return m.cachedExec("eval", func(g *Graph, in []*Node) []*Node {
+		out := m.forward(g, in[0], in[2], in[3], windowSteps(in[0], in[2]), false)
 		loss, correct := nll(out.Logits, in[1])
 		return []*Node{ReduceAllSum(loss), ReduceAllSum(correct), out.HT, out.CT}
 	})
-	if err != nil {
-		return nil, fmt.Errorf("build evaluation: %w", err)
-	}
-	return e, nil
+}
+
+// windowSteps is the number of time steps T of a window of time-major tokens [T*B] with state [L, B, H].
+func windowSteps(tokens, state *Node) int {
+	return tokens.Shape().Dimensions[0] / state.Shape().Dimensions[1]
 }
 
 // timeMajor reorders a row-major [batch, seq] window into time-major [seq*batch] (row t*B+b), the
@@ -209,9 +217,13 @@ func (t *Trainer) Step() (Event, error) {
 	}
 	x, y := t.train.Window(t.State.Window)
 	lr := LearningRate(cfg, t.State.Step)
+	args := []any{timeMajor(x, cfg.BatchSize, cfg.SeqLen), timeMajor(y, cfg.BatchSize, cfg.SeqLen), t.h, t.c, float32(lr)}
+	scalars := t.opt.Scalars(t.State.Step)
+	for _, name := range t.scalars {
+		args = append(args, float32(scalars[name]))
+	}
 	start := time.Now()
-	out, err := m.call(t.stepExec, fmt.Sprintf("train step %d", t.State.Step+1),
-		timeMajor(x, cfg.BatchSize, cfg.SeqLen), timeMajor(y, cfg.BatchSize, cfg.SeqLen), t.h, t.c, hyperInput(cfg, t.State.Step))
+	out, err := m.call(t.stepExec, fmt.Sprintf("train step %d", t.State.Step+1), args...)
 	if err != nil {
 		return Event{}, fmt.Errorf("train step %d: %w", t.State.Step+1, err)
 	}
@@ -234,7 +246,7 @@ func (t *Trainer) Step() (Event, error) {
 
 // Validate evaluates the validation split, updating the early-stopping bookkeeping.
 func (t *Trainer) Validate() (Event, error) {
-	res, err := t.Model.evaluateStreams(t.evalExec, t.val)
+	res, err := t.Model.evaluateStreams(t.val)
 	if err != nil {
 		return Event{}, fmt.Errorf("validation at step %d: %w", t.State.Step, err)
 	}
@@ -295,14 +307,14 @@ func (m *Model) Evaluate(ids []int32) (EvalResult, error) {
 	if err != nil {
 		return EvalResult{}, err
 	}
-	e, err := m.newEvalExec()
+	return m.evaluateStreams(streams)
+}
+
+func (m *Model) evaluateStreams(s *text.Streams) (EvalResult, error) {
+	e, err := m.evalExec()
 	if err != nil {
 		return EvalResult{}, err
 	}
-	return m.evaluateStreams(e, streams)
-}
-
-func (m *Model) evaluateStreams(e *model.Exec, s *text.Streams) (EvalResult, error) {
 	cfg := m.Config
 	batch := s.Batch()
 	shape := m.stateShape(batch)

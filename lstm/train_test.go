@@ -411,11 +411,23 @@ func TestEvaluationSeesUpdatedWeights(t *testing.T) {
 func TestTrainFLOPsPerStepFollowsTheFormula(t *testing.T) {
 	// The reference shape by hand: per token 4·256·(64+256) + 4·256·(256+256) + 256·89 = 874752
 	// multiply-adds forward; ×2 FLOPs each, ×3 for the backward, ×2048 tokens.
-	if got, want := TrainFLOPsPerStep(2, 256, 64, 89, 32, 64), 6.0*2048*874752; got != want {
+	cfg := DefaultConfig()
+	if got, want := TrainFLOPsPerStep(cfg, 89), 6.0*2048*874752; got != want {
 		t.Errorf("reference shape: %g FLOPs, want %g", got, want)
 	}
+	// The GRU has 3 gate blocks, the RNN 1: per token 3·256·320 + 3·256·512 + 256·89 and 256·320 + 256·512 + 256·89.
+	for cell, perToken := range map[string]float64{"gru": 3*256*320 + 3*256*512 + 256*89, "rnn": 256*320 + 256*512 + 256*89} {
+		c := cfg
+		c.Cell = cell
+		if got, want := TrainFLOPsPerStep(c, 89), 6.0*2048*perToken; got != want {
+			t.Errorf("%s: %g FLOPs, want %g", cell, got, want)
+		}
+	}
 	// Linear in the number of tokens.
-	if a, b := TrainFLOPsPerStep(1, 16, 8, 10, 2, 3), TrainFLOPsPerStep(1, 16, 8, 10, 4, 3); b != 2*a {
+	small := Config{Cell: "lstm", Layers: 1, Hidden: 16, EmbedDim: 8, BatchSize: 2, SeqLen: 3}
+	double := small
+	double.BatchSize = 4
+	if a, b := TrainFLOPsPerStep(small, 10), TrainFLOPsPerStep(double, 10); b != 2*a {
 		t.Errorf("doubling the batch gave %g then %g FLOPs", a, b)
 	}
 }

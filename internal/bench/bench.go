@@ -249,7 +249,7 @@ func RunBenchmark(backend compute.Backend, backendName string, opts BenchOptions
 			return nil, err
 		}
 		r.Model.Params = params
-		tb.FLOPsPerStep = lstm.TrainFLOPsPerStep(c.Layers, c.Hidden, c.EmbedDim, vocab.Size(), c.BatchSize, c.SeqLen)
+		tb.FLOPsPerStep = lstm.TrainFLOPsPerStep(c, vocab.Size())
 		tb.GFLOPS = tb.FLOPsPerStep / tb.StepSeconds / 1e9
 		tb.PeakFraction = tb.GFLOPS / r.MatMul.GFLOPS
 		r.Train = append(r.Train, tb)
