@@ -15,78 +15,92 @@ import (
 	"testing"
 )
 
-// tinyBenchOptions measure a model small enough for a unit test; the assertions are about the report's
+// tinyOptions measure models small enough for a unit test; the assertions are about the report's
 // consistency, never about speed.
-func tinyBenchOptions() BenchOptions {
-	return BenchOptions{
+func tinyOptions() Options {
+	return Options{
 		Corpus: "the quick brown fox jumps over the lazy dog. ", CorpusName: "fox",
-		Layers: 2, Hidden: 8, Embed: 4, Shapes: []BenchShape{{2, 4}, {3, 5}},
+		Layers: 2, Hidden: 8, Embed: 4, Shapes: []Shape{{2, 4}, {3, 5}},
 		Warmup: 1, Steps: 3, GenTokens: 5, PeakSize: 16,
 	}
 }
 
-func TestRunBenchmarkReportIsConsistent(t *testing.T) {
+func TestRunReportIsConsistent(t *testing.T) {
 	var lines []string
-	opts := tinyBenchOptions()
+	opts := tinyOptions()
 	opts.Progress = func(l string) { lines = append(lines, l) }
-	r, err := RunBenchmark(testBackend(t), "go", opts)
+	r, err := Run(testBackend(t), "go", opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.Backend != "go" || r.GoVersion == "" || r.CPUs < 1 || r.GOMAXPROCS < 1 || r.Seconds <= 0 {
 		t.Errorf("machine fields not filled: %+v", r)
 	}
-	// 1 progress line for the peak, one per shape, one for generation.
-	if len(lines) != 4 {
-		t.Errorf("progress lines %q, want 4", lines)
+	// 1 progress line for the peak, then per cell one per shape and one for generation.
+	if len(lines) != 1+3*3 {
+		t.Errorf("progress lines %q, want 10", lines)
 	}
 	if r.Model.Vocab != 28 || r.Model.Corpus != "fox" || r.Model.Layers != 2 || r.Model.Hidden != 8 || r.Model.Embed != 4 {
 		t.Errorf("model %+v: want 28 characters of the fox sentence, 2×8, embedding 4", r.Model)
 	}
-	// Parameters: embedding 28·4, layer 0 (4+8+1)·32, layer 1 (8+8+1)·32, head 8·28+28.
-	if want := 28*4 + 13*32 + 17*32 + 8*28 + 28; r.Model.Params != want {
-		t.Errorf("params %d, want %d", r.Model.Params, want)
-	}
 	if r.MatMul.Size != 16 || r.MatMul.Seconds <= 0 || !approxEqual(r.MatMul.GFLOPS, 2*16*16*16/r.MatMul.Seconds/1e9) {
 		t.Errorf("matmul peak inconsistent: %+v", r.MatMul)
 	}
-	if len(r.Train) != 2 {
-		t.Fatalf("%d training rows, want 2", len(r.Train))
+	// Every cell, in order; parameters: embedding 28·4, layer 0 (4+8+b)·G·8, layer 1 (8+8+b)·G·8 (b = 1
+	// bias row, 2 for the GRU), head 8·28+28.
+	if len(r.Cells) != 3 {
+		t.Fatalf("%d cells measured, want 3", len(r.Cells))
 	}
-	for i, tb := range r.Train {
-		shape := opts.Shapes[i]
-		if tb.BenchShape != shape || tb.Steps != 3 {
-			t.Errorf("row %d is %+v, want shape %+v with 3 steps", i, tb, shape)
+	for ci, want := range []struct {
+		cell           string
+		blocks, biases int
+	}{{"lstm", 4, 1}, {"gru", 3, 2}, {"rnn", 1, 1}} {
+		c := r.Cells[ci]
+		if c.Cell != want.cell {
+			t.Fatalf("cell %d is %q, want %q", ci, c.Cell, want.cell)
 		}
-		if tb.StepSeconds <= 0 || tb.MinStepSeconds <= 0 || tb.MinStepSeconds > tb.StepSeconds {
-			t.Errorf("row %d step times: median %g, min %g", i, tb.StepSeconds, tb.MinStepSeconds)
+		g8 := want.blocks * 8
+		if params := 28*4 + (4+8+want.biases)*g8 + (8+8+want.biases)*g8 + 8*28 + 28; c.Params != params {
+			t.Errorf("%s: params %d, want %d", c.Cell, c.Params, params)
 		}
-		if !approxEqual(tb.TokensPerSec, float64(shape.Batch*shape.SeqLen)/tb.StepSeconds) {
-			t.Errorf("row %d: %g tokens/s, want batch·seq/step = %g", i, tb.TokensPerSec, float64(shape.Batch*shape.SeqLen)/tb.StepSeconds)
+		if len(c.Train) != 2 {
+			t.Fatalf("%s: %d training rows, want 2", c.Cell, len(c.Train))
 		}
-		cfg := lstm.DefaultConfig()
-		cfg.Layers, cfg.Hidden, cfg.EmbedDim, cfg.BatchSize, cfg.SeqLen = 2, 8, 4, shape.Batch, shape.SeqLen
-		if want := lstm.TrainFLOPsPerStep(cfg, 28); tb.FLOPsPerStep != want {
-			t.Errorf("row %d: %g FLOPs, want %g", i, tb.FLOPsPerStep, want)
+		for i, tb := range c.Train {
+			shape := opts.Shapes[i]
+			if tb.Shape != shape || tb.Steps != 3 {
+				t.Errorf("%s row %d is %+v, want shape %+v with 3 steps", c.Cell, i, tb, shape)
+			}
+			if tb.StepSeconds <= 0 || tb.MinStepSeconds <= 0 || tb.MinStepSeconds > tb.StepSeconds {
+				t.Errorf("%s row %d step times: median %g, min %g", c.Cell, i, tb.StepSeconds, tb.MinStepSeconds)
+			}
+			if !approxEqual(tb.TokensPerSec, float64(shape.Batch*shape.SeqLen)/tb.StepSeconds) {
+				t.Errorf("%s row %d: %g tokens/s, want batch·seq/step = %g", c.Cell, i, tb.TokensPerSec, float64(shape.Batch*shape.SeqLen)/tb.StepSeconds)
+			}
+			cfg := lstm.DefaultConfig()
+			cfg.Cell, cfg.Layers, cfg.Hidden, cfg.EmbedDim, cfg.BatchSize, cfg.SeqLen = c.Cell, 2, 8, 4, shape.Batch, shape.SeqLen
+			if want := lstm.TrainFLOPsPerStep(cfg, 28); tb.FLOPsPerStep != want {
+				t.Errorf("%s row %d: %g FLOPs, want %g", c.Cell, i, tb.FLOPsPerStep, want)
+			}
+			if !approxEqual(tb.GFLOPS, tb.FLOPsPerStep/tb.StepSeconds/1e9) || !approxEqual(tb.PeakFraction, tb.GFLOPS/r.MatMul.GFLOPS) {
+				t.Errorf("%s row %d: GFLOP/s %g or peak fraction %g inconsistent", c.Cell, i, tb.GFLOPS, tb.PeakFraction)
+			}
 		}
-		if !approxEqual(tb.GFLOPS, tb.FLOPsPerStep/tb.StepSeconds/1e9) || !approxEqual(tb.PeakFraction, tb.GFLOPS/r.MatMul.GFLOPS) {
-			t.Errorf("row %d: GFLOP/s %g or peak fraction %g inconsistent", i, tb.GFLOPS, tb.PeakFraction)
+		g := c.Generate
+		if g.Tokens != 5 || g.Seconds <= 0 || !approxEqual(g.TokensPerSec, 5/g.Seconds) {
+			t.Errorf("%s generation inconsistent: %+v", c.Cell, g)
 		}
-	}
-	g := r.Generate
-	if g.Tokens != 5 || g.Seconds <= 0 || !approxEqual(g.TokensPerSec, 5/g.Seconds) {
-		t.Errorf("generation inconsistent: %+v", g)
 	}
 }
 
 func approxEqual(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b)) }
 
 func TestBenchReportJSONAndTable(t *testing.T) {
-	opts := tinyBenchOptions()
+	opts := tinyOptions()
 	opts.Corpus = "" // synthetic vocabulary
 	opts.SyntheticVocab = 12
-	opts.Shapes = []BenchShape{{2, 3}}
-	r, err := RunBenchmark(testBackend(t), "go:ops_sequential", opts)
+	opts.Shapes = []Shape{{2, 3}}
+	r, err := Run(testBackend(t), "go:ops_sequential", opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,19 +115,25 @@ func TestBenchReportJSONAndTable(t *testing.T) {
 	if err := json.Unmarshal(b, &decoded); err != nil {
 		t.Fatalf("report is not JSON: %v\n%s", err, b)
 	}
-	for _, key := range []string{"backend", "matmul_peak", "train", "generate", "model", "goexperiment"} {
+	for _, key := range []string{"backend", "matmul_peak", "cells", "model", "goexperiment"} {
 		if _, ok := decoded[key]; !ok {
 			t.Errorf("JSON lacks %q:\n%s", key, b)
 		}
 	}
-	row := decoded["train"].([]any)[0].(map[string]any)
+	cell := decoded["cells"].([]any)[0].(map[string]any)
+	for _, key := range []string{"cell", "params", "train", "generate"} {
+		if _, ok := cell[key]; !ok {
+			t.Errorf("cell lacks %q: %v", key, cell)
+		}
+	}
+	row := cell["train"].([]any)[0].(map[string]any)
 	for _, key := range []string{"batch", "seq_len", "tokens_per_s", "gflops", "peak_fraction", "step_seconds"} {
 		if _, ok := row[key]; !ok {
 			t.Errorf("training row lacks %q: %v", key, row)
 		}
 	}
 	table := r.Table()
-	for _, want := range []string{"go:ops_sequential", "matmul peak", "batch   2 × seq   3", "tokens/s", "GFLOP/s", "generate"} {
+	for _, want := range []string{"go:ops_sequential", "matmul peak", "batch   2 × seq   3", "tokens/s", "GFLOP/s", "generate", "lstm (", "gru (", "rnn ("} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
@@ -122,37 +142,39 @@ func TestBenchReportJSONAndTable(t *testing.T) {
 
 func TestRunBenchmarkRejectsBadOptions(t *testing.T) {
 	for name, tc := range map[string]struct {
-		mutate func(*BenchOptions)
+		mutate func(*Options)
 		want   string
 	}{
-		"negative steps":   {func(o *BenchOptions) { o.Steps = -1 }, "steps"},
-		"empty shape list": {func(o *BenchOptions) { o.Shapes = []BenchShape{} }, "no training shapes"},
-		"zero batch":       {func(o *BenchOptions) { o.Shapes = []BenchShape{{0, 4}} }, "training shape"},
-		"one-letter text":  {func(o *BenchOptions) { o.Corpus = "aaaa" }, "distinct characters"},
-		"bad synthetic":    {func(o *BenchOptions) { o.Corpus, o.SyntheticVocab = "", 1 }, "synthetic_vocab"},
+		"negative steps":   {func(o *Options) { o.Steps = -1 }, "Steps"},
+		"empty shape list": {func(o *Options) { o.Shapes = []Shape{} }, "no training shapes"},
+		"zero batch":       {func(o *Options) { o.Shapes = []Shape{{0, 4}} }, "training shape"},
+		"one-letter text":  {func(o *Options) { o.Corpus = "aaaa" }, "distinct characters"},
+		"bad synthetic":    {func(o *Options) { o.Corpus, o.SyntheticVocab = "", 1 }, "SyntheticVocab"},
+		"unknown cell":     {func(o *Options) { o.Cells = []string{"lstm", "transformer"} }, "invalid cell"},
+		"no cells":         {func(o *Options) { o.Cells = []string{} }, "no cells"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			opts := tinyBenchOptions()
+			opts := tinyOptions()
 			tc.mutate(&opts)
-			_, err := RunBenchmark(testBackend(t), "go", opts)
+			_, err := Run(testBackend(t), "go", opts)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want one mentioning %q", err, tc.want)
 			}
 		})
 	}
-	if _, err := RunBenchmark(nil, "go", tinyBenchOptions()); err == nil {
+	if _, err := Run(nil, "go", tinyOptions()); err == nil {
 		t.Error("nil backend accepted")
 	}
 }
 
-func TestDefaultAndQuickBenchOptionsAreValid(t *testing.T) {
-	for name, o := range map[string]BenchOptions{"default": DefaultBenchOptions(), "quick": QuickBenchOptions()} {
+func TestDefaultAndQuickOptionsAreValid(t *testing.T) {
+	for name, o := range map[string]Options{"default": DefaultOptions(), "quick": QuickOptions()} {
 		if _, err := o.withDefaults(); err != nil {
 			t.Errorf("%s options: %v", name, err)
 		}
 	}
-	d := DefaultBenchOptions()
-	if d.Layers != 2 || d.Hidden != 256 || d.Embed != 64 || len(d.Shapes) != 2 || d.Shapes[0] != (BenchShape{32, 64}) || d.Shapes[1] != (BenchShape{64, 128}) {
+	d := DefaultOptions()
+	if d.Layers != 2 || d.Hidden != 256 || d.Embed != 64 || len(d.Shapes) != 2 || d.Shapes[0] != (Shape{32, 64}) || d.Shapes[1] != (Shape{64, 128}) {
 		t.Errorf("default options are not the issue's reference shapes: %+v", d)
 	}
 }
@@ -209,7 +231,7 @@ func BenchmarkMatMulPeak(b *testing.B) {
 // BenchmarkReferenceReport runs the reference measurement once per iteration and logs it.
 func BenchmarkReferenceReport(b *testing.B) {
 	backend, name := benchBackend(b, lstm.Inference)
-	opts := DefaultBenchOptions()
+	opts := DefaultOptions()
 	opts.TrainBackend, opts.TrainBackendName = benchBackend(b, lstm.Training)
 	if path := os.Getenv("LSTMLAB_BENCH_CORPUS"); path != "" {
 		corpus, err := text.LoadFile(path)
@@ -219,14 +241,16 @@ func BenchmarkReferenceReport(b *testing.B) {
 		opts.Corpus, opts.CorpusName = corpus.Text, path
 	}
 	for range b.N {
-		r, err := RunBenchmark(backend, name, opts)
+		r, err := Run(backend, name, opts)
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Log("\n" + r.Table())
-		for _, t := range r.Train {
-			b.ReportMetric(t.TokensPerSec, fmt.Sprintf("tokens/s-%dx%d", t.Batch, t.SeqLen))
+		for _, c := range r.Cells {
+			for _, t := range c.Train {
+				b.ReportMetric(t.TokensPerSec, fmt.Sprintf("%s-tokens/s-%dx%d", c.Cell, t.Batch, t.SeqLen))
+			}
+			b.ReportMetric(c.Generate.TokensPerSec, c.Cell+"-gen-tokens/s")
 		}
-		b.ReportMetric(r.Generate.TokensPerSec, "gen-tokens/s")
 	}
 }
