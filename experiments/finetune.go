@@ -55,7 +55,7 @@ func rejectShapeOverrides(overrides []string) error {
 			return err
 		}
 		if slices.Contains(lstm.ModelKeys, key) {
-			return fmt.Errorf("--set %s: a fine-tuned run keeps its parent's %s (model shape and tokenization cannot change; "+
+			return fmt.Errorf("override %s: a fine-tuned run keeps its parent's %s (model shape, cell and tokenization cannot change; "+
 				"a char-level parent cannot become word-level)", kv, key)
 		}
 	}
@@ -83,8 +83,8 @@ func (p *parentInfo) childModel(cfg lstm.Config, corpus string, backend compute.
 	return p.model.FineTuneCopy(cfg, vocab, backend)
 }
 
-// FreezeGroups turns group names (embedding, lstm.K, decoder) into parameter paths, rejecting unknown
-// names with the list of valid ones.
+// FreezeGroups turns group names (embedding, <cell>.K such as lstm.0 or gru.1, decoder) into parameter
+// paths, rejecting unknown names with the list of valid ones.
 func FreezeGroups(m *lstm.Model, groups []string) ([]string, error) {
 	all := m.ParamGroups()
 	var paths []string
@@ -100,7 +100,7 @@ func FreezeGroups(m *lstm.Model, groups []string) ([]string, error) {
 				names = append(names, n)
 			}
 			sort.Strings(names)
-			return nil, fmt.Errorf("--freeze %s: unknown parameter group (known: %s)", g, strings.Join(names, ", "))
+			return nil, fmt.Errorf("freeze %s: unknown parameter group (known: %s)", g, strings.Join(names, ", "))
 		}
 		paths = append(paths, p...)
 	}

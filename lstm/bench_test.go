@@ -83,7 +83,7 @@ func BenchmarkTrainB32T64Autodiff(b *testing.B) { benchmarkTrain(b, benchConfig(
 func BenchmarkTrainB64T128(b *testing.B)        { benchmarkTrain(b, benchConfig(64, 128), true) }
 
 // BenchmarkGenerate measures single-stream sampling (one token per step graph call, temperature 1
-// on the host) at the reference shape: 2 layers × 256 hidden, embedding 64, vocabulary 89.
+// on the host) at the reference shape: 2 layers × 256 hidden, embedding 64, vocabulary 80.
 func BenchmarkGenerate(b *testing.B) { benchmarkGenerate(b, DefaultConfig()) }
 
 // BenchmarkGenerateNoWatchdog measures what the per-call watchdog costs a generated token.
@@ -94,7 +94,7 @@ func BenchmarkGenerateNoWatchdog(b *testing.B) {
 }
 
 func benchmarkGenerate(b *testing.B, cfg Config) {
-	corpus := syntheticCorpus(4000, 89)
+	corpus := syntheticCorpus(4000, 80)
 	m, err := New(cfg, charVocab(b, corpus), benchBackend(b, Inference))
 	if err != nil {
 		b.Fatal(err)

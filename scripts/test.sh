@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: go vet, the Go tests (the tracker's under the race detector), the CLI end-to-end test
+# Runs every test: go vet, go mod tidy -diff (go.mod and go.sum must be tidy), the Go tests (the tracker's under the race detector), the CLI end-to-end test
 # against real binaries, and the notebooks executed headless. Installs what is missing first (Jupyter
 # from Debian, GoNB and goimports from the pinned tools module, the kernel). Ends with one line
 # "tests: N passed, N failed".
@@ -12,6 +12,10 @@ failed=0
 
 echo "== go vet"
 go vet ./... || failed=1
+
+echo "== go mod tidy -diff"
+# Prints what tidying would change and fails if anything would (notebooks/deps.go pins what the notebooks import).
+go mod tidy -diff || failed=1
 
 echo "== go test"
 # -v so every test's verdict can be counted; the full log is kept in .cache/go-test.log.
