@@ -86,9 +86,12 @@ func unrollLayer(cell Cell, xs *Node, xSteps []*Node, h0, c0 *Node, project proj
 	trace = make([]Step, steps)
 	for t := range steps {
 		var xt *Node // [B, in]
-		if xSteps != nil {
+		switch {
+		case xSteps != nil:
 			xt = xSteps[t]
-		} else {
+		case steps == 1: // generation: the window is one step (a Slice would copy it)
+			xt = xs
+		default:
 			xt = Slice(xs, AxisRange(t*batch, (t+1)*batch), AxisRange())
 		}
 		s := cell.step(project(xt, h), h, c) // a: [B, P]

@@ -140,7 +140,13 @@ func (m *Model) forwardWith(g *Graph, tokens, h0, c0 *Node, steps int, train boo
 	}
 	x = m.dropout(g, x, train)
 	out.Logits = m.head(g, x)
-	out.HT, out.CT = StopGradient(Stack(hs, 0)), StopGradient(Stack(cs, 0))
+	out.HT, out.CT = Stack(hs, 0), Stack(cs, 0)
+	if !cell.HasCellState() {
+		out.CT = c0 // carried through unchanged
+	}
+	if train { // the carried state takes no gradient (truncated BPTT); outside training nothing differentiates it
+		out.HT, out.CT = StopGradient(out.HT), StopGradient(out.CT)
+	}
 	return out
 }
 
