@@ -17,9 +17,15 @@ var (
 	ErrRunClosed = errors.New("run is finished")
 	// ErrParamChanged: a hyperparameter was logged again with another value.
 	ErrParamChanged = errors.New("param already logged with a different value")
-	// ErrRunActive: the run is still running in some process (its heartbeat
-	// is fresh), so it cannot be resumed or deleted.
+	// ErrRunActive: the run is still running in some process (it holds the
+	// run's lock, or on another host its heartbeat is fresh), so it cannot
+	// be resumed or deleted. A stopped (SIGSTOP) process still owns its run.
 	ErrRunActive = errors.New("run is still running")
+	// ErrReadOnly: the database cannot be written here (opened with
+	// Options.ReadOnly, or a read-only file, folder or mount).
+	ErrReadOnly = errors.New("the tracker database is read-only")
+	// ErrDiskFull: the disk holding the database is full.
+	ErrDiskFull = errors.New("the disk holding the tracker database is full")
 	// ErrClosed: the DB was closed.
 	ErrClosed = errors.New("tracker database is closed")
 )
