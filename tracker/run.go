@@ -88,6 +88,10 @@ type Run struct {
 	uuid       string
 	dir        string // absolute folder of the run's files
 	start      time.Time
+	// prevStatus and prevEnd are what a resumed run was before ResumeRun
+	// (restored by Abandon).
+	prevStatus Status
+	prevEnd    any // end_ms: int64 or nil
 
 	mu       sync.Mutex
 	state    runState
@@ -326,6 +330,8 @@ type claimed struct {
 	id                          int64
 	name, experiment, uuid, dir string
 	startMS                     int64
+	status                      Status // as it was, for Abandon
+	endMS                       any    // int64 or nil
 }
 
 // claim takes run id's lock, refusing a run whose owner is alive: on this
@@ -338,11 +344,12 @@ func (db *DB) claim(ctx context.Context, id int64) (*runLock, claimed, error) {
 		status, host, rel string
 		heartbeatMS       int64
 		runUUID           sql.NullString
+		endMS             sql.NullInt64
 	)
 	err := db.read.QueryRowContext(ctx,
-		`SELECT r.name, e.name, r.status, r.start_ms, r.heartbeat_ms, r.host, r.dir, r.uuid
+		`SELECT r.name, e.name, r.status, r.start_ms, r.end_ms, r.heartbeat_ms, r.host, r.dir, r.uuid
 		 FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ?`, id).
-		Scan(&c.name, &c.experiment, &status, &c.startMS, &heartbeatMS, &host, &rel, &runUUID)
+		Scan(&c.name, &c.experiment, &status, &c.startMS, &endMS, &heartbeatMS, &host, &rel, &runUUID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, c, ErrRunNotFound
 	}
@@ -350,6 +357,13 @@ func (db *DB) claim(ctx context.Context, id int64) (*runLock, claimed, error) {
 		return nil, c, err
 	}
 	c.id, c.uuid, c.dir = id, runUUID.String, db.runDir(rel, id)
+	c.status = Status(status)
+	if c.status == StatusRunning { // its owner is gone (or claim fails below): it was interrupted
+		c.status = StatusInterrupted
+		c.endMS = heartbeatMS
+	} else if endMS.Valid {
+		c.endMS = endMS.Int64
+	}
 	if Status(status) == StatusRunning && host != db.host && heartbeatMS >= db.staleBefore() {
 		ago := db.now().Sub(time.UnixMilli(heartbeatMS)).Round(time.Second)
 		return nil, c, fmt.Errorf("%w on host %s (last heartbeat %v ago)", ErrRunActive, host, ago)
@@ -369,6 +383,7 @@ func (db *DB) claim(ctx context.Context, id int64) (*runLock, claimed, error) {
 func (db *DB) reopen(ctx context.Context, c claimed, lock *runLock) (*Run, error) {
 	now := db.now()
 	r := db.newRun(c.id, c.name, c.experiment, c.uuid, c.dir, time.UnixMilli(c.startMS))
+	r.prevStatus, r.prevEnd = c.status, c.endMS
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE runs SET status = 'running', end_ms = NULL, heartbeat_ms = ?, host = ? WHERE id = ?`,
 			now.UnixMilli(), db.host, c.id)
@@ -738,5 +753,31 @@ func (r *Run) Finish(status Status) error {
 	if err != nil {
 		return fmt.Errorf("run %d: finish: %w", r.id, err)
 	}
+	return nil
+}
+
+// Abandon gives up a run reopened with ResumeRun before anything was
+// logged (say the resume was refused after all): the run gets back the
+// status and end time it had, and its lock is released.
+func (r *Run) Abandon() error {
+	r.finishMu.Lock()
+	defer r.finishMu.Unlock()
+	r.mu.Lock()
+	if r.state != runOpen {
+		r.mu.Unlock()
+		return fmt.Errorf("run %d: %w", r.id, ErrRunClosed)
+	}
+	r.state = runClosing
+	close(r.stop)
+	r.mu.Unlock()
+	<-r.done
+	err := r.db.exec(context.Background(), `UPDATE runs SET status = ?, end_ms = ? WHERE id = ?`, string(r.prevStatus), r.prevEnd, r.id)
+	if err != nil {
+		return fmt.Errorf("run %d: abandon: %w", r.id, err)
+	}
+	r.mu.Lock()
+	r.state = runClosed
+	r.mu.Unlock()
+	r.db.forget(r)
 	return nil
 }
