@@ -277,6 +277,10 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 			return nil, s.fail(err)
 		}
 	}
+	// A checkpoint at step 0: a run killed before its first evaluation resumes like any other.
+	if err := s.checkpoint(filepath.Join(s.dir, CheckpointFile)); err != nil {
+		return nil, s.fail(err)
+	}
 	return s.loop(ctx)
 }
 
