@@ -88,8 +88,11 @@ func (r *Run) write(final Status) (recorded bool, err error) {
 		return true, nil
 	}
 	if len(batch) > 0 && !errors.Is(err, ErrReadOnly) {
-		// One small transaction may still fit where the batch did not: the
-		// failed batch's WAL frames are free again.
+		// One small transaction may still fit where the batch did not. On
+		// a full disk, the run's reserve file makes room for it.
+		if errors.Is(err, ErrDiskFull) {
+			useReserve(r.dir)
+		}
 		if serr := r.db.retryWrite(ctx, func() error { return r.db.writeBatch(ctx, r.id, nil, goals, r.db.now(), final) }); serr == nil {
 			return true, fmt.Errorf("%d metric points could not be written (%w); the run is recorded as %s", len(batch), err, final)
 		}

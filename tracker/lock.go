@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+	"golang.org/x/sys/unix"
 )
 
 // LockFile is the name of the lock file in each run's folder. The process
@@ -48,7 +50,7 @@ type runLock struct {
 
 // lockWait is how long acquiring a run's lock retries: a reader holds its
 // shared lock for microseconds, so this only bridges such collisions.
-const lockWait = time.Second
+const lockWait = 300 * time.Millisecond
 
 // acquireRunLock creates dir if needed and takes the run's lock in it,
 // writing the owner (this process) into the lock file. A lock held by
@@ -78,6 +80,39 @@ func acquireRunLock(dir, uuid, host string) (*runLock, error) {
 		return nil, fmt.Errorf("write lock file: %w", err)
 	}
 	return &runLock{f: f, path: path}, nil
+}
+
+// ReserveFile is the name of the reserve an open run keeps in its folder
+// when that folder is on the database's file system: a file of 256 KiB
+// deleted when the disk is full, so that the run's final status can still
+// be recorded (a full disk otherwise leaves no room even for that). It is
+// removed when the run finishes; a killed run's stays until it is resumed.
+const ReserveFile = "run.reserve"
+
+const reserveSize = 256 << 10
+
+// makeReserve writes the run's reserve file if dir shares the database's
+// file system; a failure is ignored (the reserve is a best effort).
+func makeReserve(dir, dbPath string) {
+	var a, b unix.Stat_t
+	if unix.Stat(dir, &a) != nil || unix.Stat(filepath.Dir(dbPath), &b) != nil || a.Dev != b.Dev {
+		return
+	}
+	path := filepath.Join(dir, ReserveFile)
+	if info, err := os.Stat(path); err == nil && info.Size() == reserveSize {
+		return
+	}
+	// Not zeros: some file systems store runs of zeros without allocating.
+	data := bytes.Repeat([]byte{0xA5}, reserveSize)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		os.Remove(path)
+	}
+}
+
+// useReserve deletes the run's reserve file, freeing its space; it
+// reports whether there was one.
+func useReserve(dir string) bool {
+	return os.Remove(filepath.Join(dir, ReserveFile)) == nil
 }
 
 // release drops the lock (the file stays: removing it would race with a

@@ -232,6 +232,9 @@ func (db *DB) startRun(ctx context.Context, spec RunSpec) (*Run, error) {
 		lock, err = acquireRunLock(dir, runUUID, host)
 		return err
 	})
+	if err == nil {
+		makeReserve(dir, db.path)
+	}
 	if err != nil {
 		undo()
 		return nil, err
@@ -382,6 +385,7 @@ func (db *DB) claim(ctx context.Context, id int64) (*runLock, claimed, error) {
 // reopen marks a claimed run running again and opens it for logging.
 func (db *DB) reopen(ctx context.Context, c claimed, lock *runLock) (*Run, error) {
 	now := db.now()
+	makeReserve(c.dir, db.path)
 	r := db.newRun(c.id, c.name, c.experiment, c.uuid, c.dir, time.UnixMilli(c.startMS))
 	r.prevStatus, r.prevEnd = c.status, c.endMS
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
@@ -749,6 +753,7 @@ func (r *Run) Finish(status Status) error {
 	r.mu.Lock()
 	r.state = runClosed
 	r.mu.Unlock()
+	useReserve(r.dir) // only needed while the run is open
 	r.db.forget(r)
 	if err != nil {
 		return fmt.Errorf("run %d: finish: %w", r.id, err)
@@ -778,6 +783,7 @@ func (r *Run) Abandon() error {
 	r.mu.Lock()
 	r.state = runClosed
 	r.mu.Unlock()
+	useReserve(r.dir)
 	r.db.forget(r)
 	return nil
 }
