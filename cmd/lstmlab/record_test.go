@@ -323,3 +323,28 @@ func checkMode(t *testing.T, path string, want os.FileMode) {
 		t.Errorf("%s: mode %v, want %v", path, info.Mode().Perm(), want)
 	}
 }
+
+// TestDiskFullFailsTheRun trains onto a small tmpfs (mounted as root) until the disk is full: the
+// command fails with one line naming the problem, and the run is recorded as failed.
+func TestDiskFullFailsTheRun(t *testing.T) {
+	dir := t.TempDir()
+	mnt := filepath.Join(dir, "small")
+	os.Mkdir(mnt, 0o755)
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=900k", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a small tmpfs here (%v: %s); CI runs as root and mounts one", err, strings.TrimSpace(string(out)))
+	}
+	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
+	sea := generatedText(t, dir, "sea.txt", 1, seaWords)
+	c := &cli{t: t, db: filepath.Join(mnt, "lab.db"), dir: dir}
+	// Fill most of the disk so that the run's files and history soon fill the rest.
+	if err := os.WriteFile(filepath.Join(mnt, "filler"), make([]byte, 420<<10), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := c.run(append([]string{"train", "--data", sea, "--name", "full", "--set=steps=100000", "-q"}, crashTrain...)...)
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	if code != 1 || len(lines) != 1 || !(strings.Contains(errOut, "no space left") || strings.Contains(errOut, "disk")) {
+		t.Fatalf("training onto a full disk: exit %d, stderr %q; want one line naming the full disk", code, errOut)
+	}
+	t.Logf("stderr: %s", strings.TrimSpace(errOut))
+	c.checkRecord("full", tracker.StatusFailed)
+}
