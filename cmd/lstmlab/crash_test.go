@@ -442,3 +442,34 @@ func TestStoppedProcessOwnsItsRun(t *testing.T) {
 	}
 	c.checkRecord("paused", tracker.StatusInterrupted)
 }
+
+// TestResumeAndSweepStopCleanly: a resume stopped by SIGINT and a sweep stopped by SIGTERM exit like
+// train does (130, 143), with their runs interrupted and one line saying how to continue.
+func TestResumeAndSweepStopCleanly(t *testing.T) {
+	dir := t.TempDir()
+	c := &cli{t: t, db: filepath.Join(dir, "lab.db"), dir: dir}
+	sea := generatedText(t, dir, "sea.txt", 1, seaWords)
+	c.ok(append([]string{"train", "--data", sea, "--name", "base", "--set=steps=10", "-q"}, crashTrain...)...)
+	p := c.start("resume", "base", "--steps", "100000")
+	p.waitFor(t, "resuming run", 30*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	p.signal(t, syscall.SIGINT)
+	if code := p.wait(t, 30*time.Second); code != 130 || !strings.Contains(p.stderr.String(), "resume base") {
+		t.Fatalf("resume stopped by SIGINT: exit %d; stderr:\n%s", code, p.stderr)
+	}
+	c.checkRecord("base", tracker.StatusInterrupted)
+
+	p = c.start(append([]string{"train", "--data", sea, "--name", "sw", "--sweep", "lr=1e-3,2e-3", "--set=steps=100000"}, crashTrain...)...)
+	p.waitFor(t, "files in ", 60*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	p.signal(t, syscall.SIGTERM)
+	if code := p.wait(t, 30*time.Second); code != 143 || !strings.Contains(p.stderr.String(), "resume sw-1") {
+		t.Fatalf("sweep stopped by SIGTERM: exit %d; stderr:\n%s", code, p.stderr)
+	}
+	c.checkRecord("sw-1", tracker.StatusInterrupted)
+	db := c.readDB()
+	defer db.Close()
+	if _, err := db.FindRun(context.Background(), "sw-2"); err == nil {
+		t.Error("the sweep started its next point after SIGTERM")
+	}
+}
