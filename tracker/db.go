@@ -248,7 +248,7 @@ func (db *DB) openReadOnly(ctx context.Context, latest int) error {
 		err = schemaTooNew(version, latest)
 	case version < latest:
 		err = fmt.Errorf("%w: the file has schema version %d and this lstmlab reads version %d; open it once with write access to upgrade it",
-			ErrReadOnly, version, latest)
+			ErrSchemaOld, version, latest)
 	}
 	if err != nil {
 		db.read.Close()

@@ -8,6 +8,9 @@ var (
 	// ErrSchemaTooNew: the database was written by a newer lstmlab. It is
 	// left untouched.
 	ErrSchemaTooNew = errors.New("database schema is newer than this lstmlab supports")
+	// ErrSchemaOld: opened read-only, the database has an older schema that
+	// only a writable open upgrades.
+	ErrSchemaOld = errors.New("database schema is older than this lstmlab reads")
 	// ErrNotTracker: the file is a SQLite database of some other program.
 	// It is left untouched.
 	ErrNotTracker = errors.New("not an lstmlab tracker database")

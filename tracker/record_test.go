@@ -266,3 +266,36 @@ func TestDiscardAfterAndParamChanges(t *testing.T) {
 }
 
 var _ = context.Background
+
+// A database of schema version 1 (an earlier lstmlab) is refused read-only with ErrSchemaOld and
+// upgraded by a writable open: its runs get a UUID and keep their runs/<id> folder.
+func TestUpgradeKeepsOldRunFolders(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "old.db")
+	opts, _ := Options{}.withDefaults()
+	conn, err := sql.Open("sqlite3", dsn(path, opts, false))
+	must(t, err)
+	ms, err := loadMigrations()
+	must(t, err)
+	must(t, migrate(ctx, conn, ms[:1], time.Now()))
+	_, err = conn.Exec(`INSERT INTO experiments (id, name, created_ms) VALUES (1, 'default', 0);
+		INSERT INTO runs (experiment_id, name, status, start_ms, end_ms, heartbeat_ms) VALUES (1, 'old', 'finished', 0, 1, 1)`)
+	must(t, err)
+	must(t, conn.Close())
+	if _, err := OpenWith(path, Options{ReadOnly: true}); !errors.Is(err, ErrSchemaOld) {
+		t.Fatalf("read-only open of a version 1 file: %v, want ErrSchemaOld", err)
+	}
+	db, err := Open(path)
+	must(t, err)
+	defer db.Close()
+	ri, err := db.FindRun(ctx, "old")
+	must(t, err)
+	if ri.Dir != filepath.Join(dir, "runs", "1") || len(ri.UUID) != 36 {
+		t.Errorf("upgraded run: folder %s, uuid %q; want runs/1 and a UUID", ri.Dir, ri.UUID)
+	}
+	r := startRun(t, db, RunSpec{})
+	if want := filepath.Join(dir, "runs", "2-"+r.UUID()[:8]); r.Dir() != want {
+		t.Errorf("new run's folder %s, want %s", r.Dir(), want)
+	}
+	must(t, r.Finish(StatusFinished))
+}

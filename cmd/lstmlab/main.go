@@ -200,7 +200,16 @@ func openExistingDB(g *globals) (*tracker.DB, error) {
 	if err := checkDBExists(g); err != nil {
 		return nil, err
 	}
-	return tracker.OpenWith(g.db, tracker.Options{RunsDir: g.runsDir, ReadOnly: true})
+	db, err := tracker.OpenWith(g.db, tracker.Options{RunsDir: g.runsDir, ReadOnly: true})
+	if errors.Is(err, tracker.ErrSchemaOld) {
+		// A database of an earlier lstmlab: upgrade it once, if it can be written, then read it.
+		if w, werr := tracker.OpenWith(g.db, tracker.Options{RunsDir: g.runsDir, MustExist: true}); werr == nil {
+			if werr = w.Close(); werr == nil {
+				return tracker.OpenWith(g.db, tracker.Options{RunsDir: g.runsDir, ReadOnly: true})
+			}
+		}
+	}
+	return db, err
 }
 
 func checkDBExists(g *globals) error {
