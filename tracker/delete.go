@@ -34,11 +34,20 @@ func (db *DB) deleteRun(ctx context.Context, id int64, removeArtifacts bool) ([]
 	}
 	// Holding the run's lock while deleting keeps anyone from resuming it
 	// meanwhile, and refuses a run whose owner is alive, even if stopped.
+	// Taking it creates the folder if it was gone; it is then removed again.
+	var hadDir bool
+	if info, err := db.GetRun(ctx, id); err == nil {
+		_, serr := os.Stat(info.Dir)
+		hadDir = serr == nil
+	}
 	lock, c, err := db.claim(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.release()
+	if !hadDir && !removeArtifacts {
+		defer os.RemoveAll(c.dir)
+	}
 	var paths []string
 	var removed []string
 	err = db.writeTx(ctx, func(tx *sql.Tx) error {
