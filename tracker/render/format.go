@@ -54,6 +54,12 @@ type section struct {
 	header []string
 	rows   [][]string
 	long   bool
+	// limits caps each column's width in the plain-text table (0: the
+	// default, maxTextCell).
+	limits []int
+	// notes are printed under the plain-text table (e.g. columns left out
+	// to fit the width).
+	notes []string
 }
 
 // document is what the runs and comparison builders produce and every
