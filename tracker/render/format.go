@@ -60,6 +60,12 @@ type section struct {
 	// notes are printed under the plain-text table (e.g. columns left out
 	// to fit the width).
 	notes []string
+	// bare leaves out the header line and its rule in the plain-text
+	// table (key/value lists).
+	bare bool
+	// pre, when set, is the whole section: preformatted text (samples),
+	// printed as is, as a Markdown code block or an HTML <pre>.
+	pre string
 }
 
 // document is what the runs and comparison builders produce and every

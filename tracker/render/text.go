@@ -24,6 +24,10 @@ func writeText(w io.Writer, d document) error {
 		if s.title != "" {
 			fmt.Fprintln(ew, s.title)
 		}
+		if s.pre != "" {
+			fmt.Fprint(ew, s.pre)
+			continue
+		}
 		if s.long {
 			writeTextBlocks(ew, s)
 			continue
@@ -76,12 +80,14 @@ func writeGrid(w io.Writer, s section) {
 		}
 		fmt.Fprintln(w, strings.TrimRight(strings.Join(out, "  "), " "))
 	}
-	line(rows[0])
-	rule := make([]string, len(widths))
-	for j, wd := range widths {
-		rule[j] = strings.Repeat("-", max(wd, 1))
+	if !s.bare {
+		line(rows[0])
+		rule := make([]string, len(widths))
+		for j, wd := range widths {
+			rule[j] = strings.Repeat("-", max(wd, 1))
+		}
+		fmt.Fprintln(w, strings.Join(rule, "  "))
 	}
-	fmt.Fprintln(w, strings.Join(rule, "  "))
 	for _, r := range rows[1:] {
 		line(r)
 	}
