@@ -89,3 +89,21 @@ func (d document) write(w io.Writer, f Format) error {
 	}
 	return fmt.Errorf("render: format %q has no document writer", f)
 }
+
+// Rows writes a plain table (header and rows of cells) in format f:
+// aligned by display width as text, or as CSV, Markdown or HTML. For
+// commands whose results are simple lists.
+func Rows(w io.Writer, header []string, rows [][]string, f Format) error {
+	if f == JSON {
+		return fmt.Errorf("render: a plain table has no JSON form")
+	}
+	return document{sections: []section{{header: header, rows: rows, limits: limitsOf(header, 100)}}}.write(w, f)
+}
+
+func limitsOf(header []string, limit int) []int {
+	out := make([]int, len(header))
+	for i := range out {
+		out[i] = limit
+	}
+	return out
+}
