@@ -37,4 +37,3 @@ func newCompareCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&g.format, "format", "", "output format: "+strings.Join(render.Formats(), ", ")+" (default table)")
 	return cmd
 }
-

@@ -47,4 +47,3 @@ func newPlotCmd(g *globals) *cobra.Command {
 	cmd.Flags().BoolVar(&logY, "log", false, "logarithmic y axis")
 	return cmd
 }
-

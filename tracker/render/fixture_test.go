@@ -23,7 +23,7 @@ func fixtureRuns() []tracker.RunInfo {
 		{
 			ID: 1, Name: "small", Experiment: "sweep", Status: tracker.StatusFinished,
 			Start: t0, End: t0.Add(3*time.Minute + 12*time.Second), Heartbeat: t0.Add(3 * time.Minute),
-			Active: 3*time.Minute + 12*time.Second,
+			Active:  3*time.Minute + 12*time.Second,
 			Backend: "go", Tags: map[string]string{"team": "a"},
 			Params: map[string]any{"hidden": int64(128), "lr": 0.001, "optimizer": "adam"},
 			Metrics: map[string]tracker.MetricSummary{

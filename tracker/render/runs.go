@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"strings"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lstmlab/lstmlab/tracker"
