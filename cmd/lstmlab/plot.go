@@ -33,8 +33,12 @@ func newPlotCmd(g *globals) *cobra.Command {
 				return err
 			}
 			opts := plot.Options{Metrics: metrics, X: plot.XAxis(x), Smoothing: smooth, LogY: logY}
-			if err := plot.Save(cmd.Context(), db, ids, opts, out); err != nil {
+			notes, err := plot.Save(cmd.Context(), db, ids, opts, out)
+			if err != nil {
 				return err
+			}
+			for _, n := range notes {
+				fmt.Fprintf(g.stderr, "lstmlab: note: %s\n", n)
 			}
 			fmt.Fprintf(g.stdout, "wrote %s\n", out)
 			return nil
