@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"sort"
 	"strings"
 
 	"github.com/gomlx/compute"
@@ -43,6 +44,7 @@ func readVersion() versionInfo {
 			v.XLAPlugins[p] = path
 		}
 	}
+	sort.Strings(v.Backends)
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return v
@@ -88,6 +90,8 @@ func newVersionCmd(g *globals) *cobra.Command {
 				}
 				if v.Dirty != nil && *v.Dirty {
 					commit += ", with uncommitted changes"
+				} else if v.Dirty != nil {
+					commit += ", clean"
 				}
 			}
 			exp := v.GOEXPERIMENT
