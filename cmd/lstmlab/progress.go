@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/term"
@@ -23,6 +24,7 @@ import (
 // state and the width (renderProgress) so it can be tested at any width, drop fields to fit, restart for
 // each run of a sweep and count steps as the evaluation lines do, which none of them does together.
 type progressView struct {
+	mu    sync.Mutex // Observe and the log writer may be called from different goroutines
 	w     io.Writer
 	tty   bool
 	quiet bool
@@ -69,6 +71,8 @@ func (p *progressView) Observe(ev experiments.RunEvent) error {
 	if p.quiet {
 		return nil
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	switch ev.Kind {
 	case lstm.EventStep:
 		p.step(ev)
@@ -130,7 +134,27 @@ func (p *progressView) clear() {
 }
 
 // Close erases the progress line.
-func (p *progressView) Close() { p.clear() }
+func (p *progressView) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clear()
+}
+
+// Writer returns w wrapped so that what the runner logs (which backend runs, where files go) starts on a
+// clean line instead of being glued to the progress line; the next step redraws the line below it.
+func (p *progressView) Writer(w io.Writer) io.Writer { return logWriter{p: p, w: w} }
+
+type logWriter struct {
+	p *progressView
+	w io.Writer
+}
+
+func (l logWriter) Write(b []byte) (int, error) {
+	l.p.mu.Lock()
+	defer l.p.mu.Unlock()
+	l.p.clear()
+	return l.w.Write(b)
+}
 
 // progressField is one part of the progress line; lower rank is more important (kept longer).
 type progressField struct {

@@ -79,7 +79,11 @@ func TestProgressViewSweep(t *testing.T) {
 	var out bytes.Buffer
 	clock := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	p := &progressView{w: &out, tty: true, width: func() int { return 80 }, now: func() time.Time { return clock }}
+	log := p.Writer(&out)
 	for run := int64(1); run <= 2; run++ {
+		if _, err := log.Write([]byte("run starts\n")); err != nil {
+			t.Fatal(err)
+		}
 		for step := 1; step <= 4; step++ {
 			clock = clock.Add(time.Second)
 			ev := experiments.RunEvent{RunID: run, TotalSteps: 4, Event: lstm.Event{Kind: lstm.EventStep, Step: step, Loss: 2, TokensPS: 1000}}
@@ -114,7 +118,10 @@ func TestProgressViewSweep(t *testing.T) {
 	if second < 0 || strings.LastIndex(text, "step 1/4  [") == first {
 		t.Errorf("the count did not restart for the second run: %q", redraws)
 	}
-	// Evaluation lines start on a clean line and say the same step as the progress line before them.
+	// Log lines and evaluation lines start on a clean line.
+	if n := strings.Count(text, "\r\x1b[Krun starts\n"); n != 1 || !strings.HasPrefix(text, "run starts\n") {
+		t.Errorf("the second run's log line is not on a clean line: %q", text)
+	}
 	for _, l := range strings.Split(text, "\n") {
 		if i := strings.Index(l, "step 2/4  epoch"); i >= 0 && !strings.HasSuffix(l[:i], "\r\x1b[K") {
 			t.Errorf("an evaluation line glued to a progress line: %q", l)
