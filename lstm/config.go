@@ -8,7 +8,7 @@ import (
 // Config holds every knob of a model and of its training, in the spirit of nanoGPT's train.py: one flat,
 // commented list. It is saved with checkpoints and logged as hyperparameters, so field names are stable
 // (the json tags are the keys users pass as overrides). Each field's comment is its help tag, so that
-// `lstmlab presets` and `lstmlab train --help` can show it.
+// `lstmlab presets` can show it.
 type Config struct {
 	// --- model ---
 	Level     string  `json:"level" help:"tokenization: 'char' (Unicode code points) or 'word'"`
