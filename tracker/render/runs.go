@@ -194,7 +194,7 @@ func fitSection(s section, cols []column, width int, mayDrop bool) section {
 	}
 	s.limits = widths
 	if len(dropped) > 0 {
-		s.notes = append(s.notes, fmt.Sprintf("(%d more differing params not shown to fit %d columns: %s; choose columns with --columns)",
+		s.notes = append(s.notes, fmt.Sprintf("(%d more params not shown to fit %d columns: %s; choose columns with --columns)",
 			len(dropped), width, strings.Join(dropped, ", ")))
 	}
 	return s

@@ -123,7 +123,7 @@ func TestRunsTableFitsWidth(t *testing.T) {
 				t.Errorf("width %d: line of %d cells: %q", width, Width(l), l)
 			}
 		}
-		if note := lines[len(lines)-1]; !strings.Contains(note, "more differing params not shown") || !strings.Contains(note, "knob_11") {
+		if note := lines[len(lines)-1]; !strings.Contains(note, "more params not shown") || !strings.Contains(note, "knob_11") {
 			t.Errorf("width %d: no note about the params left out:\n%s", width, out)
 		}
 		if !strings.Contains(lines[0], "best.val_loss") || !strings.Contains(lines[0], "tags") {
