@@ -31,7 +31,7 @@ run. A finished run can be trained further with --steps.`,
 			defer view.Close()
 			opts := experiments.ResumeOptions{Backend: g.backend, DataDir: g.dataDir, RunsDir: g.runsDir, Steps: steps, Observe: view.Observe}
 			if !quiet {
-				opts.Log = g.stderr
+				opts.Log = view.Writer(g.stderr)
 			}
 			res, err := experiments.Resume(cmd.Context(), db, args[0], opts)
 			view.Close()

@@ -27,7 +27,8 @@ metric history, samples, checkpoints and a learning-curve plot into the tracker 
 Ctrl-C stops cleanly: a final checkpoint is saved and the run is marked interrupted (resume it with
 "lstmlab resume RUN").
 
-Presets: ` + strings.Join(experiments.PresetNames(), ", ") + `. Keys for --set: ` + strings.Join(experiments.ConfigKeys(), ", ") + `.`,
+Presets: ` + strings.Join(experiments.PresetNames(), ", ") + `. Keys for --set: ` + strings.Join(experiments.ConfigKeys(), ", ") + `
+("lstmlab presets NAME" shows each key's value and what it does).`,
 		Example: `  lstmlab train                                   # preset moby on Moby Dick
   lstmlab train --preset tiny --data notes.txt --set steps=500 --set hidden=128
   lstmlab train --preset tiny --sweep hidden=64,128 --sweep lr=1e-3,3e-3 --experiment sizes
@@ -93,7 +94,7 @@ func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
 		Observe: view.Observe,
 	}
 	if !f.quiet {
-		opts.Log = g.stderr
+		opts.Log = view.Writer(g.stderr)
 	}
 	ctx := cmd.Context()
 	if len(f.sweeps) > 0 {
