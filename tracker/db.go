@@ -207,7 +207,8 @@ func openDB(path string, opts Options) (*DB, error) {
 		db.write.Close()
 		return nil, describeOpenError(err)
 	}
-	if db.read, err = sql.Open("sqlite3", dsn(abs, opts, true)); err != nil {
+	// The readers run filters, which call lstmlab_like (sqlfuncs.go).
+	if db.read, err = sql.Open(sqliteDriver(), dsn(abs, opts, true)); err != nil {
 		db.write.Close()
 		return nil, err
 	}

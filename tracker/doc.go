@@ -55,25 +55,33 @@
 // updated in the same transaction as the points, so listing and filtering
 // runs never reads the history. "Best" is the minimum for loss-like metrics
 // and the maximum for accuracy-like ones, by the rule of DefaultGoal;
-// Run.SetGoal overrides it per run and key. NaN values are stored (a
-// diverged loss is worth seeing) but never best.
+// Run.SetGoal overrides it per run and key. NaN and infinite values are
+// stored (a diverged loss is worth seeing) but never best. Each run also
+// accumulates its active training time over its sessions, leaving out the
+// idle time between an interruption and its resume (RunInfo.Active).
 //
 // # Reading
 //
-// DB.ListRuns filters and sorts runs with an MLflow-like language (package
-// tracker/filter):
+// DB.ListRuns and DB.SearchRuns filter and sort runs with MLflow's search
+// language (package tracker/filter; filter.Help describes it):
 //
 //	params.hidden >= 256 and metrics.val_bpc < 2.1 and status = finished order by metrics.val_loss
 //
 // Fields are params.<key>, metrics.<key> (latest value), best.<key>,
-// tags.<key> and the attributes id, name, experiment, status, start, end,
-// duration (seconds), backend, host, git_commit, command, note and parent.
-// The filter is parsed into a tree and compiled to SQL in which every key
-// and value is a bound parameter: user text never becomes SQL.
+// tags.<key> and the attributes id, run_id, name, experiment, status,
+// start and end (milliseconds, as MLflow's start_time), duration and active
+// (seconds), backend, host, git_commit, command, note and parent. The
+// filter is parsed into a tree and compiled to SQL in which every key and
+// value is a bound parameter: user text never becomes SQL. ilike folds
+// case with full Unicode case folding through a Go function registered on
+// the reading connections (sqlfuncs.go). SearchRuns also names the params
+// and metrics the filter uses that no run has, with the closest known keys.
 //
-// DB.Compare lays runs side by side; DB.History returns a metric's points.
-// Package tracker/render prints runs and comparisons as text, CSV, JSON,
-// HTML or Markdown; package tracker/plot draws learning curves.
+// DB.Compare lays runs side by side; DB.Show gathers one run; DB.History
+// returns a metric's points; DB.SetTags, DB.DeleteTags and DB.SetNote
+// annotate any run. Package tracker/render prints runs, comparisons, one
+// run, histories and samples as text, CSV, JSON, HTML or Markdown; package
+// tracker/plot draws learning curves.
 //
 // # Storage
 //

@@ -162,8 +162,8 @@ func (s *keySummary) add(p point) {
 		s.last = p
 	}
 	s.count++
-	if math.IsNaN(p.value) {
-		return
+	if math.IsNaN(p.value) || math.IsInf(p.value, 0) {
+		return // a non-finite value is kept in the history but is never best
 	}
 	if !s.hasBest || s.goal.Better(p.value, s.best.value) {
 		s.best, s.hasBest = p, true
@@ -207,19 +207,26 @@ func (db *DB) writeBatch(ctx context.Context, runID int64, batch []point, goalOf
 	}
 	nowMS := now.UnixMilli()
 	if final != "" {
-		_, err = tx.ExecContext(ctx, `UPDATE runs SET status = ?, end_ms = ?, heartbeat_ms = ? WHERE id = ?`,
-			string(final), nowMS, nowMS, runID)
+		_, err = tx.ExecContext(ctx, `UPDATE runs SET status = ?, end_ms = ?, `+addActive+`, heartbeat_ms = ? WHERE id = ?`,
+			string(final), nowMS, nowMS, nowMS, runID)
 	} else {
 		// A live run marked interrupted by another process's stale check
 		// (say after the machine slept) becomes running again.
-		_, err = tx.ExecContext(ctx, `UPDATE runs SET heartbeat_ms = ?, status = 'running', end_ms = NULL
-			WHERE id = ? AND status IN ('running', 'interrupted')`, nowMS, runID)
+		_, err = tx.ExecContext(ctx, `UPDATE runs SET `+addActive+`, heartbeat_ms = ?, status = 'running', end_ms = NULL
+			WHERE id = ? AND status IN ('running', 'interrupted')`, nowMS, nowMS, runID)
 	}
 	if err != nil {
 		return err
 	}
 	return tx.Commit()
 }
+
+// addActive adds the time since the previous heartbeat (bound: now, ms) to
+// the run's active training time. Every session starts its heartbeat clock
+// afresh (StartRun, ResumeRun), so idle time between sessions never counts.
+// SQLite evaluates SET expressions on the old row, so the heartbeat_ms read
+// here is the previous one even where the same UPDATE sets it.
+const addActive = `active_ms = active_ms + max(0, ? - heartbeat_ms)`
 
 // rowsPerInsert is how many points one multi-row INSERT carries: each
 // statement execution is a cgo call, so fewer, larger statements write
@@ -335,13 +342,17 @@ func rebuildSummary(ctx context.Context, tx *sql.Tx, runID int64, key string, go
 			(SELECT count(*) FROM metrics WHERE run_id = ?1 AND key = ?2),
 			l.step, l.time_ms, l.value, b.step, b.time_ms, b.value
 		FROM (SELECT step, time_ms, value FROM metrics WHERE run_id = ?1 AND key = ?2 ORDER BY step DESC LIMIT 1) l
-		LEFT JOIN (SELECT step, time_ms, value FROM metrics WHERE run_id = ?1 AND key = ?2 AND value IS NOT NULL
+		LEFT JOIN (SELECT step, time_ms, value FROM metrics WHERE run_id = ?1 AND key = ?2 AND `+finiteValue+`
 			ORDER BY value `+dir+`, step LIMIT 1) b ON 1`, runID, key, string(goal))
 	if err != nil {
 		return fmt.Errorf("rebuild summary of %q: %w", key, err)
 	}
 	return nil
 }
+
+// finiteValue selects finite metric values: NULL (NaN) and ±Inf are never
+// best. 1.7976931348623157e308 is the largest finite float64.
+const finiteValue = `value BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308`
 
 // nullIfNaN maps NaN to SQL NULL, which is how SQLite stores it anyway;
 // being explicit keeps the rule in one place (readers map NULL to NaN).
@@ -376,7 +387,7 @@ func (db *DB) recomputeBest(ctx context.Context, runID int64, key string, goal G
 	var step, timeMS sql.NullInt64
 	var value sql.NullFloat64
 	err = tx.QueryRowContext(ctx, `SELECT step, time_ms, value FROM metrics
-		WHERE run_id = ? AND key = ? AND value IS NOT NULL ORDER BY value `+dir+`, step LIMIT 1`, runID, key).
+		WHERE run_id = ? AND key = ? AND `+finiteValue+` ORDER BY value `+dir+`, step LIMIT 1`, runID, key).
 		Scan(&step, &timeMS, &value)
 	if err != nil && err != sql.ErrNoRows {
 		return err

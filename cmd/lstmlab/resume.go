@@ -60,7 +60,7 @@ process and its host, even while the process is stopped.`,
 			opts := experiments.ResumeOptions{Backend: g.backend, DataDir: g.dataDir, Steps: steps, Overrides: sets,
 				AllowDataChange: allowDataChange, Observe: view.Observe}
 			if !quiet {
-				opts.Log = g.stderr
+				opts.Log = view.Writer(g.stderr)
 			}
 			res, err := experiments.Resume(cmd.Context(), db, args[0], opts)
 			view.Close()

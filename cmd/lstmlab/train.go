@@ -31,7 +31,8 @@ the shell's (130, 143, 129) and one line says how to continue ("lstmlab resume R
 during that stops at once; the run still reads interrupted and resumes from its last checkpoint.
 Even kill -9 loses nothing the checkpoint does not cover: see "Guarantees" in the README.
 
-Presets: ` + strings.Join(experiments.PresetNames(), ", ") + `. Keys for --set: ` + strings.Join(experiments.ConfigKeys(), ", ") + `.`,
+Presets: ` + strings.Join(experiments.PresetNames(), ", ") + `. Keys for --set: ` + strings.Join(experiments.ConfigKeys(), ", ") + `
+("lstmlab presets NAME" shows each key's value and what it does).`,
 		Example: `  lstmlab train                                   # preset moby on Moby Dick
   lstmlab train --preset tiny --data notes.txt --set steps=500 --set hidden=128
   lstmlab train --preset tiny --sweep hidden=64,128 --sweep lr=1e-3,3e-3 --experiment sizes
@@ -97,7 +98,7 @@ func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
 		Observe: view.Observe,
 	}
 	if !f.quiet {
-		opts.Log = g.stderr
+		opts.Log = view.Writer(g.stderr)
 	}
 	ctx := cmd.Context()
 	if len(f.sweeps) > 0 {
