@@ -225,7 +225,7 @@ func openDB(path string, opts Options) (*DB, error) {
 // anything, and checks the schema is the one this build reads.
 func (db *DB) openReadOnly(ctx context.Context, latest int) error {
 	var err error
-	if db.read, err = sql.Open("sqlite3", readOnlyDSN(db.path, db.opts)); err != nil {
+	if db.read, err = sql.Open(sqliteDriver(), readOnlyDSN(db.path, db.opts)); err != nil {
 		return err
 	}
 	db.read.SetMaxOpenConns(4)
