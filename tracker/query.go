@@ -127,9 +127,9 @@ type RunInfo struct {
 	// ParentID is the run this one was fine-tuned from, 0 if none.
 	ParentID int64 `json:"parent_id,omitempty"`
 	// UUID identifies the run across databases (see Run.UUID).
-	UUID string `json:"uuid"`
+	UUID string `json:"uuid,omitempty"`
 	// Dir is the absolute folder of the run's files (see Run.Dir).
-	Dir  string            `json:"dir"`
+	Dir  string            `json:"dir,omitempty"`
 	Tags map[string]string `json:"tags"`
 	// Params values are int64, float64, string or bool.
 	Params  map[string]any           `json:"params"`
