@@ -17,6 +17,9 @@ import (
 // metric and param keys (non-empty, at most 250 bytes, no control
 // characters); values must be valid UTF-8. All or none are set.
 func (db *DB) SetTags(ctx context.Context, runID int64, tags map[string]string) error {
+	if err := db.writable(); err != nil {
+		return err
+	}
 	keys := make([]string, 0, len(tags))
 	for k, v := range tags {
 		if err := validKey("tag", k); err != nil {
@@ -51,6 +54,9 @@ func (db *DB) SetTags(ctx context.Context, runID int64, tags map[string]string) 
 // DeleteTags removes tags from a run. A key the run does not have is an
 // error naming it, and then nothing is deleted.
 func (db *DB) DeleteTags(ctx context.Context, runID int64, keys []string) error {
+	if err := db.writable(); err != nil {
+		return err
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("run %d: delete tags: %w", runID, err)
@@ -80,6 +86,9 @@ func (db *DB) DeleteTags(ctx context.Context, runID int64, keys []string) error 
 
 // SetNote replaces a run's free-text note (valid UTF-8; empty clears it).
 func (db *DB) SetNote(ctx context.Context, runID int64, note string) error {
+	if err := db.writable(); err != nil {
+		return err
+	}
 	if !utf8.ValidString(note) {
 		return fmt.Errorf("run %d: the note is not valid UTF-8", runID)
 	}

@@ -22,18 +22,32 @@
 // Metric points are buffered in memory and written in batches, one
 // transaction each, by a background goroutine: a LogMetrics call costs the
 // training loop well under a microsecond. The same goroutine refreshes the
-// run's heartbeat every few seconds.
+// run's heartbeat every few seconds. Run.Flush commits everything logged so
+// far: call it before publishing anything the history must agree with,
+// such as a checkpoint.
 //
 // # Runs and statuses
 //
-// A run is running, finished, failed or interrupted. A process that dies
-// (kill -9, power cut) stops heartbeating: readers then show its run as
-// interrupted, and the next Open records it so. A run can be resumed
-// (DB.ResumeRun): it keeps its id and history, and for each metric key the
-// steps must continue after the last one logged — a point at an earlier or
-// equal step is ignored (counted by Run.Skipped), so re-running a few steps
-// from a checkpoint never duplicates history. Params are fixed once logged
-// (logging the same value again is fine); tags and the note may change.
+// A run is running, finished, failed or interrupted. Each run has a UUID
+// (two databases, or a database and its re-creation, never share one) and
+// a folder for its files, Run.Dir: runs/<id>-<uuid prefix>/ beside the
+// database (Options.RunsDir). The process that owns a running run holds an
+// OS lock on the run.lock file in that folder, which the kernel releases
+// however the process ends (kill -9 included). On the same host readers
+// decide from the lock, at once: a run whose lock is free is shown as
+// interrupted (and the next writable Open records it so), while a stopped
+// (SIGSTOP) process keeps its run running. Runs owned by another host,
+// which cannot see the lock, are judged by their heartbeat instead.
+//
+// A run can be resumed (DB.ResumeRun): it keeps its id and history, and
+// for each metric key the steps must continue after the last one logged —
+// a point at an earlier or equal step is ignored (counted by Run.Skipped).
+// Run.DiscardAfter drops what was logged after a checkpoint's step, so a
+// resumed run logs those steps again and keeps one point per step. Params
+// are fixed once logged; Run.ChangeParams changes one explicitly and keeps
+// the change, with its step, in the param history (DB.ParamChanges). Tags
+// and the note may change. Run.SetRecord stores the document the trainer
+// rebuilds the run from (DB.Record).
 //
 // # Latest and best
 //
@@ -73,9 +87,15 @@
 //
 // The file uses SQLite's WAL journal, so readers never block the writer.
 // Each DB has one writer connection and a read-only pool; several
-// processes may log into the same file at once (writes wait on a busy
-// timeout instead of failing). The schema is created and upgraded by
-// numbered migrations embedded in the binary, applied in one transaction; a
-// file from a newer lstmlab, or another program's SQLite file, is refused
-// without being modified. Times are stored as Unix milliseconds.
+// processes may log into the same file at once. A write blocked by another
+// process's long transaction waits it out with backoff
+// (Options.WriteRetry) while metric points stay buffered; a full disk is
+// ErrDiskFull, and the run's final status is still recorded thanks to a
+// reserve file kept in its folder. Options.ReadOnly opens a database
+// without writing or creating anything (no -wal/-shm files either), which
+// works on read-only files, folders and mounts. The schema is created and
+// upgraded by numbered migrations embedded in the binary, applied in one
+// transaction; a file from a newer lstmlab, or another program's SQLite
+// file, is refused without being modified. Times are stored as Unix
+// milliseconds.
 package tracker

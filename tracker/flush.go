@@ -3,6 +3,7 @@ package tracker
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -34,14 +35,21 @@ func (r *Run) loop() {
 	}
 }
 
-// Flush writes the buffered metric points now. Reads through the same DB
-// flush open runs themselves; call Flush before handing the file to another
-// process. On failure the points stay buffered for the next attempt.
+// Flush writes the buffered metric points now and returns once they are
+// committed. Reads through the same DB flush open runs themselves; call
+// Flush before publishing anything that must agree with the history (say a
+// checkpoint at step S, once the points up to S are logged) or before
+// handing the file to another process. While another process holds the
+// write lock it waits, up to Options.WriteRetry; on failure the points stay
+// buffered for the next attempt.
 func (r *Run) Flush() error {
 	if err := r.checkOpen(); err != nil {
 		return err
 	}
-	return r.flush(false)
+	if err := r.db.retryWrite(context.Background(), func() error { return r.flush(false) }); err != nil {
+		return fmt.Errorf("run %d: write metrics: %w", r.id, err)
+	}
+	return nil
 }
 
 func (r *Run) flush(beat bool) error {
@@ -66,14 +74,31 @@ func (r *Run) flushBatch(beat bool) (bool, error) {
 }
 
 // write is Finish's final flush: the remaining points and the final status
-// in one transaction.
-func (r *Run) write(final Status) error {
+// in one transaction, waiting out a busy database. If that fails (a full
+// disk), the status alone is recorded if it can be, and the points are
+// given up: recorded says whether the status is stored.
+func (r *Run) write(final Status) (recorded bool, err error) {
 	r.flushMu.Lock()
 	defer r.flushMu.Unlock()
+	ctx := context.Background()
 	batch, goals := r.takePending()
-	err := r.db.writeBatch(context.Background(), r.id, batch, goals, r.db.now(), final)
+	err = r.db.retryWrite(ctx, func() error { return r.db.writeBatch(ctx, r.id, batch, goals, r.db.now(), final) })
+	if err == nil {
+		r.settle(batch, nil)
+		return true, nil
+	}
+	if len(batch) > 0 && !errors.Is(err, ErrReadOnly) {
+		// One small transaction may still fit where the batch did not. On
+		// a full disk, the run's reserve file makes room for it.
+		if errors.Is(err, ErrDiskFull) {
+			useReserve(r.dir)
+		}
+		if serr := r.db.retryWrite(ctx, func() error { return r.db.writeBatch(ctx, r.id, nil, goals, r.db.now(), final) }); serr == nil {
+			return true, fmt.Errorf("%d metric points could not be written (%w); the run is recorded as %s", len(batch), err, final)
+		}
+	}
 	r.settle(batch, err)
-	return err
+	return false, err
 }
 
 // takePending swaps out the buffer and snapshots the goals its keys need.
@@ -104,7 +129,9 @@ func (r *Run) settle(batch []point, err error) {
 	defer r.mu.Unlock()
 	if err != nil {
 		r.pending = append(batch, r.pending...)
-		r.flushErr = fmt.Errorf("run %d: writing metrics failed (points kept for retry): %w", r.id, err)
+		if !isBusy(err) { // a busy database is waited out, not reported
+			r.flushErr = fmt.Errorf("run %d: cannot write metrics: %w", r.id, describeWriteError(err))
+		}
 		return
 	}
 	r.flushErr = nil

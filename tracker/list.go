@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -87,8 +88,12 @@ func (db *DB) compileList(opts ListOptions) (string, []any, error) {
 			return "", nil, err
 		}
 	}
-	now := db.now()
-	c := &sqlCompiler{src: opts.Filter, now: now.UnixMilli(), staleBefore: now.Add(-db.opts.StaleAfter).UnixMilli()}
+	dead, err := db.deadRuns(context.Background())
+	if err != nil {
+		return "", nil, fmt.Errorf("list runs: %w", err)
+	}
+	deadJSON, _ := json.Marshal(append([]int64{}, dead...))
+	c := &sqlCompiler{src: opts.Filter, now: db.now().UnixMilli(), dead: string(deadJSON)}
 	c.write(`SELECT ` + runColumns + ` FROM runs r JOIN experiments e ON e.id = r.experiment_id`)
 	if q.Where != nil {
 		c.write(" WHERE ")

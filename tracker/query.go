@@ -106,7 +106,9 @@ type RunInfo struct {
 	Name       string `json:"name"`
 	Experiment string `json:"experiment"`
 	// Status is as readers should show it: a run stored as running whose
-	// heartbeat is older than Options.StaleAfter is reported interrupted.
+	// process is gone is reported interrupted. On the run's host its lock
+	// decides (see LockFile); for a run of another host, a heartbeat older
+	// than Options.StaleAfter.
 	Status Status    `json:"status"`
 	Start  time.Time `json:"start"`
 	// End is zero while the run is running.
@@ -123,8 +125,12 @@ type RunInfo struct {
 	// until now.
 	Active time.Duration `json:"active_ns"`
 	// ParentID is the run this one was fine-tuned from, 0 if none.
-	ParentID int64             `json:"parent_id,omitempty"`
-	Tags     map[string]string `json:"tags"`
+	ParentID int64 `json:"parent_id,omitempty"`
+	// UUID identifies the run across databases (see Run.UUID).
+	UUID string `json:"uuid,omitempty"`
+	// Dir is the absolute folder of the run's files (see Run.Dir).
+	Dir  string            `json:"dir,omitempty"`
+	Tags map[string]string `json:"tags"`
 	// Params values are int64, float64, string or bool.
 	Params  map[string]any           `json:"params"`
 	Metrics map[string]MetricSummary `json:"metrics"`
@@ -146,7 +152,7 @@ func (r RunInfo) Duration() time.Duration {
 // runColumns selects what RunInfo needs from runs r joined to experiments e;
 // scanRun reads them in this order.
 const runColumns = `r.id, r.name, e.name, r.status, r.start_ms, r.end_ms, r.heartbeat_ms,
-	r.command, r.git_commit, r.backend, r.host, r.note, r.parent_id, r.active_ms`
+	r.command, r.git_commit, r.backend, r.host, r.note, r.parent_id, r.active_ms, r.uuid, r.dir`
 
 func (db *DB) scanRun(rows interface{ Scan(...any) error }, staleBefore int64) (RunInfo, error) {
 	var (
@@ -155,13 +161,16 @@ func (db *DB) scanRun(rows interface{ Scan(...any) error }, staleBefore int64) (
 		startMS, heartbeatMS int64
 		activeMS             int64
 		endMS, parent        sql.NullInt64
+		runUUID              sql.NullString
+		dir                  string
 	)
 	if err := rows.Scan(&ri.ID, &ri.Name, &ri.Experiment, &status, &startMS, &endMS, &heartbeatMS,
-		&ri.Command, &ri.GitCommit, &ri.Backend, &ri.Host, &ri.Note, &parent, &activeMS); err != nil {
+		&ri.Command, &ri.GitCommit, &ri.Backend, &ri.Host, &ri.Note, &parent, &activeMS, &runUUID, &dir); err != nil {
 		return ri, err
 	}
+	ri.UUID, ri.Dir = runUUID.String, db.runDir(dir, ri.ID)
 	ri.Status = Status(status)
-	if ri.Status == StatusRunning && heartbeatMS < staleBefore {
+	if ri.Status == StatusRunning && db.dead(ri.ID, ri.Host, dir, heartbeatMS, staleBefore) {
 		ri.Status = StatusInterrupted
 	}
 	ri.Active = time.Duration(activeMS) * time.Millisecond

@@ -14,11 +14,11 @@ import (
 // concatenated: every key, value and pattern from the user is a bound
 // parameter, so a filter cannot change the statement.
 type sqlCompiler struct {
-	src         string // the filter text, for error positions
-	now         int64  // ms
-	staleBefore int64  // ms
-	sb          strings.Builder
-	args        []any
+	src  string // the filter text, for error positions
+	now  int64  // ms
+	dead string // JSON array of the ids of runs stored running whose process is gone (DB.deadRuns)
+	sb   strings.Builder
+	args []any
 }
 
 func (c *sqlCompiler) write(sql string, args ...any) {
@@ -49,13 +49,14 @@ type attrSQL struct {
 	args func(c *sqlCompiler) []any
 }
 
-// statusExpr is the status readers see: running with a stale heartbeat is
-// interrupted.
-const statusExpr = `(CASE WHEN r.status = 'running' AND r.heartbeat_ms < ? THEN 'interrupted' ELSE r.status END)`
+// statusExpr is the status readers see: a running run whose process is gone
+// is interrupted.
+const statusExpr = `(CASE WHEN r.status = 'running' AND r.id IN (SELECT value FROM json_each(?)) THEN 'interrupted' ELSE r.status END)`
 
 // activeExpr is the active training time in ms (see RunInfo.Active): the
-// stored sum, plus the time since the last heartbeat while the run is live.
-const activeExpr = `(r.active_ms + CASE WHEN r.status = 'running' AND r.heartbeat_ms >= ? THEN max(0, ? - r.heartbeat_ms) ELSE 0 END)`
+// stored sum, plus the time since the last heartbeat while the run is live
+// (running and not among the dead runs).
+const activeExpr = `(r.active_ms + CASE WHEN r.status = 'running' AND r.id NOT IN (SELECT value FROM json_each(?)) THEN max(0, ? - r.heartbeat_ms) ELSE 0 END)`
 
 var attributes = map[string]attrSQL{
 	"id":         {kind: attrNumber, expr: "r.id"},
@@ -63,18 +64,18 @@ var attributes = map[string]attrSQL{
 	"name":       {kind: attrText, expr: "r.name"},
 	"experiment": {kind: attrText, expr: "e.name"},
 	"status": {kind: attrStatus, expr: statusExpr,
-		args: func(c *sqlCompiler) []any { return []any{c.staleBefore} }},
+		args: func(c *sqlCompiler) []any { return []any{c.dead} }},
 	"start": {kind: attrTime, expr: "r.start_ms"},
 	"end":   {kind: attrTime, expr: "r.end_ms"},
 	// Seconds; a live run counts until now, a dead one until its last
 	// heartbeat.
 	"duration": {kind: attrNumber,
-		expr: `((COALESCE(r.end_ms, CASE WHEN r.heartbeat_ms < ? THEN r.heartbeat_ms ELSE ? END) - r.start_ms) / 1000.0)`,
-		args: func(c *sqlCompiler) []any { return []any{c.staleBefore, c.now} }},
+		expr: `((COALESCE(r.end_ms, CASE WHEN r.id IN (SELECT value FROM json_each(?)) THEN r.heartbeat_ms ELSE ? END) - r.start_ms) / 1000.0)`,
+		args: func(c *sqlCompiler) []any { return []any{c.dead, c.now} }},
 	// Seconds of active training time (idle gaps between an interruption
 	// and its resume excluded).
 	"active": {kind: attrNumber, expr: "(" + activeExpr + " / 1000.0)",
-		args: func(c *sqlCompiler) []any { return []any{c.staleBefore, c.now} }},
+		args: func(c *sqlCompiler) []any { return []any{c.dead, c.now} }},
 	"backend":    {kind: attrText, expr: "r.backend"},
 	"host":       {kind: attrText, expr: "r.host"},
 	"git_commit": {kind: attrText, expr: "r.git_commit"},

@@ -176,7 +176,7 @@ func newTagCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			db, err := openExistingDB(g)
+			db, err := openWritableDB(g)
 			if err != nil {
 				return err
 			}
@@ -237,7 +237,7 @@ func newNoteCmd(g *globals) *cobra.Command {
   lstmlab note 3 ""`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := openExistingDB(g)
+			db, err := openWritableDB(g)
 			if err != nil {
 				return err
 			}

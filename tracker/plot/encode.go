@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -17,6 +16,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 
+	"github.com/lstmlab/lstmlab/internal/atomicfile"
 	"github.com/lstmlab/lstmlab/tracker"
 )
 
@@ -245,32 +245,5 @@ func Save(ctx context.Context, db *tracker.DB, runIDs []int64, opts Options, pat
 	if err != nil {
 		return nil, err
 	}
-	return notes, writeFileAtomic(path, img)
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("save plot: %w", err)
-	}
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
-	if err := firstErr(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("save plot %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("save plot %s: %w", path, err)
-	}
-	return nil
-}
-
-func firstErr(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return notes, atomicfile.WriteFile(path, img)
 }
