@@ -17,34 +17,62 @@ import (
 // parentInfo is the run a fine-tuning run starts from.
 type parentInfo struct {
 	info  tracker.RunInfo
-	model *lstm.Model
+	rec   *RunRecord
+	model *lstm.Model // its best weights (nil on resume, where only its validation split is needed)
 }
 
-// loadParent loads a run's best weights (for copying to the child's backend: see LoadRunWeights).
-func loadParent(ctx context.Context, db *tracker.DB, ref, runsRoot string) (*parentInfo, error) {
-	m, info, err := LoadRunWeights(ctx, db, ref, runsRoot)
+// loadParent loads a run's record and best weights (on the backend lstm.Weights jobs use: they are
+// copied to the child's backend), checking the weights are that run's.
+func loadParent(ctx context.Context, db *tracker.DB, ref string) (*parentInfo, error) {
+	m, info, rec, err := loadRunWeights(ctx, db, ref)
 	if err != nil {
-		return nil, fmt.Errorf("init_from: %w", err)
+		return nil, fmt.Errorf("--init-from: %w", err)
 	}
-	return &parentInfo{info: info, model: m}, nil
+	return &parentInfo{info: info, rec: rec, model: m}, nil
 }
 
-// LoadRunWeights loads the best model of a run (by id or name) to read or copy its weights (export,
-// fine-tuning), on the backend lstm.Weights jobs use: nothing is computed, so no accelerator is needed.
-func LoadRunWeights(ctx context.Context, db *tracker.DB, ref, runsRoot string) (*lstm.Model, tracker.RunInfo, error) {
+// LoadRunWeights loads the best model of a run (by id or name) to read or copy its weights (export), on
+// the backend lstm.Weights jobs use: nothing is computed, so no accelerator is needed whatever the
+// backend setting.
+func LoadRunWeights(ctx context.Context, db *tracker.DB, ref string) (*lstm.Model, tracker.RunInfo, error) {
+	m, info, _, err := loadRunWeights(ctx, db, ref)
+	return m, info, err
+}
+
+func loadRunWeights(ctx context.Context, db *tracker.DB, ref string) (*lstm.Model, tracker.RunInfo, *RunRecord, error) {
 	info, err := db.FindRun(ctx, ref)
 	if err != nil {
-		return nil, info, err
+		return nil, info, nil, err
+	}
+	rec, err := LoadRecord(ctx, db, info)
+	if err != nil {
+		return nil, info, nil, err
 	}
 	backend, _, err := lstm.OpenBackend("", lstm.Weights)
 	if err != nil {
-		return nil, info, err
+		return nil, info, nil, err
 	}
-	ck, err := lstm.Load(bestOrLatest(RunDir(db, runsRoot, info.ID)), backend)
+	ck, err := loadRunCheckpoint(bestOrLatest(info.Dir), info, rec, backend)
 	if err != nil {
-		return nil, info, fmt.Errorf("run %d (%s): %w", info.ID, info.Name, err)
+		return nil, info, nil, err
 	}
-	return ck.Model, info, nil
+	return ck.Model, info, rec, nil
+}
+
+// resumeParent finds the parent of a resumed fine-tuning run, for its validation split.
+func resumeParent(ctx context.Context, db *tracker.DB, l *Lineage) (*parentInfo, error) {
+	info, err := db.GetRun(ctx, l.RunID)
+	if err != nil {
+		return nil, err
+	}
+	if l.UUID != "" && info.UUID != l.UUID {
+		return nil, fmt.Errorf("run %d is no longer the parent (uuid %s, recorded %s)", l.RunID, info.UUID, l.UUID)
+	}
+	rec, err := LoadRecord(ctx, db, info)
+	if err != nil {
+		return nil, err
+	}
+	return &parentInfo{info: info, rec: rec}, nil
 }
 
 // rejectShapeOverrides refuses overrides of the model's shape or tokenization in a fine-tuning run.
@@ -139,13 +167,13 @@ func (s *session) logFineTuneSnapshot(when string, step int64) error {
 	return s.logSample(int(step))
 }
 
-// parentValidation re-reads the parent's corpus and returns its validation split in the child's vocabulary.
+// parentValidation re-reads the parent's corpus (refusing a changed one) and returns its validation
+// split in the child's vocabulary.
 func (s *session) parentValidation() ([]int32, error) {
 	if s.parent == nil {
 		return nil, fmt.Errorf("no parent")
 	}
-	data, _ := s.parent.info.Params["data"].(string)
-	corpus, err := loadCorpus(data, s.opts.DataDir)
+	corpus, err := loadRunCorpus(s.parent.rec, s.parent.info, s.opts.DataDir, false)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +183,7 @@ func (s *session) parentValidation() ([]int32, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc := s.parent.model.Config
+	pc := s.parent.rec.Config
 	_, val, _, err := text.Split(ids, pc.ValFrac, pc.TestFrac)
 	return val, err
 }
