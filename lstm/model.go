@@ -15,8 +15,7 @@ import (
 // Model is a recurrent language model: token embedding → Layers recurrent layers of one Cell (LSTM by
 // default, GRU or plain RNN; dropout between layers and before the head) → linear head over the
 // vocabulary. It owns its parameters (a GoMLX Store), the backend they live on, and the graphs compiled
-// for it (see graphs.go). A Model's methods may be called from several goroutines; a Stepper or Trainer
-// may not.
+// for it (see graphs.go). A Stepper or a Trainer is for one goroutine at a time.
 type Model struct {
 	Config  Config
 	Vocab   *text.Vocab
