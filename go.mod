@@ -22,6 +22,7 @@ require (
 	github.com/gomlx/compute-onnx v0.1.12 // indirect
 	github.com/gomlx/go-xla v0.4.12 // indirect
 	github.com/gomlx/gomlx v0.28.15 // indirect
+	github.com/google/renameio/v2 v2.0.2 // indirect
 	github.com/gx-org/backend v0.3.0 // indirect
 	github.com/gx-org/gx v0.6.1 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect

@@ -47,6 +47,8 @@ type TrainOptions struct {
 
 	// Observe receives every training event (progress bars, notebooks); returning an error stops the run.
 	Observe func(RunEvent) error
+	// OnRun is called with the run's id as soon as the run exists in the tracker (e.g. to mirror it).
+	OnRun func(runID int64)
 	// Log receives one-line messages (which backend runs, where files go). Nil: discarded.
 	Log io.Writer
 }
@@ -237,6 +239,9 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 	run, err := db.StartRun(ctx, spec)
 	if err != nil {
 		return nil, err
+	}
+	if opts.OnRun != nil {
+		opts.OnRun(run.ID())
 	}
 	s := &session{opts: opts, db: db, run: run, trainer: trainer, backend: backendName, splits: sp, parent: parent,
 		dir: RunDir(db, opts.RunsDir, run.ID()), log: opts.Log, sampled: -1}
@@ -453,6 +458,7 @@ type ResumeOptions struct {
 	RunsDir   string
 	Steps     int // new total step count (0 keeps the run's)
 	Observe   func(RunEvent) error
+	OnRun     func(runID int64) // called once the run is open again (see TrainOptions.OnRun)
 	Log       io.Writer
 	Overrides []string // only "steps" may change on resume
 }
@@ -513,6 +519,9 @@ func Resume(ctx context.Context, db *tracker.DB, ref string, opts ResumeOptions)
 	run, err := db.ResumeRun(ctx, info.ID)
 	if err != nil {
 		return nil, err
+	}
+	if opts.OnRun != nil {
+		opts.OnRun(run.ID())
 	}
 	if opts.Log != nil {
 		fmt.Fprintf(opts.Log, "backend: %s\nresuming run %d (%s) at step %d of %d\n", backendName, info.ID, info.Name, ck.State.Step, m.Config.Steps)

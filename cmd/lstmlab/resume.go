@@ -9,6 +9,7 @@ import (
 func newResumeCmd(g *globals) *cobra.Command {
 	var steps int
 	var quiet bool
+	var trackingURI string
 	cmd := &cobra.Command{
 		Use:   "resume RUN",
 		Short: "Continue an interrupted run from its latest checkpoint",
@@ -27,9 +28,15 @@ run. A finished run can be trained further with --steps.`,
 				return err
 			}
 			defer db.Close()
+			mirror, err := startLiveMirror(g, trackingURI, db)
+			if err != nil {
+				return err
+			}
+			defer mirror.finish()
 			view := newProgressView(g.stderr, quiet || g.format == "json")
 			defer view.Close()
-			opts := experiments.ResumeOptions{Backend: g.backend, DataDir: g.dataDir, RunsDir: g.runsDir, Steps: steps, Observe: view.Observe}
+			opts := experiments.ResumeOptions{Backend: g.backend, DataDir: g.dataDir, RunsDir: g.runsDir, Steps: steps, Observe: view.Observe,
+				OnRun: mirror.onRun()}
 			if !quiet {
 				opts.Log = g.stderr
 			}
@@ -46,5 +53,6 @@ run. A finished run can be trained further with --steps.`,
 	cmd.Flags().StringVar(&g.dataDir, "data-dir", "data", "where the default corpus is downloaded")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	addFormatFlag(cmd, g, "table", "json")
+	addTrackingFlag(cmd, &trackingURI, "mirror the run live")
 	return cmd
 }

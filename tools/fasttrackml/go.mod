@@ -1,3 +1,10 @@
+// FastTrackML (github.com/G-Research/fasttrackml), a Go server that speaks MLflow's tracking REST API
+// and serves the MLflow UI: the real tracking server lstmlab's MLflow mirror is tested against. A module
+// of its own because its dependencies clash with lstmlab's. Built by .ci/install-mlflow-tools.sh into
+// .cache/bin/fasttrackml (rebuilt when go.sum changes).
+// Pins: v0.6.0 is the release the module proxy serves here; go-sqlite3 >= v1.14.22 because its SQL
+// uses CONCAT (SQLite >= 3.44). go.sum holds the hashes of its UI modules, which the checksum database
+// lacks (the first `go get` needed GONOSUMDB=github.com/G-Research).
 module github.com/lstmlab/lstmlab/tools/fasttrackml
 
 go 1.26.8
