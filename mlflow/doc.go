@@ -32,7 +32,8 @@
 //	tags                         → tags
 //	note                         → tag mlflow.note.content (the MLflow UI's description)
 //	fine-tuning parent           → tag mlflow.parentRunId (the parent is synced first)
-//	command, git commit          → tags mlflow.source.name, mlflow.source.git.commit, mlflow.source.type LOCAL
+//	command                      → tags mlflow.source.name ("lstmlab train"), mlflow.source.type LOCAL, lstmlab.command (whole line)
+//	git commit                   → tag mlflow.source.git.commit
 //	backend, host, local run id  → tags lstmlab.backend, lstmlab.host, lstmlab.run_id, lstmlab.origin
 //	latest sample                → tags lstmlab.sample, lstmlab.sample_step
 //	all samples                  → artifact samples.txt

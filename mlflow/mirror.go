@@ -22,6 +22,9 @@ import (
 
 // Tags the mirror sets on remote runs, besides MLflow's own (mlflow.*).
 const (
+	// TagCommand is the whole command line that started the run
+	// (mlflow.source.name holds its program and subcommand).
+	TagCommand = "lstmlab.command"
 	// TagRunID is the run's id in the local tracker.
 	TagRunID = "lstmlab.run_id"
 	// TagOrigin names the local run uniquely among everything mirrored to
@@ -309,7 +312,8 @@ func (m *Mirror) paramsAndTags(info tracker.RunInfo, parent string, sample *trac
 		}
 	}
 	set("mlflow.runName", info.Name)
-	set("mlflow.source.name", info.Command)
+	set("mlflow.source.name", sourceName(info.Command))
+	set(TagCommand, info.Command)
 	set("mlflow.source.type", "LOCAL")
 	set("mlflow.source.git.commit", info.GitCommit)
 	set("mlflow.parentRunId", parent)
@@ -531,6 +535,22 @@ func Key(k string) string {
 		cut--
 	}
 	return k[:cut]
+}
+
+// sourceName is what MLflow's source name column shows for a command line:
+// the program and its subcommand ("lstmlab train"), as a script's name is
+// for Python runs (the UI shows the part after the last slash, so a whole
+// command line with paths in it would show as its last path).
+func sourceName(command string) string {
+	words := strings.Fields(command)
+	if len(words) == 0 {
+		return ""
+	}
+	name := filepath.Base(words[0])
+	if len(words) > 1 && !strings.HasPrefix(words[1], "-") && !strings.Contains(words[1], "/") {
+		name += " " + words[1]
+	}
+	return name
 }
 
 // Truncate shortens s to at most n bytes, cutting at a character boundary
