@@ -347,6 +347,8 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 		return nil
 	}
 	reason, err := s.trainer.Run(ctx, observe)
+	// Wrapping up (final checkpoint, plot, status) must survive the Ctrl-C that stopped training.
+	ctx = context.WithoutCancel(ctx)
 	if err != nil {
 		// Keep what can be kept: a checkpoint of the state before the failure is already on disk.
 		return nil, s.fail(fmt.Errorf("run %d: %w", s.run.ID(), err))

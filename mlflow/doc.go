@@ -35,6 +35,7 @@
 //	command                      → tags mlflow.source.name ("lstmlab train"), mlflow.source.type LOCAL, lstmlab.command (whole line)
 //	git commit                   → tag mlflow.source.git.commit
 //	backend, host, local run id  → tags lstmlab.backend, lstmlab.host, lstmlab.run_id, lstmlab.origin
+//	(the user who mirrors it)    → tag mlflow.user, set when the remote run is created
 //	latest sample                → tags lstmlab.sample, lstmlab.sample_step
 //	all samples                  → artifact samples.txt
 //	plot, best weights           → artifacts curves.png, model/best.safetensors (not checkpoints)

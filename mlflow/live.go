@@ -154,8 +154,8 @@ func (l *Live) pass(ctx context.Context) bool {
 }
 
 // Close stops the background syncs, then syncs the remaining runs until
-// their final status is on the server, ctx ends, or syncs have kept failing
-// for CloseGrace (the server is down). It returns the runs not fully
+// their final status is on the server, ctx ends, the server refuses a
+// request, or syncs have kept failing for CloseGrace (the server is down). It returns the runs not fully
 // mirrored, with the last error, or nil when everything reached the server.
 func (l *Live) Close(ctx context.Context) ([]int64, error) {
 	l.cancel()
@@ -167,8 +167,14 @@ func (l *Live) Close(ctx context.Context) ([]int64, error) {
 		if len(behind) == 0 {
 			return nil, nil
 		}
-		if ok {
+		l.mu.Lock()
+		refused := !ok && !Temporary(l.lastErr)
+		l.mu.Unlock()
+		switch {
+		case ok:
 			giveUp = time.Now().Add(l.opts.CloseGrace)
+		case refused: // the server answered no: asking again will not change that
+			giveUp = time.Now()
 		}
 		wait := time.NewTimer(500 * time.Millisecond)
 		select {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"path"
 	"path/filepath"
 	"slices"
@@ -52,6 +53,10 @@ type MirrorOptions struct {
 	// Origin identifies the tracker database among all those mirroring to
 	// the same server (TagOrigin). Default "<hostname>:<database path>".
 	Origin string
+	// User is recorded as the remote run's mlflow.user when this mirror
+	// creates it, as MLflow's own clients do. Default: the user running
+	// this process.
+	User string
 	// SkipArtifacts turns off artifact uploads (plot, weights, samples).
 	SkipArtifacts bool
 	// Note receives one-line notes, each at most once per Mirror: which
@@ -87,6 +92,11 @@ func NewMirror(db *tracker.DB, client *Client, opts MirrorOptions) *Mirror {
 	if opts.Origin == "" {
 		host, _ := os.Hostname()
 		opts.Origin = host + ":" + db.Path()
+	}
+	if opts.User == "" {
+		if u, err := user.Current(); err == nil {
+			opts.User = u.Username
+		}
 	}
 	return &Mirror{db: db, client: client, opts: opts, experiments: map[string]Experiment{}, noted: map[string]bool{}}
 }
@@ -236,7 +246,8 @@ func (m *Mirror) remoteRun(ctx context.Context, info tracker.RunInfo) (Run, bool
 		}
 	}
 	r, err := m.client.CreateRun(ctx, CreateRun{ExperimentID: exp.ID, Name: info.Name, StartTime: info.Start.UnixMilli(),
-		Tags: []Tag{{TagOrigin, origin}, {TagRunID, strconv.FormatInt(info.ID, 10)}, {"mlflow.runName", info.Name}}})
+		Tags: []Tag{{TagOrigin, origin}, {TagRunID, strconv.FormatInt(info.ID, 10)}, {"mlflow.runName", info.Name},
+			{"mlflow.user", m.opts.User}}})
 	if err != nil {
 		return Run{}, false, err
 	}

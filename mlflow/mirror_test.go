@@ -153,6 +153,9 @@ func TestSyncCopiesEverything(t *testing.T) {
 			t.Errorf("tag %s = %q, want %q", k, tags[k], v)
 		}
 	}
+	if tags["mlflow.user"] == "" {
+		t.Error("no mlflow.user on the remote run")
+	}
 	if n := checkHistories(t, db, c, run.ID(), res.RemoteID); n != 5005 {
 		t.Errorf("%d points compared, want 5005", n)
 	}

@@ -133,6 +133,11 @@ func ExperimentURL(s *Server, experimentID string, chart bool) string {
 	return u
 }
 
+// RunURL is the MLflow UI page of a run.
+func RunURL(s *Server, experimentID, runID string) string {
+	return s.UI() + "#/experiments/" + experimentID + "/runs/" + runID
+}
+
 // RunNames returns the run names the MLflow UI's runs table shows.
 func RunNames(dom string) []string {
 	var names []string
