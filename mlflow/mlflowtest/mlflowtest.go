@@ -196,6 +196,23 @@ func (s *Server) Kill() {
 	s.cmd = nil
 }
 
+// CPUTime returns the processor time (user and system) the running server
+// has used so far, read from /proc (Linux).
+func (s *Server) CPUTime() time.Duration {
+	s.t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	// Fields after the command name (which is in parentheses): utime and stime are the 12th and 13th.
+	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	var utime, stime int64
+	if _, err := fmt.Sscan(fields[11]+" "+fields[12], &utime, &stime); err != nil {
+		s.t.Fatal(err)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond // USER_HZ = 100 on Linux
+}
+
 // Restart starts the server again on the same address with the same
 // database, as after a crash.
 func (s *Server) Restart() {
