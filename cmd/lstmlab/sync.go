@@ -25,6 +25,15 @@ func addTrackingFlag(cmd *cobra.Command, uri *string, what string) {
 			`Credentials: $MLFLOW_TRACKING_USERNAME and $MLFLOW_TRACKING_PASSWORD, or $MLFLOW_TRACKING_TOKEN`)
 }
 
+// uriSource names where a tracking URI came from, for error messages: the flag, or the environment
+// variable that is its default.
+func uriSource(uri string) string {
+	if env := strings.TrimSpace(os.Getenv(mlflow.EnvTrackingURI)); env != "" && env == strings.TrimSpace(uri) {
+		return "$" + mlflow.EnvTrackingURI
+	}
+	return "--tracking-uri"
+}
+
 // newMirror returns a mirror from db to the tracking server uri, or nil when uri is empty or "none".
 func newMirror(g *globals, uri string, db *tracker.DB) (*mlflow.Mirror, error) {
 	if uri = strings.TrimSpace(uri); uri == "" || uri == trackingNone {
@@ -32,7 +41,7 @@ func newMirror(g *globals, uri string, db *tracker.DB) (*mlflow.Mirror, error) {
 	}
 	client, err := mlflow.NewClient(uri, mlflow.ClientOptions{Credentials: mlflow.CredentialsFromEnv(os.Getenv)})
 	if err != nil {
-		return nil, fmt.Errorf("--tracking-uri: %w", err)
+		return nil, fmt.Errorf("%s: %w", uriSource(uri), err)
 	}
 	return mlflow.NewMirror(db, client, mlflow.MirrorOptions{Note: func(msg string) { g.notice("note", msg) }}), nil
 }
@@ -136,7 +145,7 @@ func runSync(ctx context.Context, g *globals, uri string, noArtifacts bool, refs
 	defer db.Close()
 	client, err := mlflow.NewClient(uri, mlflow.ClientOptions{Credentials: mlflow.CredentialsFromEnv(os.Getenv)})
 	if err != nil {
-		return fmt.Errorf("--tracking-uri: %w", err)
+		return fmt.Errorf("%s: %w", uriSource(uri), err)
 	}
 	m := mlflow.NewMirror(db, client, mlflow.MirrorOptions{SkipArtifacts: noArtifacts,
 		Note: func(msg string) { g.notice("note", msg) }})
