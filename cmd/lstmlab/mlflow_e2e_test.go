@@ -357,3 +357,40 @@ func TestTrainMirrorCredentials(t *testing.T) {
 	c.fails("no MLflow tracking server", "sync")
 	c.fails("http:// or https://", "train", "--preset", "tiny", "--data", sea, "--tracking-uri", "file:///tmp/mlruns")
 }
+
+// TestSyncAfterKill9: a mirrored training process killed outright leaves its remote run RUNNING; once the
+// tracker sees the run is dead, sync marks it KILLED with everything the database holds.
+func TestSyncAfterKill9(t *testing.T) {
+	srv := mlflowtest.Start(t, mlflowtest.Options{})
+	client, err := mlflow.NewClient(srv.URL, mlflow.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	c := &cli{t: t, db: filepath.Join(dir, "lab.db"), dir: dir}
+	sea := generatedText(t, dir, "sea.txt", 1, seaWords)
+	p := c.start(nil, append([]string{"train", "--preset", "tiny", "--data", sea, "--name", "crashed", "-q",
+		"--set=steps=1000000", "--set=eval_every=100", "--tracking-uri", srv.URL}, "--set=hidden=32", "--set=batch=8")...)
+	waitFor(t, 2*time.Minute, "points on the server", func() bool { return len(remoteRuns(t, client, "default")["crashed"].Data.Metrics) > 0 })
+	time.Sleep(time.Duration(time.Now().UnixNano()%1000) * time.Millisecond) // a random moment
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+	if r := remoteRuns(t, client, "default")["crashed"]; r.Info.Status != mlflow.StatusRunning {
+		t.Fatalf("right after kill -9 the remote run is %s; want RUNNING (nobody could say otherwise)", r.Info.Status)
+	}
+	// The tracker calls a run dead when its heartbeat is older than StaleAfter (30 s by default).
+	time.Sleep(1100 * time.Millisecond)
+	db, err := tracker.OpenWith(c.db, tracker.Options{StaleAfter: time.Second, HeartbeatInterval: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	id := runID(t, db, "crashed")
+	res, err := mlflow.NewMirror(db, client, mlflow.MirrorOptions{}).SyncRun(context.Background(), id)
+	if err != nil || res.Status != mlflow.StatusKilled || res.Created {
+		t.Fatalf("sync after the crash: %+v, %v; want the same remote run, KILLED", res, err)
+	}
+	mlflowtest.CheckRun(t, db, client, id) // every point the database kept, end time = last heartbeat
+}

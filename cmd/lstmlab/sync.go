@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -81,14 +83,25 @@ func (l *liveMirror) onRun() func(int64) {
 	return l.live.Add
 }
 
-// finish sends what the server still lacks (for at most a minute, and a few seconds once the server
-// is found down) and says, in one line, which runs remain to be synced.
+// finish sends what the server still lacks (for at most a minute, a few seconds once the server is
+// found down, or until the next Ctrl-C) and says, in one line, which runs remain to be synced.
 func (l *liveMirror) finish() {
 	if l == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	// A Ctrl-C now (after the one that may have stopped training) gives up waiting for the server.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	go func() {
+		select {
+		case <-sig:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	behind, err := l.live.Close(ctx)
 	if len(behind) == 0 {
 		return
