@@ -26,15 +26,16 @@
 //	experiment                   → experiment of the same name (created when missing)
 //	name, start, end             → run_name (and tag mlflow.runName), start_time, end_time (ms)
 //	status                       → running RUNNING, finished FINISHED, failed FAILED, interrupted KILLED
-//	params                       → params (values as text; shortest float form)
-//	a param changed later        → tag lstmlab.param.<key> (MLflow params never change)
+//	params                       → params (values as text; shortest float form), as at the start
+//	a param changed on resume    → param <key>.from_step_<N> (MLflow params never change)
 //	metric points                → metrics with step and wall time; NaN and ±Inf kept
 //	tags                         → tags
 //	note                         → tag mlflow.note.content (the MLflow UI's description)
 //	fine-tuning parent           → tag mlflow.parentRunId (the parent is synced first)
 //	command                      → tags mlflow.source.name ("lstmlab train"), mlflow.source.type LOCAL, lstmlab.command (whole line)
 //	git commit                   → tag mlflow.source.git.commit
-//	backend, host, local run id  → tags lstmlab.backend, lstmlab.host, lstmlab.run_id, lstmlab.origin
+//	backend, host                → tags lstmlab.backend, lstmlab.host
+//	id, UUID, database           → tags lstmlab.run_id, lstmlab.run_uuid, lstmlab.origin (host:database#id)
 //	(the user who mirrors it)    → tag mlflow.user, set when the remote run is created
 //	latest sample                → tags lstmlab.sample, lstmlab.sample_step
 //	all samples                  → artifact samples.txt

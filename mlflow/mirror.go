@@ -11,6 +11,7 @@ import (
 	"os/user"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,18 +29,25 @@ const (
 	TagCommand = "lstmlab.command"
 	// TagRunID is the run's id in the local tracker.
 	TagRunID = "lstmlab.run_id"
-	// TagOrigin names the local run uniquely among everything mirrored to
-	// a server ("<host>:<database path>#<run id>"): a sync that created
-	// the remote run but could not record its id finds it again by this tag.
+	// TagRunUUID is the run's UUID, unique across databases: a sync that
+	// created the remote run but could not record its id (or syncs from a
+	// read-only copy of the database) finds the run again by this tag.
+	TagRunUUID = "lstmlab.run_uuid"
+	// TagOrigin says where the run's database is: "<host>:<database
+	// path>#<run id>".
 	TagOrigin = "lstmlab.origin"
 	// TagSample holds the latest generated sample (prompt and text);
 	// TagSampleStep its step.
 	TagSample     = "lstmlab.sample"
 	TagSampleStep = "lstmlab.sample_step"
-	// TagParamPrefix + key holds a param's current value when it differs
-	// from the value the remote run was given first (MLflow params never
-	// change).
+	// TagParamPrefix + key holds a param's current value when the remote
+	// run holds another value under the key that no param change of the
+	// run explains (MLflow params never change).
 	TagParamPrefix = "lstmlab.param."
+	// ParamFromStep joins a param key and the step from which a changed
+	// value applies: lr.from_step_1201 (MLflow params never change, so each
+	// value a resumed run changed a param to is a param of its own).
+	ParamFromStep = ".from_step_"
 	// TagSHA256Prefix + artifact path holds the SHA-256 of the uploaded
 	// file, so an unchanged file is not uploaded again.
 	TagSHA256Prefix = "lstmlab.sha256."
@@ -164,7 +172,11 @@ func (m *Mirror) syncRun(ctx context.Context, runID int64, visiting map[int64]bo
 	if err != nil {
 		return res, err
 	}
-	params, tags := m.paramsAndTags(info, parent, sample, remote.Data)
+	changes, err := m.db.ParamChanges(ctx, info.ID)
+	if err != nil {
+		return res, err
+	}
+	params, tags := m.paramsAndTags(info, changes, parent, sample, remote.Data)
 	res.Params, res.Tags = len(params), len(tags)
 	s := sender{client: m.client, runID: remote.Info.ID, pending: Batch{Params: params, Tags: tags}}
 	if res.Metrics, err = m.sendMetrics(ctx, info, remote.Data, &s); err != nil {
@@ -228,12 +240,13 @@ func (m *Mirror) remoteRun(ctx context.Context, info tracker.RunInfo) (Run, bool
 	if err != nil {
 		return Run{}, false, err
 	}
-	origin := m.origin(info.ID)
 	// A run created by an earlier sync that stopped before recording its
-	// id is found by its origin tag rather than created twice.
-	if !strings.ContainsAny(origin, `'\`) {
+	// id, or synced from a read-only copy of the database, is found by its
+	// UUID rather than created twice. (UUIDs are hex digits and dashes:
+	// nothing to quote.)
+	if uuidPattern.MatchString(info.UUID) {
 		runs, _, err := m.client.SearchRuns(ctx, SearchRuns{ExperimentIDs: []string{exp.ID},
-			Filter: "tags.`" + TagOrigin + "` = '" + origin + "'", MaxResults: 1})
+			Filter: "tags.`" + TagRunUUID + "` = '" + info.UUID + "'", MaxResults: 1})
 		if err != nil {
 			return Run{}, false, err
 		}
@@ -242,19 +255,32 @@ func (m *Mirror) remoteRun(ctx context.Context, info tracker.RunInfo) (Run, bool
 			if err != nil {
 				return Run{}, false, err
 			}
-			return r, false, m.db.SetRemoteRun(ctx, info.ID, uri, r.Info.ID)
+			return r, false, m.link(ctx, info.ID, r.Info.ID)
 		}
 	}
-	r, err := m.client.CreateRun(ctx, CreateRun{ExperimentID: exp.ID, Name: info.Name, StartTime: info.Start.UnixMilli(),
-		Tags: []Tag{{TagOrigin, origin}, {TagRunID, strconv.FormatInt(info.ID, 10)}, {"mlflow.runName", info.Name},
-			{"mlflow.user", m.opts.User}}})
+	tags := []Tag{{TagOrigin, m.origin(info.ID)}, {TagRunID, strconv.FormatInt(info.ID, 10)}, {"mlflow.runName", info.Name}}
+	if info.UUID != "" {
+		tags = append(tags, Tag{TagRunUUID, info.UUID})
+	}
+	if m.opts.User != "" {
+		tags = append(tags, Tag{"mlflow.user", m.opts.User})
+	}
+	r, err := m.client.CreateRun(ctx, CreateRun{ExperimentID: exp.ID, Name: info.Name, StartTime: info.Start.UnixMilli(), Tags: tags})
 	if err != nil {
 		return Run{}, false, err
 	}
-	if err := m.db.SetRemoteRun(ctx, info.ID, uri, r.Info.ID); err != nil {
-		return Run{}, false, err
+	return r, true, m.link(ctx, info.ID, r.Info.ID)
+}
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-f-]{1,64}$`)
+
+// link records the remote id of a run, except in a read-only database,
+// where the next sync finds the run by its UUID instead.
+func (m *Mirror) link(ctx context.Context, runID int64, remoteID string) error {
+	if m.db.ReadOnly() {
+		return nil
 	}
-	return r, true, nil
+	return m.db.SetRemoteRun(ctx, runID, m.client.URI(), remoteID)
 }
 
 func (m *Mirror) origin(runID int64) string { return fmt.Sprintf("%s#%d", m.opts.Origin, runID) }
@@ -309,9 +335,38 @@ func remoteStatus(info tracker.RunInfo) (RunStatus, int64) {
 	return StatusRunning, 0
 }
 
+// RemoteParams maps a run's params to MLflow's, which never change: each
+// key holds the value the run started with, and each later change (a run
+// resumed with another learning rate or more steps) is a param of its own,
+// key + ParamFromStep + step, holding the value from that step on. So the
+// mapping is the same whenever the run is synced. Values are text
+// (tracker.FormatParam), cut to MaxParamValueBytes.
+func RemoteParams(current map[string]any, changes []tracker.ParamChange) map[string]string {
+	first := map[string]any{}
+	out := map[string]string{}
+	for _, c := range changes { // by step
+		if _, seen := first[c.Key]; !seen {
+			if c.Old != nil {
+				first[c.Key] = c.Old
+			} else { // a key the run did not have: it starts here
+				first[c.Key] = c.Value
+				continue
+			}
+		}
+		out[Key(c.Key+ParamFromStep+strconv.FormatInt(c.Step, 10))] = Truncate(tracker.FormatParam(c.Value), MaxParamValueBytes)
+	}
+	for k, v := range current {
+		if f, ok := first[k]; ok {
+			v = f
+		}
+		out[Key(k)] = Truncate(tracker.FormatParam(v), MaxParamValueBytes)
+	}
+	return out
+}
+
 // paramsAndTags returns the params and tags the remote run lacks or holds
 // with another value.
-func (m *Mirror) paramsAndTags(info tracker.RunInfo, parent string, sample *tracker.Sample, have RunData) ([]Param, []Tag) {
+func (m *Mirror) paramsAndTags(info tracker.RunInfo, changes []tracker.ParamChange, parent string, sample *tracker.Sample, have RunData) ([]Param, []Tag) {
 	remoteParams, remoteTags := have.ParamMap(), have.TagMap()
 	want := map[string]string{}
 	for k, v := range info.Tags {
@@ -330,6 +385,7 @@ func (m *Mirror) paramsAndTags(info tracker.RunInfo, parent string, sample *trac
 	set("mlflow.parentRunId", parent)
 	set(TagRunID, strconv.FormatInt(info.ID, 10))
 	set(TagOrigin, m.origin(info.ID))
+	set(TagRunUUID, info.UUID)
 	set("lstmlab.backend", info.Backend)
 	set("lstmlab.host", info.Host)
 	if _, had := remoteTags["mlflow.note.content"]; info.Note != "" || had {
@@ -341,13 +397,13 @@ func (m *Mirror) paramsAndTags(info tracker.RunInfo, parent string, sample *trac
 	}
 
 	var params []Param
-	for _, k := range sortedKeys(info.Params) {
-		key, v := Key(k), Truncate(tracker.FormatParam(info.Params[k]), MaxParamValueBytes)
+	mapped := RemoteParams(info.Params, changes)
+	for _, key := range sortedKeys(mapped) {
 		switch old, ok := remoteParams[key]; {
 		case !ok:
-			params = append(params, Param{key, v})
-		case old != v:
-			want[TagParamPrefix+key] = v // MLflow params never change: the current value goes in a tag
+			params = append(params, Param{key, mapped[key]})
+		case old != mapped[key]: // set otherwise by someone else: the value here goes in a tag
+			want[TagParamPrefix+key] = mapped[key]
 		}
 	}
 	var tags []Tag

@@ -200,7 +200,7 @@ func TestResyncSendsOnlyWhatIsNew(t *testing.T) {
 
 	run, err := db.StartRun(ctx, tracker.RunSpec{Name: "long"})
 	must(t, err)
-	must(t, run.LogParams(map[string]any{"hidden": 64}))
+	must(t, run.LogParams(map[string]any{"hidden": 64, "lr": 0.01}))
 	logSteps := func(r *tracker.Run, from, to int) {
 		for s := from; s < to; s++ {
 			must(t, r.LogMetrics(int64(s), map[string]float64{"train_loss": 1 / float64(s+1), "lr": 0.01}))
@@ -237,12 +237,18 @@ func TestResyncSendsOnlyWhatIsNew(t *testing.T) {
 	// Resumed locally: the same remote run continues, in a new process (a new Mirror).
 	resumed, err := db.ResumeRun(ctx, run.ID())
 	must(t, err)
+	must(t, resumed.ChangeParams(150, map[string]any{"lr": 0.001, "hidden": 64}))
 	logSteps(resumed, 140, 200) // steps 140..149 repeat a checkpoint's and are ignored by the tracker
 	m2, _ := newMirror(t, db, srv, mlflow.Credentials{})
 	cont, err := m2.SyncRun(ctx, run.ID())
 	must(t, err)
-	if cont.RemoteID != first.RemoteID || cont.Created || cont.Status != mlflow.StatusRunning || cont.Metrics != 100 {
-		t.Errorf("resumed run: %+v; want remote run %s continued, RUNNING, 100 new points", cont, first.RemoteID)
+	if cont.RemoteID != first.RemoteID || cont.Created || cont.Status != mlflow.StatusRunning || cont.Metrics != 100 || cont.Params != 1 {
+		t.Errorf("resumed run: %+v; want remote run %s continued, RUNNING, 100 new points, 1 new param", cont, first.RemoteID)
+	}
+	r, err = c.GetRun(ctx, first.RemoteID)
+	must(t, err)
+	if p := r.Data.ParamMap(); p["lr"] != "0.01" || p["lr.from_step_150"] != "0.001" || len(p) != 3 {
+		t.Errorf("params after a change on resume: %v; want lr 0.01 and lr.from_step_150 0.001 besides hidden", p)
 	}
 	must(t, resumed.Finish(tracker.StatusFailed))
 	final, err := m2.SyncRun(ctx, run.ID())
@@ -367,5 +373,56 @@ func TestBasicAuth(t *testing.T) {
 		if err == nil && bytes.Contains(b, []byte(password)) {
 			t.Errorf("%s holds the password", f)
 		}
+	}
+}
+
+func TestRemoteParams(t *testing.T) {
+	current := map[string]any{"lr": 0.0001, "steps": int64(3000), "hidden": int64(64), "clip": 1.0}
+	changes := []tracker.ParamChange{
+		{Key: "lr", Step: 1001, Old: 0.003, Value: 0.001},
+		{Key: "steps", Step: 1001, Old: int64(1000), Value: int64(3000)},
+		{Key: "clip", Step: 1001, Old: nil, Value: 1.0}, // a key the run did not have
+		{Key: "lr", Step: 2001, Old: 0.001, Value: 0.0001},
+	}
+	got := mlflow.RemoteParams(current, changes)
+	want := map[string]string{"lr": "0.003", "lr.from_step_1001": "0.001", "lr.from_step_2001": "0.0001",
+		"steps": "1000", "steps.from_step_1001": "3000", "hidden": "64", "clip": "1"}
+	if len(got) != len(want) {
+		t.Errorf("RemoteParams = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("param %s = %q, want %q", k, got[k], v)
+		}
+	}
+}
+
+// TestSyncFromReadOnlyCopy: a database opened read-only (another user's, a read-only mount) syncs too;
+// with no record of the remote run, the next sync finds it by the run's UUID.
+func TestSyncFromReadOnlyCopy(t *testing.T) {
+	srv := mlflowtest.Start(t, mlflowtest.Options{})
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "lstmlab.db")
+	w, err := tracker.Open(path)
+	must(t, err)
+	run, err := w.StartRun(ctx, tracker.RunSpec{Name: "shared"})
+	must(t, err)
+	must(t, run.LogMetric("train_loss", 0, 2))
+	must(t, run.Finish(tracker.StatusFinished))
+	must(t, w.Close())
+
+	var remote string
+	for i := range 2 {
+		db, err := tracker.OpenWith(path, tracker.Options{ReadOnly: true})
+		must(t, err)
+		m, _ := newMirror(t, db, srv, mlflow.Credentials{})
+		res, err := m.SyncRun(ctx, run.ID())
+		must(t, err)
+		if i == 0 && (!res.Created || res.Metrics != 1) || i == 1 && (res.Sent() || res.RemoteID != remote) {
+			t.Errorf("sync %d from a read-only database: %+v", i+1, res)
+		}
+		remote = res.RemoteID
+		mlflowtest.CheckRun(t, db, m.Client(), run.ID())
+		must(t, db.Close())
 	}
 }

@@ -31,6 +31,9 @@ func (db *DB) SetRemoteRun(ctx context.Context, runID int64, uri, remoteID strin
 	if uri == "" || remoteID == "" {
 		return fmt.Errorf("link run %d to a remote run: empty server address or remote id", runID)
 	}
+	if err := db.writable(); err != nil {
+		return err
+	}
 	if err := db.requireRun(ctx, runID); err != nil {
 		return err
 	}

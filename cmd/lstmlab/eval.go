@@ -53,11 +53,15 @@ func runEval(ctx context.Context, g *globals, ref, data string) (lstm.EvalResult
 		return lstm.EvalResult{}, "", err
 	}
 	source := data
+	var corpus *text.Corpus
 	if data == "" {
-		source, _ = info.Params["data"].(string)
-	}
-	corpus, err := text.Load(source, g.dataDir)
-	if err != nil {
+		// The run's own corpus, refused if its text changed since training (other splits).
+		corpus, err = experiments.LoadRunCorpus(ctx, db, info, g.dataDir, false)
+		if err != nil {
+			return lstm.EvalResult{}, "", err
+		}
+		source = corpus.Source
+	} else if corpus, err = text.Load(source, g.dataDir); err != nil {
 		return lstm.EvalResult{}, "", fmt.Errorf("load corpus: %w", err)
 	}
 	ids, err := m.Vocab.Encode(corpus.Text)

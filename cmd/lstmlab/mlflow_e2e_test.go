@@ -31,18 +31,18 @@ func init() {
 	}
 }
 
-// proc is an lstmlab process running in the background.
-type proc struct {
+// bgProc is an lstmlab process running in the background, with its output kept.
+type bgProc struct {
 	cmd            *exec.Cmd
 	stdout, stderr bytes.Buffer
 	done           chan struct{}
 	err            error
 }
 
-// start runs lstmlab with the test's database in the background, with extra environment variables.
-func (c *cli) start(env []string, args ...string) *proc {
+// launch runs lstmlab with the test's database in the background, with extra environment variables.
+func (c *cli) launch(env []string, args ...string) *bgProc {
 	c.t.Helper()
-	p := &proc{done: make(chan struct{})}
+	p := &bgProc{done: make(chan struct{})}
 	p.cmd = exec.Command(binary, append([]string{"--db", c.db}, args...)...)
 	p.cmd.Dir = c.dir
 	p.cmd.Env = append(append(os.Environ(), "GOMLX_BACKEND=go"), env...)
@@ -55,7 +55,7 @@ func (c *cli) start(env []string, args ...string) *proc {
 	return p
 }
 
-func (p *proc) running() bool {
+func (p *bgProc) running() bool {
 	select {
 	case <-p.done:
 		return false
@@ -64,16 +64,23 @@ func (p *proc) running() bool {
 	}
 }
 
-// wait waits for the process to exit successfully and returns its stderr.
-func (p *proc) wait(t *testing.T, what string) string {
+// wait waits for the process to exit with the status want (0, or 130 after a SIGINT) and returns its
+// stderr.
+func (p *bgProc) wait(t *testing.T, what string, want int) string {
 	t.Helper()
 	select {
 	case <-p.done:
 	case <-time.After(5 * time.Minute):
 		t.Fatalf("%s: still running after 5 minutes", what)
 	}
-	if p.err != nil {
-		t.Fatalf("%s: %v\nstderr:\n%s", what, p.err, p.stderr.String())
+	code := 0
+	if ee, ok := p.err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if p.err != nil {
+		t.Fatalf("%s: %v", what, p.err)
+	}
+	if code != want {
+		t.Fatalf("%s: exit status %d, want %d\nstderr:\n%s", what, code, want, p.stderr.String())
 	}
 	return p.stderr.String()
 }
@@ -167,9 +174,9 @@ func TestMirrorToMLflowEndToEnd(t *testing.T) {
 	train := func(args ...string) []string { return append(append([]string{"train"}, small...), args...) }
 
 	// 1. Two train processes mirror live to one server, which is killed mid-run and restarted.
-	a := alice.start(nil, train("--data", sea, "--name", "a", "--note", "first of two", "--tag", "owner=alice",
+	a := alice.launch(nil, train("--data", sea, "--name", "a", "--note", "first of two", "--tag", "owner=alice",
 		"--set=steps=4000", "--set=eval_every=1000", "--tracking-uri", srv.URL)...)
-	b := bob.start([]string{mlflow.EnvTrackingURI + "=" + srv.URL}, train("--data", land, "--name", "b", "--tag", "owner=bob",
+	b := bob.launch([]string{mlflow.EnvTrackingURI + "=" + srv.URL}, train("--data", land, "--name", "b", "--tag", "owner=bob",
 		"--set=steps=4000", "--set=eval_every=1000", "--set=lr=1e-2")...)
 	waitFor(t, 2*time.Minute, "points of both runs on the server", func() bool {
 		runs := remoteRuns(t, client, "team")
@@ -184,8 +191,8 @@ func TestMirrorToMLflowEndToEnd(t *testing.T) {
 		t.Fatal("a run ended while the server was down: raise its steps")
 	}
 	srv.Restart()
-	for name, p := range map[string]*proc{"a": a, "b": b} {
-		stderr := p.wait(t, "train "+name)
+	for name, p := range map[string]*bgProc{"a": a, "b": b} {
+		stderr := p.wait(t, "train "+name, 0)
 		if w := warnings(stderr); len(w) != 1 || !strings.Contains(w[0], "unreachable") {
 			t.Errorf("train %s: warnings %q; want exactly one, saying the server is unreachable", name, w)
 		}
@@ -193,8 +200,8 @@ func TestMirrorToMLflowEndToEnd(t *testing.T) {
 
 	// 2. A run trained with mirroring off (--tracking-uri none beats $MLFLOW_TRACKING_URI), and a
 	// fine-tuned child of a: both only local for now.
-	alice.start([]string{mlflow.EnvTrackingURI + "=" + srv.URL}, train("--data", sea, "--name", "c", "--set=steps=300",
-		"--set=eval_every=100", "--tracking-uri", "none")...).wait(t, "train c")
+	alice.launch([]string{mlflow.EnvTrackingURI + "=" + srv.URL}, train("--data", sea, "--name", "c", "--set=steps=300",
+		"--set=eval_every=100", "--tracking-uri", "none")...).wait(t, "train c", 0)
 	alice.ok("train", "--preset", "tiny", "-q", "--experiment", "team", "--data", land, "--name", "d", "--init-from", "a",
 		"--set=steps=200", "--set=eval_every=100")
 	if runs := remoteRuns(t, client, "team"); len(runs) != 2 {
@@ -203,12 +210,12 @@ func TestMirrorToMLflowEndToEnd(t *testing.T) {
 
 	// 3. A run interrupted by Ctrl-C while mirrored is KILLED there; resumed, it continues its remote run.
 	env := []string{mlflow.EnvTrackingURI + "=" + srv.URL}
-	e := alice.start(env, train("--data", sea, "--name", "e", "--set=steps=1000000", "--set=eval_every=200")...)
+	e := alice.launch(env, train("--data", sea, "--name", "e", "--set=steps=1000000", "--set=eval_every=200")...)
 	waitFor(t, 2*time.Minute, "points of e on the server", func() bool { return len(remoteRuns(t, client, "team")["e"].Data.Metrics) > 0 })
 	if err := e.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	e.wait(t, "train e (interrupted)")
+	e.wait(t, "train e (interrupted)", 130) // the shell's status for SIGINT
 	killed := remoteRuns(t, client, "team")["e"]
 	if killed.Info.Status != mlflow.StatusKilled {
 		t.Errorf("interrupted run e is %s on the server, want KILLED", killed.Info.Status)
@@ -219,7 +226,7 @@ func TestMirrorToMLflowEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	stopped := eInfo.Metrics["train_loss"].Last.Step
-	alice.start(env, "resume", "e", "--steps", strconv.FormatInt(stopped+50, 10), "-q").wait(t, "resume e")
+	alice.launch(env, "resume", "e", "--steps", strconv.FormatInt(stopped+50, 10), "-q").wait(t, "resume e", 0)
 	resumed := remoteRuns(t, client, "team")["e"]
 	if resumed.Info.ID != killed.Info.ID || resumed.Info.Status != mlflow.StatusFinished {
 		t.Errorf("resumed e: remote run %s %s; want %s continued and FINISHED", resumed.Info.ID, resumed.Info.Status, killed.Info.ID)
@@ -328,13 +335,13 @@ func TestTrainMirrorCredentials(t *testing.T) {
 		return append([]string{"train", "--preset", "tiny", "--data", sea, "--name", name, "--tracking-uri", srv.URL},
 			strings.Fields(tinyTrain)...)
 	}
-	denied := c.start(nil, args("anonymous")...)
-	stderr := denied.wait(t, "train without credentials")
+	denied := c.launch(nil, args("anonymous")...)
+	stderr := denied.wait(t, "train without credentials", 0)
 	if w := warnings(stderr); len(w) < 1 || !strings.Contains(w[0], "HTTP 401") || !strings.Contains(w[0], "MLFLOW_TRACKING_USERNAME") {
 		t.Errorf("without credentials: warnings %q; want one naming HTTP 401 and MLFLOW_TRACKING_USERNAME", w)
 	}
-	p := c.start([]string{mlflow.EnvTrackingUsername + "=carol", mlflow.EnvTrackingPassword + "=" + password}, args("signed-in")...)
-	stderr = p.wait(t, "train with credentials")
+	p := c.launch([]string{mlflow.EnvTrackingUsername + "=carol", mlflow.EnvTrackingPassword + "=" + password}, args("signed-in")...)
+	stderr = p.wait(t, "train with credentials", 0)
 	if w := warnings(stderr); len(w) != 0 {
 		t.Errorf("with credentials: warnings %q", w)
 	}
@@ -369,7 +376,7 @@ func TestSyncAfterKill9(t *testing.T) {
 	dir := t.TempDir()
 	c := &cli{t: t, db: filepath.Join(dir, "lab.db"), dir: dir}
 	sea := generatedText(t, dir, "sea.txt", 1, seaWords)
-	p := c.start(nil, append([]string{"train", "--preset", "tiny", "--data", sea, "--name", "crashed", "-q",
+	p := c.launch(nil, append([]string{"train", "--preset", "tiny", "--data", sea, "--name", "crashed", "-q",
 		"--set=steps=1000000", "--set=eval_every=100", "--tracking-uri", srv.URL}, "--set=hidden=32", "--set=batch=8")...)
 	waitFor(t, 2*time.Minute, "points on the server", func() bool { return len(remoteRuns(t, client, "default")["crashed"].Data.Metrics) > 0 })
 	time.Sleep(time.Duration(time.Now().UnixNano()%1000) * time.Millisecond) // a random moment

@@ -151,7 +151,12 @@ func runSync(ctx context.Context, g *globals, uri string, noArtifacts bool, refs
 	if u := strings.TrimSpace(uri); u == "" || u == trackingNone {
 		return fmt.Errorf("no MLflow tracking server: pass --tracking-uri URI or set %s", mlflow.EnvTrackingURI)
 	}
-	db, err := openExistingDB(g)
+	// Writable, to record which remote run holds each run; a read-only database syncs too (the remote
+	// runs are then found by their UUIDs each time).
+	db, err := openWritableDB(g)
+	if errors.Is(err, tracker.ErrReadOnly) {
+		db, err = openExistingDB(g)
+	}
 	if err != nil {
 		return err
 	}

@@ -24,8 +24,20 @@ func CheckRun(t testing.TB, db *tracker.DB, c *mlflow.Client, runID int64) mlflo
 		t.Fatal(err)
 	}
 	remoteID, err := db.RemoteRun(ctx, runID, c.URI())
-	if err != nil || remoteID == "" {
-		t.Fatalf("run %d (%s) has no remote run on %s (%v)", runID, info.Name, c.URI(), err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if remoteID == "" { // not recorded (a read-only database): find it by its UUID
+		if exp, err := c.ExperimentByName(ctx, info.Experiment); err == nil {
+			runs, _, err := c.SearchRuns(ctx, mlflow.SearchRuns{ExperimentIDs: []string{exp.ID},
+				Filter: "tags.`" + mlflow.TagRunUUID + "` = '" + info.UUID + "'"})
+			if err == nil && len(runs) == 1 {
+				remoteID = runs[0].Info.ID
+			}
+		}
+	}
+	if remoteID == "" {
+		t.Fatalf("run %d (%s) has no remote run on %s", runID, info.Name, c.URI())
 	}
 	r, err := c.GetRun(ctx, remoteID)
 	if err != nil {
@@ -38,10 +50,14 @@ func CheckRun(t testing.TB, db *tracker.DB, c *mlflow.Client, runID int64) mlflo
 		t.Errorf("run %d (%s): remote %+v; want name %s, status %s, start %d, end %d", runID, info.Name, r.Info,
 			info.Name, want, info.Start.UnixMilli(), info.End.UnixMilli())
 	}
+	changes, err := db.ParamChanges(ctx, runID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	params := r.Data.ParamMap()
-	for k, v := range info.Params {
-		if got := params[mlflow.Key(k)]; got != mlflow.Truncate(tracker.FormatParam(v), mlflow.MaxParamValueBytes) {
-			t.Errorf("run %d (%s): param %s = %q on the server, %v here", runID, info.Name, k, got, v)
+	for k, v := range mlflow.RemoteParams(info.Params, changes) {
+		if got, ok := params[k]; !ok || got != v {
+			t.Errorf("run %d (%s): param %s = %q on the server, want %q", runID, info.Name, k, got, v)
 		}
 	}
 	tags := r.Data.TagMap()
