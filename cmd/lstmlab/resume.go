@@ -56,13 +56,13 @@ process and its host, even while the process is stopped.`,
 				return err
 			}
 			g.interrupted = resumeHint(g, info.Name)
-			mirror, err := startLiveMirror(g, trackingURI, db)
+			view := newProgressView(g.stderr, quiet || g.format == "json")
+			defer view.Close()
+			mirror, err := startLiveMirror(trackingURI, db, view.Writer(g.stderr))
 			if err != nil {
 				return err
 			}
 			defer mirror.finish()
-			view := newProgressView(g.stderr, quiet || g.format == "json")
-			defer view.Close()
 			opts := experiments.ResumeOptions{Backend: g.backend, DataDir: g.dataDir, Steps: steps, Overrides: sets,
 				AllowDataChange: allowDataChange, Observe: view.Observe, OnRun: mirror.onRun()}
 			if !quiet {

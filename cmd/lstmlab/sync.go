@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/lstmlab/lstmlab/mlflow"
 	"github.com/lstmlab/lstmlab/tracker"
@@ -36,8 +36,9 @@ func uriSource(uri string) string {
 	return "--tracking-uri"
 }
 
-// newMirror returns a mirror from db to the tracking server uri, or nil when uri is empty or "none".
-func newMirror(g *globals, uri string, db *tracker.DB) (*mlflow.Mirror, error) {
+// newMirror returns a mirror from db to the tracking server uri, or nil when uri is empty or "none";
+// its notes go to w.
+func newMirror(uri string, db *tracker.DB, w io.Writer) (*mlflow.Mirror, error) {
 	if uri = strings.TrimSpace(uri); uri == "" || uri == trackingNone {
 		return nil, nil
 	}
@@ -45,34 +46,31 @@ func newMirror(g *globals, uri string, db *tracker.DB) (*mlflow.Mirror, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", uriSource(uri), err)
 	}
-	return mlflow.NewMirror(db, client, mlflow.MirrorOptions{Note: func(msg string) { g.notice("note", msg) }}), nil
+	return mlflow.NewMirror(db, client, mlflow.MirrorOptions{Note: func(msg string) { notice(w, "note", msg) }}), nil
 }
 
-// notice prints one line on stderr, first clearing a progress bar the line would land in.
-func (g *globals) notice(kind, msg string) {
-	prefix := ""
-	if f, ok := g.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		prefix = "\r\x1b[K"
-	}
-	fmt.Fprintf(g.stderr, "%slstmlab: %s: %s\n", prefix, kind, msg)
+// notice prints one line of the mirror's (a warning or a note).
+func notice(w io.Writer, kind, msg string) {
+	fmt.Fprintf(w, "lstmlab: %s: %s\n", kind, msg)
 }
 
 // liveMirror mirrors the runs of one train or resume command while they train.
 type liveMirror struct {
-	g    *globals
 	live *mlflow.Live
 	uri  string
+	out  io.Writer
 }
 
-// startLiveMirror starts mirroring to uri, or returns nil when mirroring is off. Its add method is
-// the runner's OnRun hook; finish must be called when training ends.
-func startLiveMirror(g *globals, uri string, db *tracker.DB) (*liveMirror, error) {
-	m, err := newMirror(g, uri, db)
+// startLiveMirror starts mirroring to uri, or returns nil when mirroring is off; its warnings go to w
+// (the progress view's writer, which clears the progress line first). Its onRun is the runner's OnRun
+// hook; finish must be called when training ends.
+func startLiveMirror(uri string, db *tracker.DB, w io.Writer) (*liveMirror, error) {
+	m, err := newMirror(uri, db, w)
 	if m == nil || err != nil {
 		return nil, err
 	}
-	live := m.StartLive(mlflow.LiveOptions{Warn: func(msg string) { g.notice("warning", msg) }})
-	return &liveMirror{g: g, live: live, uri: m.Client().URI()}, nil
+	live := m.StartLive(mlflow.LiveOptions{Warn: func(msg string) { notice(w, "warning", msg) }})
+	return &liveMirror{live: live, uri: m.Client().URI(), out: w}, nil
 }
 
 // onRun returns the hook that adds a run to the mirror (nil when mirroring is off).
@@ -114,7 +112,7 @@ func (l *liveMirror) finish() {
 	if !mlflow.Temporary(err) {
 		why = err.Error()
 	}
-	l.g.notice("warning", fmt.Sprintf("run %s not fully mirrored to %s (%s); \"lstmlab sync %s --tracking-uri %s\" finishes it",
+	notice(l.out, "warning", fmt.Sprintf("run %s not fully mirrored to %s (%s); \"lstmlab sync %s --tracking-uri %s\" finishes it",
 		strings.Join(ids, ", "), l.uri, why, strings.Join(ids, " "), l.uri))
 }
 
@@ -166,7 +164,7 @@ func runSync(ctx context.Context, g *globals, uri string, noArtifacts bool, refs
 		return fmt.Errorf("%s: %w", uriSource(uri), err)
 	}
 	m := mlflow.NewMirror(db, client, mlflow.MirrorOptions{SkipArtifacts: noArtifacts,
-		Note: func(msg string) { g.notice("note", msg) }})
+		Note: func(msg string) { notice(g.stderr, "note", msg) }})
 
 	var ids []int64
 	if len(refs) == 0 {

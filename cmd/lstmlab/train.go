@@ -91,13 +91,13 @@ func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
 		return err
 	}
 	defer db.Close()
-	mirror, err := startLiveMirror(g, f.trackingURI, db)
+	view := newProgressView(g.stderr, f.quiet || g.format == "json")
+	defer view.Close()
+	mirror, err := startLiveMirror(f.trackingURI, db, view.Writer(g.stderr))
 	if err != nil {
 		return err
 	}
 	defer mirror.finish()
-	view := newProgressView(g.stderr, f.quiet || g.format == "json")
-	defer view.Close()
 	opts := experiments.TrainOptions{
 		Preset: f.preset, Data: f.data, DataDir: g.dataDir, Overrides: f.sets, Name: f.name, Experiment: f.experiment,
 		Note: f.note, Tags: tags, Backend: g.backend, RunsDir: g.runsDir, Command: "lstmlab " + strings.Join(g.args, " "),
