@@ -74,7 +74,7 @@ func (c *Client) artifactTarget(run RunInfo) (httpPrefix, dir string, err error)
 		return strings.Trim(u.Path, "/"), "", nil
 	case "file", "":
 		if u.Scheme == "" && !filepath.IsAbs(loc) {
-			break
+			return "", "", fmt.Errorf("%w: the server gives the relative artifact location %q", ErrArtifactsUnsupported, loc)
 		}
 		if !c.IsLoopback() {
 			return "", "", fmt.Errorf("%w: the server keeps artifacts in its own folder %s, which lstmlab can write only when the server runs on this machine",

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -34,9 +35,27 @@ func init() {
 // bgProc is an lstmlab process running in the background, with its output kept.
 type bgProc struct {
 	cmd            *exec.Cmd
-	stdout, stderr bytes.Buffer
+	stdout, stderr syncBuffer
 	done           chan struct{}
 	err            error
+}
+
+// syncBuffer is a bytes.Buffer that can be read while the process writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // launch runs lstmlab with the test's database in the background, with extra environment variables.
@@ -174,23 +193,47 @@ func TestMirrorToMLflowEndToEnd(t *testing.T) {
 	train := func(args ...string) []string { return append(append([]string{"train"}, small...), args...) }
 
 	// 1. Two train processes mirror live to one server, which is killed mid-run and restarted.
+	const steps = 8000
 	a := alice.launch(nil, train("--data", sea, "--name", "a", "--note", "first of two", "--tag", "owner=alice",
-		"--set=steps=4000", "--set=eval_every=1000", "--tracking-uri", srv.URL)...)
+		"--set=steps="+strconv.Itoa(steps), "--set=eval_every=2000", "--tracking-uri", srv.URL)...)
 	b := bob.launch([]string{mlflow.EnvTrackingURI + "=" + srv.URL}, train("--data", land, "--name", "b", "--tag", "owner=bob",
-		"--set=steps=4000", "--set=eval_every=1000", "--set=lr=1e-2")...)
+		"--set=steps="+strconv.Itoa(steps), "--set=eval_every=2000", "--set=lr=1e-2")...)
+	var mirrored map[string]int64 // the last step of each run on the server when it was killed
 	waitFor(t, 2*time.Minute, "points of both runs on the server", func() bool {
-		runs := remoteRuns(t, client, "team")
-		return len(runs["a"].Data.Metrics) > 0 && len(runs["b"].Data.Metrics) > 0
+		mirrored = map[string]int64{}
+		for name, r := range remoteRuns(t, client, "team") {
+			for _, m := range r.Data.Metrics {
+				if m.Key == "train_loss" {
+					mirrored[name] = m.Step
+				}
+			}
+		}
+		return len(mirrored) == 2
 	})
 	srv.Kill()
 	if !a.running() || !b.running() {
-		t.Fatal("a run ended before the server was killed: raise its steps")
+		t.Fatal("a run ended before the server was killed: raise steps")
 	}
-	time.Sleep(4 * time.Second) // longer than the mirror's interval: it meets the dead server
+	// Training goes on; each mirror meets the dead server (one warning line) and keeps trying.
+	waitFor(t, time.Minute, "both mirrors to find the server down", func() bool {
+		return len(warnings(a.stderr.String())) > 0 && len(warnings(b.stderr.String())) > 0
+	})
 	if !a.running() || !b.running() {
-		t.Fatal("a run ended while the server was down: raise its steps")
+		t.Fatal("a run ended while the server was down: raise steps")
 	}
 	srv.Restart()
+	// Live catch-up: the server receives the steps trained while it was down, while training goes on.
+	if a.running() {
+		waitFor(t, 2*time.Minute, "a's mirror to catch up", func() bool {
+			r := remoteRuns(t, client, "team")["a"]
+			for _, m := range r.Data.Metrics {
+				if m.Key == "train_loss" && (m.Step > mirrored["a"]+100 || m.Step == steps) {
+					return true
+				}
+			}
+			return false
+		})
+	}
 	for name, p := range map[string]*bgProc{"a": a, "b": b} {
 		stderr := p.wait(t, "train "+name, 0)
 		if w := warnings(stderr); len(w) != 1 || !strings.Contains(w[0], "unreachable") {
@@ -282,8 +325,8 @@ func TestMirrorToMLflowEndToEnd(t *testing.T) {
 	if ao, bo := runs["a"].Data.TagMap()["lstmlab.origin"], runs["b"].Data.TagMap()["lstmlab.origin"]; ao == bo {
 		t.Errorf("a and b, run 1 of two databases, share the origin %q", ao)
 	}
-	if history["a"] != 4000 || history["e"] != int(stopped)+50 {
-		t.Errorf("train_loss points: %v; want 4000 for a and %d for e", history, stopped+50)
+	if history["a"] != steps || history["b"] != steps || history["e"] != int(stopped)+50 {
+		t.Errorf("train_loss points: %v; want %d for a and b, %d for e", history, steps, stopped+50)
 	}
 	files, err := client.ListArtifacts(context.Background(), runs["c"].Info.ID, "")
 	if err != nil || len(files) != 3 {
@@ -393,5 +436,30 @@ func TestSyncAfterKill9(t *testing.T) {
 		t.Fatalf("sync after the crash:\n%s\nwant the same remote run, KILLED", out)
 	}
 	db := openTracker(t, c.db)
-	mlflowtest.CheckRun(t, db, client, runID(t, db, "crashed")) // every point the database kept
+	id := runID(t, db, "crashed")
+	remote := mlflowtest.CheckRun(t, db, client, id) // every point the database kept
+	last := c.runInfo("crashed").Metrics["train_loss"].Last.Step
+	must(t, db.Close())
+
+	// Resumed with the mirror on, it continues the same remote run. The steps after its last checkpoint
+	// are trained and logged again; the server keeps the copies it had (it cannot delete points), which
+	// hold the same values: one point per step on both sides.
+	c.launch(nil, "resume", "crashed", "--steps", strconv.FormatInt(last+30, 10), "-q", "--tracking-uri", srv.URL).
+		wait(t, "resume crashed", 0)
+	db = openTracker(t, c.db)
+	if r := remoteRuns(t, client, "default")["crashed"]; r.Info.ID != remote.Info.ID || r.Info.Status != mlflow.StatusFinished {
+		t.Errorf("after resume: remote run %s %s; want %s FINISHED", r.Info.ID, r.Info.Status, remote.Info.ID)
+	}
+	local, err := db.History(context.Background(), id, "train_loss")
+	must(t, err)
+	got, err := client.MetricHistory(context.Background(), remote.Info.ID, "train_loss")
+	must(t, err)
+	if len(got) != len(local) {
+		t.Fatalf("train_loss: %d points on the server, %d here", len(got), len(local))
+	}
+	for i := range local {
+		if got[i].Step != local[i].Step || got[i].Value != local[i].Value {
+			t.Errorf("train_loss point %d: server step %d value %v, here step %d value %v", i, got[i].Step, got[i].Value, local[i].Step, local[i].Value)
+		}
+	}
 }
