@@ -21,26 +21,42 @@ type parentInfo struct {
 	model *lstm.Model // its best weights (nil on resume, where only its validation split is needed)
 }
 
-// loadParent loads a run's record and best weights (on the Go backend: they are copied to the child's
-// backend), checking the weights are that run's.
+// loadParent loads a run's record and best weights (on the backend lstm.Weights jobs use: they are
+// copied to the child's backend), checking the weights are that run's.
 func loadParent(ctx context.Context, db *tracker.DB, ref string) (*parentInfo, error) {
-	info, err := db.FindRun(ctx, ref)
+	m, info, rec, err := loadRunWeights(ctx, db, ref)
 	if err != nil {
 		return nil, fmt.Errorf("--init-from: %w", err)
+	}
+	return &parentInfo{info: info, rec: rec, model: m}, nil
+}
+
+// LoadRunWeights loads the best model of a run (by id or name) to read or copy its weights (export), on
+// the backend lstm.Weights jobs use: nothing is computed, so no accelerator is needed whatever the
+// backend setting.
+func LoadRunWeights(ctx context.Context, db *tracker.DB, ref string) (*lstm.Model, tracker.RunInfo, error) {
+	m, info, _, err := loadRunWeights(ctx, db, ref)
+	return m, info, err
+}
+
+func loadRunWeights(ctx context.Context, db *tracker.DB, ref string) (*lstm.Model, tracker.RunInfo, *RunRecord, error) {
+	info, err := db.FindRun(ctx, ref)
+	if err != nil {
+		return nil, info, nil, err
 	}
 	rec, err := LoadRecord(ctx, db, info)
 	if err != nil {
-		return nil, fmt.Errorf("--init-from: %w", err)
+		return nil, info, nil, err
 	}
-	backend, _, err := lstm.NewBackend("go")
+	backend, _, err := lstm.OpenBackend("", lstm.Weights)
 	if err != nil {
-		return nil, err
+		return nil, info, nil, err
 	}
 	ck, err := loadRunCheckpoint(bestOrLatest(info.Dir), info, rec, backend)
 	if err != nil {
-		return nil, fmt.Errorf("--init-from: %w", err)
+		return nil, info, nil, err
 	}
-	return &parentInfo{info: info, rec: rec, model: ck.Model}, nil
+	return ck.Model, info, rec, nil
 }
 
 // resumeParent finds the parent of a resumed fine-tuning run, for its validation split.
@@ -67,7 +83,7 @@ func rejectShapeOverrides(overrides []string) error {
 			return err
 		}
 		if slices.Contains(lstm.ModelKeys, key) {
-			return fmt.Errorf("--set %s: a fine-tuned run keeps its parent's %s (model shape and tokenization cannot change; "+
+			return fmt.Errorf("override %s: a fine-tuned run keeps its parent's %s (model shape, cell and tokenization cannot change; "+
 				"a char-level parent cannot become word-level)", kv, key)
 		}
 	}
@@ -95,8 +111,8 @@ func (p *parentInfo) childModel(cfg lstm.Config, corpus string, backend compute.
 	return p.model.FineTuneCopy(cfg, vocab, backend)
 }
 
-// FreezeGroups turns group names (embedding, lstm.K, decoder) into parameter paths, rejecting unknown
-// names with the list of valid ones.
+// FreezeGroups turns group names (embedding, <cell>.K such as lstm.0 or gru.1, decoder) into parameter
+// paths, rejecting unknown names with the list of valid ones.
 func FreezeGroups(m *lstm.Model, groups []string) ([]string, error) {
 	all := m.ParamGroups()
 	var paths []string
@@ -112,7 +128,7 @@ func FreezeGroups(m *lstm.Model, groups []string) ([]string, error) {
 				names = append(names, n)
 			}
 			sort.Strings(names)
-			return nil, fmt.Errorf("--freeze %s: unknown parameter group (known: %s)", g, strings.Join(names, ", "))
+			return nil, fmt.Errorf("freeze %s: unknown parameter group (known: %s)", g, strings.Join(names, ", "))
 		}
 		paths = append(paths, p...)
 	}

@@ -50,7 +50,7 @@ func TestDescribeConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := DescribeConfig(p.Config)
-	if len(keys) != len(ConfigKeys()) || keys[0].Key != "level" {
+	if len(keys) != len(ConfigKeys()) || keys[0].Key != "cell" {
 		t.Fatalf("%d keys (want %d), first %q", len(keys), len(ConfigKeys()), keys[0].Key)
 	}
 	for _, k := range keys {

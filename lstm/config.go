@@ -3,6 +3,7 @@ package lstm
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Config holds every knob of a model and of its training, in the spirit of nanoGPT's train.py: one flat,
@@ -11,11 +12,12 @@ import (
 // `lstmlab presets` can show it.
 type Config struct {
 	// --- model ---
+	Cell      string  `json:"cell" help:"recurrent cell: 'lstm', 'gru' (PyTorch's nn.GRU) or 'rnn' (tanh); '' = lstm"`
 	Level     string  `json:"level" help:"tokenization: 'char' (Unicode code points) or 'word'"`
 	MinFreq   int     `json:"min_freq" help:"word level: words seen fewer times become <unk>"`
 	EmbedDim  int     `json:"embed" help:"token embedding width"`
-	Hidden    int     `json:"hidden" help:"LSTM hidden (and cell) state width H"`
-	Layers    int     `json:"layers" help:"stacked LSTM layers"`
+	Hidden    int     `json:"hidden" help:"hidden (and LSTM cell) state width H"`
+	Layers    int     `json:"layers" help:"stacked recurrent layers"`
 	Dropout   float64 `json:"dropout" help:"dropout between layers and before the head (0 disables)"`
 	TieWeight bool    `json:"tie_weights" help:"share embedding and head weights (needs embed == hidden)"`
 
@@ -49,7 +51,7 @@ type Config struct {
 // benchmarks: 2 × 256, embedding 64, batch 32 × seq 64).
 func DefaultConfig() Config {
 	return Config{
-		Level: "char", MinFreq: 1, EmbedDim: 64, Hidden: 256, Layers: 2, Dropout: 0,
+		Cell: DefaultCell, Level: "char", MinFreq: 1, EmbedDim: 64, Hidden: 256, Layers: 2, Dropout: 0,
 		BatchSize: 32, SeqLen: 64, ValFrac: 0.05, TestFrac: 0.05,
 		Optimizer: "adam", LR: 2e-3, Momentum: 0.9, Decay: "none", DecayEvery: 1000, DecayRate: 0.1, ClipNorm: 5,
 		Steps: 1000, EvalEvery: 100, Seed: 1, StepTimeout: 600,
@@ -66,6 +68,7 @@ func (c Config) Validate() error {
 	}
 	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 	for _, err := range []error{
+		check(cells[c.Cell] != nil || c.Cell == "", "cell", "%q (want %s)", c.Cell, strings.Join(CellNames(), ", ")),
 		check(c.Level == "char" || c.Level == "word", "level", "%q (want char or word)", c.Level),
 		check(c.MinFreq >= 1, "min_freq", "%d (want >= 1)", c.MinFreq),
 		check(c.EmbedDim >= 1 && c.EmbedDim <= 65536, "embed", "%d (want 1..65536)", c.EmbedDim),
@@ -77,7 +80,7 @@ func (c Config) Validate() error {
 		check(c.SeqLen >= 1 && c.SeqLen <= 1<<14, "seq_len", "%d (want 1..16384)", c.SeqLen),
 		check(finite(c.ValFrac) && c.ValFrac > 0 && c.ValFrac < 0.5, "val_frac", "%g (want 0 < val_frac < 0.5)", c.ValFrac),
 		check(finite(c.TestFrac) && c.TestFrac >= 0 && c.TestFrac < 0.5, "test_frac", "%g (want 0 <= test_frac < 0.5)", c.TestFrac),
-		check(c.Optimizer == "adam" || c.Optimizer == "sgd", "optimizer", "%q (want adam or sgd)", c.Optimizer),
+		check(optimizers[c.Optimizer] != nil, "optimizer", "%q (want %s)", c.Optimizer, strings.Join(OptimizerNames(), " or ")),
 		check(finite(c.LR) && c.LR > 0 && c.LR <= 10, "lr", "%g (want 0 < lr <= 10)", c.LR),
 		check(finite(c.Momentum) && c.Momentum >= 0 && c.Momentum < 1, "momentum", "%g (want 0 <= momentum < 1)", c.Momentum),
 		check(finite(c.WeightDecay) && c.WeightDecay >= 0 && c.WeightDecay < 1, "weight_decay", "%g (want 0 <= weight_decay < 1)", c.WeightDecay),

@@ -458,80 +458,57 @@ func forwardLogits(t *testing.T, m *Model, ids []int32) [][]float32 {
 	return rows
 }
 
-func TestStepGraphMatchesTrainingForward(t *testing.T) {
-	m := samplingModel(t, charVocab(t, sampleCorpus))
-	m.Config.Dropout = 0.5 // must not matter: neither path applies dropout outside training
-	ids, err := m.Vocab.Encode("the dog met a cat.\n")
-	if err != nil {
-		t.Fatal(err)
+// TestStepperMatchesTrainingForward checks, for every cell, that the Stepper (one token at a time through the
+// generation graph: prepared weights, 4 rows) gives the logits of training's forward pass over the same
+// sequence, and that Reset returns to the zero state.
+func TestStepperMatchesTrainingForward(t *testing.T) {
+	for _, cell := range CellNames() {
+		t.Run(cell, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Cell, cfg.Hidden, cfg.EmbedDim, cfg.Layers = cell, 16, 8, 2
+			cfg.Dropout = 0.5 // must not matter: neither path applies dropout outside training
+			m, err := New(cfg, charVocab(t, sampleCorpus), testBackend(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids, err := m.Vocab.Encode("the dog met a cat.\n")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := forwardLogits(t, m, ids)
+			s, err := m.NewStepper()
+			if err != nil {
+				t.Fatal(err)
+			}
+			worst := 0.0
+			for i, id := range ids {
+				got, err := s.Step(id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for j := range got {
+					worst = math.Max(worst, math.Abs(float64(got[j]-want[i][j])))
+				}
+			}
+			if worst > 1e-5 {
+				t.Errorf("step graph and training forward differ by up to %g", worst)
+			}
+			// Reset returns to the zero state: the first logits come back.
+			s.Reset()
+			first, err := s.Step(ids[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j := range first {
+				if math.Abs(float64(first[j]-want[0][j])) > 1e-5 {
+					t.Fatalf("after Reset, logit %d is %g, want %g", j, first[j], want[0][j])
+				}
+			}
+			if _, err := s.Step(int32(m.Vocab.Size())); err == nil {
+				t.Error("Step accepted a token id outside the vocabulary")
+			}
+		})
 	}
-	want := forwardLogits(t, m, ids)
-	s, err := m.NewStepper()
-	if err != nil {
-		t.Fatal(err)
-	}
-	worst := 0.0
-	for i, id := range ids {
-		got, err := s.Step(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for j := range got {
-			worst = math.Max(worst, math.Abs(float64(got[j]-want[i][j])))
-		}
-	}
-	if worst > 1e-5 {
-		t.Errorf("step graph and training forward differ by up to %g", worst)
-	}
-	// Reset returns to the zero state: the first logits come back.
-	s.Reset()
-	first, err := s.Step(ids[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	for j := range first {
-		if math.Abs(float64(first[j]-want[0][j])) > 1e-5 {
-			t.Fatalf("after Reset, logit %d is %g, want %g", j, first[j], want[0][j])
-		}
-	}
-	if _, err := s.Step(int32(m.Vocab.Size())); err == nil {
-		t.Error("Step accepted a token id outside the vocabulary")
-	}
-}
-
-// BenchmarkGenerate measures single-stream sampling (one token per step graph call, temperature 1
-// on the host) at the reference shape: 2 layers × 256 hidden, embedding 64, vocabulary 80.
-func BenchmarkGenerate(b *testing.B) { benchmarkGenerate(b, DefaultConfig().StepTimeout) }
-
-// BenchmarkGenerateNoWatchdog measures what the per-call watchdog costs a generated token.
-func BenchmarkGenerateNoWatchdog(b *testing.B) { benchmarkGenerate(b, 0) }
-
-func benchmarkGenerate(b *testing.B, stepTimeout int) {
-	corpus := syntheticCorpus(4000, 80)
-	cfg := DefaultConfig()
-	cfg.StepTimeout = stepTimeout
-	m, err := New(cfg, charVocab(b, corpus), testBackend(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := m.NewStepper()
-	if err != nil {
-		b.Fatal(err)
-	}
-	logits, err := s.Step(0) // compiles the step graph outside the timing
-	if err != nil {
-		b.Fatal(err)
-	}
-	opts := SampleOptions{Temperature: 1}
-	rng := rand.New(rand.NewPCG(1, pcgStream))
-	b.ResetTimer()
-	for range b.N {
-		id := int32(draw(samplingDistribution(logits, opts), rng))
-		if logits, err = s.Step(id); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 }
 
 // TestStepperSeesTrainedWeights checks the Stepper's promise: one made before more training gives the

@@ -31,7 +31,7 @@ with the vocabulary and config in the metadata. See the README for the loading s
 				return err
 			}
 			defer db.Close()
-			m, info, err := experiments.LoadRunModel(cmd.Context(), db, args[0], g.runsDir, "go")
+			m, info, err := experiments.LoadRunWeights(cmd.Context(), db, args[0])
 			if err != nil {
 				return err
 			}

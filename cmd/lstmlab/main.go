@@ -49,7 +49,15 @@ func defaultDB() string {
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	// Commands write their output to the real standard output. A library printing on os.Stdout (GoMLX's
+	// Go backend announces "parallelism set to N" with fmt.Printf) would corrupt `--format json` there,
+	// and on standard error it would break the one-line error promise: such chatter goes nowhere, and
+	// lstmlab prints which backend runs itself.
+	stdout := os.Stdout
+	if devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
+		os.Stdout = devNull
+	}
+	os.Exit(run(os.Args[1:], stdout, os.Stderr))
 }
 
 // stopSignals stop a command cleanly: Ctrl-C, kill's default, and the terminal closing.

@@ -128,7 +128,7 @@ func TestCLIReadSide(t *testing.T) {
 		}
 	}
 	presets := c.ok("presets", "tiny")
-	if !strings.Contains(presets, "hidden") || !strings.Contains(presets, "LSTM hidden (and cell) state width") || !strings.Contains(presets, "64*") {
+	if !strings.Contains(presets, "hidden") || !strings.Contains(presets, "hidden (and LSTM cell) state width") || !strings.Contains(presets, "64*") {
 		t.Errorf("presets tiny:\n%s", presets)
 	}
 	c.fails("unknown preset", "presets", "huge")

@@ -57,7 +57,7 @@ Presets: ` + strings.Join(experiments.PresetNames(), ", ") + `. Keys for --set: 
 	fl.StringArrayVar(&f.sweeps, "sweep", nil, "sweep a key over values: --sweep hidden=128,256 (repeatable; grid over all)")
 	fl.IntVar(&f.random, "random", 0, "with --sweep: run this many random points of the grid instead of all")
 	fl.StringVar(&f.initFrom, "init-from", "", "fine-tune: start from this run's weights (id or name)")
-	fl.StringSliceVar(&f.freeze, "freeze", nil, "fine-tune: parameter groups to freeze: embedding, lstm.K, decoder")
+	fl.StringSliceVar(&f.freeze, "freeze", nil, "fine-tune: parameter groups to freeze: embedding, lstm.K (gru.K, rnn.K for those cells), decoder")
 	fl.BoolVar(&f.extendVocab, "extend-vocab", false, "fine-tune: add the new corpus's unseen tokens to the vocabulary (default: map them to <unk>)")
 	fl.StringVar(&f.prompt, "prompt", "", "prompt for the periodic samples (default: the corpus's first line)")
 	fl.IntVar(&f.sampleLength, "sample-length", 200, "tokens per periodic sample")
