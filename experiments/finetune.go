@@ -98,13 +98,13 @@ func FreezeGroups(m *lstm.Model, groups []string) ([]string, error) {
 }
 
 // logFineTuneSnapshot logs, at the start ("before") or end ("after") of a fine-tuning run, validation
-// loss and bits per character on the new corpus and on the parent's validation split — what was gained
+// loss and bits per token (bpc, bpg or bpw, by level) on the new corpus and on the parent's validation split — what was gained
 // and what was forgotten — plus a sample from the parent's prompt.
 func (s *session) logFineTuneSnapshot(when string, step int64) error {
 	m := s.trainer.Model
 	metrics := map[string]float64{}
 	add := func(prefix string, ids []int32) error {
-		if len(ids) < m.Config.SeqLen+1 {
+		if len(ids) < 2 {
 			return nil
 		}
 		r, err := m.Evaluate(ids)
@@ -112,7 +112,7 @@ func (s *session) logFineTuneSnapshot(when string, step int64) error {
 			return fmt.Errorf("fine-tune %s: %w", prefix, err)
 		}
 		metrics[when+"_"+prefix+"_loss"] = r.Loss
-		metrics[when+"_"+prefix+"_bpc"] = r.BPC
+		metrics[when+"_"+prefix+"_"+r.BitsName()] = r.BitsPerToken
 		return nil
 	}
 	if err := add("new_val", s.splits.val); err != nil {

@@ -32,11 +32,11 @@ func TestRunBenchmarkReportIsConsistent(t *testing.T) {
 	if len(lines) != 4 {
 		t.Errorf("progress lines %q, want 4", lines)
 	}
-	if r.Model.Vocab != 28 || r.Model.Corpus != "fox" || r.Model.Layers != 2 || r.Model.Hidden != 8 || r.Model.Embed != 4 {
-		t.Errorf("model %+v: want 28 characters of the fox sentence, 2×8, embedding 4", r.Model)
+	if r.Model.Vocab != 29 || r.Model.Corpus != "fox" || r.Model.Layers != 2 || r.Model.Hidden != 8 || r.Model.Embed != 4 {
+		t.Errorf("model %+v: want <unk> and the 28 characters of the fox sentence, 2×8, embedding 4", r.Model)
 	}
-	// Parameters: embedding 28·4, layer 0 (4+8+1)·32, layer 1 (8+8+1)·32, head 8·28+28.
-	if want := 28*4 + 13*32 + 17*32 + 8*28 + 28; r.Model.Params != want {
+	// Parameters: embedding 29·4, layer 0 (4+8+1)·32, layer 1 (8+8+1)·32, head 8·29+29.
+	if want := 29*4 + 13*32 + 17*32 + 8*29 + 29; r.Model.Params != want {
 		t.Errorf("params %d, want %d", r.Model.Params, want)
 	}
 	if r.MatMul.Size != 16 || r.MatMul.Seconds <= 0 || !approxEqual(r.MatMul.GFLOPS, 2*16*16*16/r.MatMul.Seconds/1e9) {
@@ -56,7 +56,7 @@ func TestRunBenchmarkReportIsConsistent(t *testing.T) {
 		if !approxEqual(tb.TokensPerSec, float64(shape.Batch*shape.SeqLen)/tb.StepSeconds) {
 			t.Errorf("row %d: %g tokens/s, want batch·seq/step = %g", i, tb.TokensPerSec, float64(shape.Batch*shape.SeqLen)/tb.StepSeconds)
 		}
-		if want := TrainFLOPsPerStep(2, 8, 4, 28, shape.Batch, shape.SeqLen); tb.FLOPsPerStep != want {
+		if want := TrainFLOPsPerStep(2, 8, 4, 29, shape.Batch, shape.SeqLen); tb.FLOPsPerStep != want {
 			t.Errorf("row %d: %g FLOPs, want %g", i, tb.FLOPsPerStep, want)
 		}
 		if !approxEqual(tb.GFLOPS, tb.FLOPsPerStep/tb.StepSeconds/1e9) || !approxEqual(tb.PeakFraction, tb.GFLOPS/r.MatMul.GFLOPS) {
@@ -92,7 +92,7 @@ func TestBenchReportJSONAndTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Model.Vocab != 12 || !strings.Contains(r.Model.Corpus, "synthetic") {
+	if r.Model.Vocab != 13 || !strings.Contains(r.Model.Corpus, "synthetic") { // <unk> and 12 characters
 		t.Errorf("synthetic corpus: model %+v", r.Model)
 	}
 	b, err := r.JSON()

@@ -14,7 +14,7 @@ import (
 )
 
 // progressView shows training like Keras does: one progress bar per epoch with loss, last validation
-// loss, bits/char, tokens/s and ETA, and one line per evaluation. Without a terminal (CI, pipes) it
+// loss, bits per token (bpc, bpg or bpw by level), tokens/s and ETA, and one line per evaluation. Without a terminal (CI, pipes) it
 // prints only the evaluation lines, so logs stay readable.
 type progressView struct {
 	w        io.Writer
@@ -77,7 +77,7 @@ func (p *progressView) Observe(ev experiments.RunEvent) error {
 		}
 		desc := fmt.Sprintf("epoch %d  step %d/%d  loss %.3f", ev.Epoch+1, ev.Step, ev.TotalSteps, ev.Loss)
 		if p.lastVal != nil {
-			desc += fmt.Sprintf("  val %.3f  bpc %.3f", p.lastVal.Loss, p.lastVal.BPC)
+			desc += fmt.Sprintf("  val %.3f  %s %.3f", p.lastVal.Loss, p.lastVal.BitsName(), p.lastVal.BitsPerToken)
 		}
 		desc += fmt.Sprintf("  %.0f tok/s", p.tps)
 		p.bar.Describe(desc)
@@ -88,8 +88,8 @@ func (p *progressView) Observe(ev experiments.RunEvent) error {
 		if ev.Improved {
 			mark = "  *best"
 		}
-		line := fmt.Sprintf("step %d/%d  epoch %d  loss %.4f  val_loss %.4f  val_bpc %.3f  val_ppl %.2f  val_acc %.3f  %.0f tok/s  %s%s",
-			ev.Step, ev.TotalSteps, ev.Epoch+1, p.lastLoss, ev.Val.Loss, ev.Val.BPC, ev.Val.Perplexity, ev.Val.Accuracy, p.tps,
+		line := fmt.Sprintf("step %d/%d  epoch %d  loss %.4f  val_loss %.4f  val_%s %.3f  val_ppl %.2f  val_acc %.3f  %.0f tok/s  %s%s",
+			ev.Step, ev.TotalSteps, ev.Epoch+1, p.lastLoss, ev.Val.Loss, ev.Val.BitsName(), ev.Val.BitsPerToken, ev.Val.Perplexity, ev.Val.Accuracy, p.tps,
 			ev.Elapsed.Round(time.Second), mark)
 		if p.tty && p.bar != nil {
 			_ = p.bar.Clear()
