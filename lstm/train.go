@@ -73,12 +73,12 @@ type Trainer struct {
 	Model *Model
 	State TrainState
 
-	train      *text.Streams
-	val        *text.ScoreStreams // the validation split, laid out as Evaluate scores it
-	trainable  []string
-	stepExec   *model.Exec
-	evalExec   *model.Exec
-	h, c       *tensors.Tensor // state carried between training windows: [L, B, H]
+	train     *text.Streams
+	val       *text.ScoreStreams // the validation split, laid out as Evaluate scores it
+	trainable []string
+	stepExec  *model.Exec
+	evalExec  *model.Exec
+	h, c      *tensors.Tensor // state carried between training windows: [L, B, H]
 }
 
 // NewTrainer prepares training on the train split, validating on val. frozen lists parameter paths
