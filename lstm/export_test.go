@@ -11,6 +11,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/lstmlab/lstmlab/lstm/safetensors"
 	"github.com/lstmlab/lstmlab/lstm/text"
@@ -32,36 +33,20 @@ func floatsOf(t *testing.T, f *safetensors.File, name string, dims ...int) []flo
 	return out
 }
 
-// TestExportFollowsPyTorchLSTM runs PyTorch's nn.LSTM equations (as documented: gates = W_ih x + b_ih +
-// W_hh h + b_hh, rows i, f, g, o; logits = decoder.weight h + decoder.bias) in plain Go on the exported
-// tensors, and checks the logits equal this model's own forward pass.
-func TestExportFollowsPyTorchLSTM(t *testing.T) {
-	m, ids := tinyModel(t, tinyText, func(c *Config) { c.Layers, c.Hidden, c.EmbedDim = 2, 5, 3 })
-	path := filepath.Join(t.TempDir(), "model.safetensors")
-	if err := m.ExportPyTorch(path); err != nil {
-		t.Fatal(err)
-	}
-	f, err := safetensors.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var vocab text.Vocab
-	if err := json.Unmarshal([]byte(f.Metadata["vocab"]), &vocab); err != nil || vocab.Size() != m.Vocab.Size() {
-		t.Fatalf("vocab metadata: %v (size %d)", err, vocab.Size())
-	}
-	V, E, H, L := m.Vocab.Size(), 3, 5, 2
+// pytorchLogits runs PyTorch's nn.Embedding + nn.LSTM + nn.Linear as documented (gates = W_ih x + b_ih +
+// W_hh h + b_hh, rows i, f, g, o; logits = decoder.weight h + decoder.bias) in float64 on the exported tensors,
+// from zero state, and returns the logits after each token of seq.
+func pytorchLogits(t *testing.T, f *safetensors.File, V, E, H, L int, seq []int32) [][]float64 {
+	t.Helper()
 	emb := floatsOf(t, f, "embedding.weight", V, E)
 	dec := floatsOf(t, f, "decoder.weight", V, H)
 	decB := floatsOf(t, f, "decoder.bias", V)
-	seq := ids[:6]
-
-	// PyTorch semantics in float64.
 	h := make([][]float64, L)
 	c := make([][]float64, L)
 	for k := range L {
 		h[k], c[k] = make([]float64, H), make([]float64, H)
 	}
-	var want [][]float64
+	var out [][]float64
 	for _, tok := range seq {
 		x := emb[int(tok)*E : int(tok)*E+E]
 		for k := range L {
@@ -98,8 +83,32 @@ func TestExportFollowsPyTorchLSTM(t *testing.T) {
 			}
 			logits[v] = s
 		}
-		want = append(want, logits)
+		out = append(out, logits)
 	}
+	return out
+}
+
+// TestExportFollowsPyTorchLSTM runs PyTorch's nn.LSTM equations in plain Go on the exported tensors, and checks
+// the logits equal this model's own forward pass; then scores a text with characters the vocabulary lacks, mapped
+// to <unk> the way the README's PyTorch snippet does (NFC, then each character's id or <unk>'s), and checks the
+// log-probabilities equal Model.Score's.
+func TestExportFollowsPyTorchLSTM(t *testing.T) {
+	m, ids := tinyModel(t, tinyText, func(c *Config) { c.Layers, c.Hidden, c.EmbedDim = 2, 5, 3 })
+	path := filepath.Join(t.TempDir(), "model.safetensors")
+	if err := m.ExportPyTorch(path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vocab text.Vocab
+	if err := json.Unmarshal([]byte(f.Metadata["vocab"]), &vocab); err != nil || vocab.Size() != m.Vocab.Size() {
+		t.Fatalf("vocab metadata: %v (size %d)", err, vocab.Size())
+	}
+	V, E, H, L := m.Vocab.Size(), 3, 5, 2
+	seq := ids[:6]
+	want := pytorchLogits(t, f, V, E, H, L, seq)
 
 	// This model's forward pass on the same sequence (batch 1).
 	exec, err := model.NewExec(m.Backend, m.Store, func(_ *model.Scope, g *Graph, in []*Node) *Node {
@@ -119,6 +128,51 @@ func TestExportFollowsPyTorchLSTM(t *testing.T) {
 			if d := math.Abs(float64(got[s*V+v]) - want[s][v]); d > 1e-4 {
 				t.Fatalf("step %d token %d: model %v, PyTorch semantics on export %v", s, v, got[s*V+v], want[s][v])
 			}
+		}
+	}
+
+	// The README snippet's mapping, from the exported metadata alone: tokens, "<unk>", NFC.
+	var meta struct {
+		Tokens    []string `json:"tokens"`
+		Normalize string   `json:"normalize"`
+	}
+	if err := json.Unmarshal([]byte(f.Metadata["vocab"]), &meta); err != nil || meta.Normalize != "nfc" {
+		t.Fatalf("vocab metadata %s: %v", f.Metadata["vocab"], err)
+	}
+	stoi := map[string]int32{}
+	for i, tok := range meta.Tokens {
+		stoi[tok] = int32(i)
+	}
+	unk, ok := stoi["<unk>"]
+	if !ok {
+		t.Fatal("the exported vocabulary has no <unk>")
+	}
+	const txt = "the Zebra sat on a mat near Cafe\u0301 ç=# 🐳."
+	var mapped []int32
+	unseen := 0
+	for _, r := range norm.NFC.String(txt) {
+		id, ok := stoi[string(r)]
+		if !ok {
+			id, unseen = unk, unseen+1
+		}
+		mapped = append(mapped, id)
+	}
+	res, err := m.Score(txt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if unseen < 5 || res.Unseen.Count != unseen || len(res.PerToken) != len(mapped)-1 {
+		t.Fatalf("%d unseen characters mapped by hand, Score saw %d; %d scored for %d ids", unseen, res.Unseen.Count,
+			len(res.PerToken), len(mapped))
+	}
+	logits := pytorchLogits(t, f, V, E, H, L, mapped[:len(mapped)-1])
+	for i, lg := range logits {
+		lg32 := make([]float32, len(lg))
+		for j, x := range lg {
+			lg32[j] = float32(x)
+		}
+		if lp := logSoftmaxAt(lg32, int(mapped[i+1])); math.Abs(lp-res.PerToken[i].LogProb) > 1e-4 {
+			t.Fatalf("token %d (%q): PyTorch semantics %g, Score %g", i+1, res.PerToken[i].Token, lp, res.PerToken[i].LogProb)
 		}
 	}
 }
