@@ -43,7 +43,7 @@ type Config struct {
 	Steps       int   `json:"steps"`        // total optimisation steps
 	EvalEvery   int   `json:"eval_every"`   // validate on the whole validation split every this many steps
 	Patience    int   `json:"patience"`     // early stopping: evaluations without improvement before stopping (0 = never)
-	EvalLimit   int   `json:"eval_windows"` // cap on validation windows per evaluation (0 = the whole split)
+	EvalLimit   int   `json:"eval_windows"` // validation scores the first eval_windows windows of each of its streams (0 = the whole split)
 	Seed        int64 `json:"seed"`         // seeds initialisation, dropout and sampling: same seed, same losses
 	StepTimeout int   `json:"step_timeout"` // seconds a single step may take before the watchdog fails the run
 }
