@@ -389,7 +389,7 @@ const (
 // text is what it sees at the start of every line. Sampled rather than greedy lines, because greedy text
 // tends to loop without ever breaking the line. Measured on Moby Dick (2×128 model, 300 steps): the first
 // 20 characters of validation lines cost 2.41 nats/char after this context, 2.59 after the zero state and a
-// line break, 2.30 after the 256 characters that really precede them (docs/benchmarks.md).
+// line break, 2.30 after the 256 characters that really precede them (BenchmarkStartContext).
 func (m *Model) readStart(s *Stepper) ([]float32, error) {
 	newline, hasNewline := m.Vocab.ID(text.NewlineToken)
 	logits, err := s.Step(m.StartToken())

@@ -1,6 +1,6 @@
 // Package text turns raw text into the token ids an LSTM language model trains on, and back.
 //
-// It holds the four data steps of a char-rnn / PyTorch word_language_model style pipeline, in plain Go:
+// It holds the data steps of a char-rnn / PyTorch word_language_model style pipeline, in plain Go:
 //
 //   - Vocabularies and tokenizers ([Vocab], [BuildVocab]): character level (Unicode code points), grapheme level
 //     (extended grapheme clusters, [Graphemes]: what a reader sees as one character) or word level (words,
