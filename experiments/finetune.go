@@ -53,22 +53,22 @@ func rejectShapeOverrides(overrides []string) error {
 }
 
 // childModel builds the fine-tuning model: the parent's weights and vocabulary, which either maps the
-// new corpus's unseen tokens to <unk> (adding <unk> if the vocabulary lacks it) or, with extend, grows
-// by those tokens.
+// new corpus's unseen tokens to <unk> or, with extend, grows by those seen at least min_freq times (the
+// rarer ones map to <unk>). A vocabulary saved before <unk> was reserved for characters gets <unk> when
+// some token of the corpus would need it.
 func (p *parentInfo) childModel(cfg lstm.Config, corpus string, backend compute.Backend, extend bool) (*lstm.Model, error) {
 	vocab := p.model.Vocab.Clone()
+	if extend {
+		if _, err := vocab.Extend(corpus); err != nil {
+			return nil, err
+		}
+	}
 	missing, err := vocab.Missing(corpus)
 	if err != nil {
 		return nil, err
 	}
 	if len(missing) > 0 {
-		if extend {
-			if _, err := vocab.Extend(corpus); err != nil {
-				return nil, err
-			}
-		} else if _, ok := vocab.UnkID(); !ok {
-			vocab.AddUnk()
-		}
+		vocab.AddUnk() // a no-op when the vocabulary has <unk>
 	}
 	return p.model.FineTuneCopy(cfg, vocab, backend)
 }
