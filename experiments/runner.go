@@ -249,6 +249,9 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 	if s.prompt == "" {
 		s.prompt = firstLine(corpus.Text)
 	}
+	if _, unseen, err := m.Vocab.EncodeUnseen(s.prompt); err == nil && unseen.Count > 0 {
+		opts.logf("sample prompt: %s", unseen)
+	}
 	params := ConfigParams(cfg)
 	params["preset"] = preset.Name
 	params["data"] = absData(corpus.Source)

@@ -128,6 +128,7 @@ func TestCLIAnyTextIn(t *testing.T) {
 	if strings.Contains(line, "bpc") {
 		t.Errorf("word eval line %q calls bits per word bpc", line)
 	}
+	c.warned([]string{"1 word not in the vocabulary", `"zorblat"`}, "generate", "words", "--prompt", "the zorblat", "--length", "5")
 
 	// Normalization can be turned off; the run records it.
 	train("raw", sea, "normalize=none")
