@@ -17,12 +17,18 @@ import (
 // parentInfo is the run a fine-tuning run starts from.
 type parentInfo struct {
 	info  tracker.RunInfo
-	model *lstm.Model
+	rec   *RunRecord
+	model *lstm.Model // its best weights (nil on resume, where only its validation split is needed)
 }
 
-// loadParent loads a run's best weights (on the Go backend: they are copied to the child's backend).
-func loadParent(ctx context.Context, db *tracker.DB, ref, runsRoot string) (*parentInfo, error) {
+// loadParent loads a run's record and best weights (on the Go backend: they are copied to the child's
+// backend), checking the weights are that run's.
+func loadParent(ctx context.Context, db *tracker.DB, ref string) (*parentInfo, error) {
 	info, err := db.FindRun(ctx, ref)
+	if err != nil {
+		return nil, fmt.Errorf("--init-from: %w", err)
+	}
+	rec, err := LoadRecord(ctx, db, info)
 	if err != nil {
 		return nil, fmt.Errorf("--init-from: %w", err)
 	}
@@ -30,11 +36,27 @@ func loadParent(ctx context.Context, db *tracker.DB, ref, runsRoot string) (*par
 	if err != nil {
 		return nil, err
 	}
-	ck, err := lstm.Load(bestOrLatest(RunDir(db, runsRoot, info.ID)), backend)
+	ck, err := loadRunCheckpoint(bestOrLatest(info.Dir), info, rec, backend)
 	if err != nil {
-		return nil, fmt.Errorf("--init-from run %d (%s): %w", info.ID, info.Name, err)
+		return nil, fmt.Errorf("--init-from: %w", err)
 	}
-	return &parentInfo{info: info, model: ck.Model}, nil
+	return &parentInfo{info: info, rec: rec, model: ck.Model}, nil
+}
+
+// resumeParent finds the parent of a resumed fine-tuning run, for its validation split.
+func resumeParent(ctx context.Context, db *tracker.DB, l *Lineage) (*parentInfo, error) {
+	info, err := db.GetRun(ctx, l.RunID)
+	if err != nil {
+		return nil, err
+	}
+	if l.UUID != "" && info.UUID != l.UUID {
+		return nil, fmt.Errorf("run %d is no longer the parent (uuid %s, recorded %s)", l.RunID, info.UUID, l.UUID)
+	}
+	rec, err := LoadRecord(ctx, db, info)
+	if err != nil {
+		return nil, err
+	}
+	return &parentInfo{info: info, rec: rec}, nil
 }
 
 // rejectShapeOverrides refuses overrides of the model's shape or tokenization in a fine-tuning run.
@@ -129,13 +151,13 @@ func (s *session) logFineTuneSnapshot(when string, step int64) error {
 	return s.logSample(int(step))
 }
 
-// parentValidation re-reads the parent's corpus and returns its validation split in the child's vocabulary.
+// parentValidation re-reads the parent's corpus (refusing a changed one) and returns its validation
+// split in the child's vocabulary.
 func (s *session) parentValidation() ([]int32, error) {
 	if s.parent == nil {
 		return nil, fmt.Errorf("no parent")
 	}
-	data, _ := s.parent.info.Params["data"].(string)
-	corpus, err := loadCorpus(data, s.opts.DataDir)
+	corpus, err := loadRunCorpus(s.parent.rec, s.parent.info, s.opts.DataDir, false)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +167,7 @@ func (s *session) parentValidation() ([]int32, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc := s.parent.model.Config
+	pc := s.parent.rec.Config
 	_, val, _, err := text.Split(ids, pc.ValFrac, pc.TestFrac)
 	return val, err
 }

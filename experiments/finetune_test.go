@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lstmlab/lstmlab/lstm"
 	"github.com/lstmlab/lstmlab/tracker"
 )
 
@@ -144,6 +145,60 @@ func TestFineTuneVocabularyUnkOrExtend(t *testing.T) {
 			if _, ok := info.Metrics[key]; !ok {
 				t.Errorf("%s: metric %s not logged", name, key)
 			}
+		}
+	}
+}
+
+// TestResumedFineTuneLogsAfterMetrics interrupts a fine-tuning run (its context cancelled, as Ctrl-C
+// does) and resumes it: the resumed run keeps its frozen group and sample length, honours
+// ResumeOptions.Overrides, and logs its after_* metrics at its last step.
+func TestResumedFineTuneLogsAfterMetrics(t *testing.T) {
+	dir := t.TempDir()
+	db := openLab(t, dir)
+	sea := writeText(t, dir, "sea.txt", 1, strings.Fields("the whale ship sea captain ahab white boat harpoon deck wind"))
+	land := writeText(t, dir, "land.txt", 2, strings.Fields("a farmer field grain horse barn rain sun plough market quay zinc"))
+	if _, err := Train(context.Background(), db, TrainOptions{Preset: "tiny", Data: sea, Name: "parent", Overrides: trimSet(small), Backend: "go"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res, err := Train(ctx, db, TrainOptions{Preset: "tiny", Data: land, Name: "child", InitFrom: "parent", Freeze: []string{"embedding"},
+		SampleLength: 9, Overrides: []string{"steps=40", "eval_every=10", "batch=8", "seq_len=32"}, Backend: "go",
+		Observe: func(ev RunEvent) error {
+			if ev.Kind == lstm.EventEval && ev.Step == 20 {
+				cancel()
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != tracker.StatusInterrupted {
+		t.Fatalf("cancelled fine-tune: status %s", res.Status)
+	}
+	resumed, err := Resume(context.Background(), db, "child", ResumeOptions{Backend: "go", Overrides: []string{"eval_every=20"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resumed.Status != tracker.StatusFinished || resumed.Steps != 40 {
+		t.Fatalf("resumed: %s after %d steps", resumed.Status, resumed.Steps)
+	}
+	info, err := db.FindRun(context.Background(), "child")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"after_new_val_loss", "after_parent_val_loss"} {
+		if m, ok := info.Metrics[key]; !ok || m.Last.Step != 40 {
+			t.Errorf("%s: %+v, want a point at step 40", key, m)
+		}
+	}
+	if info.Params["eval_every"] != int64(20) || info.Params["freeze"] != "embedding" {
+		t.Errorf("eval_every %v after the override (want 20), freeze %v", info.Params["eval_every"], info.Params["freeze"])
+	}
+	samples, _ := db.Samples(context.Background(), info.ID)
+	for _, s := range samples {
+		if n := len([]rune(s.Text)); n != 9 {
+			t.Errorf("sample at step %d: %d characters, want 9", s.Step, n)
 		}
 	}
 }

@@ -8,15 +8,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lstmlab/lstmlab/lstm"
 	"github.com/lstmlab/lstmlab/lstm/text"
 	"github.com/lstmlab/lstmlab/tracker"
 )
 
-// Files the runner keeps in each run's folder (RunsDir/<run id>/).
+// Files the runner keeps in each run's folder (tracker.Run.Dir: runs/<id>-<uuid prefix>/ beside the
+// database, or runs/<id>/ for runs recorded before run identities).
 const (
 	CheckpointFile = "checkpoint.safetensors" // latest state, for resume
 	BestFile       = "best.safetensors"       // weights of the best validation loss, for generate/eval/export
@@ -34,11 +37,13 @@ type TrainOptions struct {
 	Note       string            // free text stored with the run
 	Tags       map[string]string // labels stored with the run
 	Backend    string            // "", "go", "xla:cpu", "xla:cuda"
-	RunsDir    string            // root of the per-run folders ("runs" beside the database)
-	Command    string            // the command line, for the record
+	// Deprecated: ignored. The tracker keeps each run's files in the run's folder (tracker.Run.Dir,
+	// under tracker.Options.RunsDir).
+	RunsDir string
+	Command string // the command line, for the record
 
 	SamplePrompt string // prompt for periodic samples (the corpus's first line when empty)
-	SampleLength int    // characters/words per sample (200)
+	SampleLength int    // characters/words per sample (DefaultSampleLength)
 
 	// Fine-tuning (issue 6): start from another run's weights.
 	InitFrom    string   // parent run id or name
@@ -83,10 +88,10 @@ type session struct {
 	opts    TrainOptions
 	db      *tracker.DB
 	run     *tracker.Run
+	rec     *RunRecord
 	trainer *lstm.Trainer
 	backend string
 	dir     string
-	prompt  string
 	splits  splits
 	parent  *parentInfo
 	log     io.Writer
@@ -101,19 +106,6 @@ func (o TrainOptions) logf(format string, args ...any) {
 	if o.Log != nil {
 		fmt.Fprintf(o.Log, format+"\n", args...)
 	}
-}
-
-// runsDir returns where run folders go: opts.RunsDir, else "runs" beside the database file.
-func runsDir(db *tracker.DB, dir string) string {
-	if dir != "" {
-		return dir
-	}
-	return filepath.Join(filepath.Dir(db.Path()), "runs")
-}
-
-// RunDir is the folder of run id's files.
-func RunDir(db *tracker.DB, runsRoot string, id int64) string {
-	return filepath.Join(runsDir(db, runsRoot), fmt.Sprint(id))
 }
 
 // loadCorpus reads and encodes the corpus, returning the text's first line for sample prompts.
@@ -156,8 +148,9 @@ func gitCommit() string {
 	return strings.TrimSpace(string(out))
 }
 
-// Train runs a new training run, logged into db. Ctrl-C (ctx cancelled) stops it cleanly: a final
-// checkpoint is written and the run is marked interrupted, resumable with Resume.
+// Train runs a new training run, logged into db. When ctx is cancelled (Ctrl-C, SIGTERM) training stops
+// cleanly: every logged point is committed, a final checkpoint written, the plot drawn, and the run
+// recorded as interrupted, resumable with Resume; the end-of-run work does not use the cancelled ctx.
 func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, error) {
 	preset, err := LookupPreset(opts.Preset)
 	if err != nil {
@@ -166,7 +159,7 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 	cfg := preset.Config
 	var parent *parentInfo
 	if opts.InitFrom != "" {
-		if parent, err = loadParent(ctx, db, opts.InitFrom, runsDir(db, opts.RunsDir)); err != nil {
+		if parent, err = loadParent(ctx, db, opts.InitFrom); err != nil {
 			return nil, err
 		}
 		cfg = parent.model.Config // model shape comes from the parent
@@ -230,6 +223,22 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 	if err != nil {
 		return nil, err
 	}
+	vocabSum, err := vocabSHA256(m.Vocab)
+	if err != nil {
+		return nil, err
+	}
+	rec := &RunRecord{
+		Version: recordVersion, Preset: preset.Name, Config: cfg, Backend: backendName,
+		Data:        DataSource{Source: absData(corpus.Source), SHA256: textSHA256(corpus.Text), Chars: utf8.RuneCountInString(corpus.Text)},
+		VocabSHA256: vocabSum, VocabSize: m.Vocab.Size(),
+		Sample: SampleSettings{Prompt: opts.SamplePrompt, Length: opts.SampleLength, Temperature: DefaultSampleTemperature},
+	}
+	if rec.Sample.Prompt == "" {
+		rec.Sample.Prompt = firstLine(corpus.Text)
+	}
+	if rec.Sample.Length <= 0 {
+		rec.Sample.Length = DefaultSampleLength
+	}
 
 	host, _ := os.Hostname()
 	spec := tracker.RunSpec{
@@ -238,27 +247,29 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 	}
 	if parent != nil {
 		spec.ParentID = parent.info.ID
+		rec.Parent = &Lineage{RunID: parent.info.ID, UUID: parent.info.UUID, Name: parent.info.Name, Freeze: opts.Freeze, ExtendVocab: opts.ExtendVocab}
 	}
 	run, err := db.StartRun(ctx, spec)
 	if err != nil {
 		return nil, err
 	}
-	s := &session{opts: opts, db: db, run: run, trainer: trainer, backend: backendName, splits: sp, parent: parent,
-		dir: RunDir(db, opts.RunsDir, run.ID()), log: opts.Log, sampled: -1}
-	s.prompt = opts.SamplePrompt
-	if s.prompt == "" {
-		s.prompt = firstLine(corpus.Text)
+	s := &session{opts: opts, db: db, run: run, rec: rec, trainer: trainer, backend: backendName, splits: sp, parent: parent,
+		dir: run.Dir(), log: opts.Log, sampled: -1}
+	if err := run.SetRecord(rec); err != nil {
+		return nil, s.fail(err)
 	}
-	if _, unseen, err := m.Vocab.EncodeUnseen(s.prompt); err == nil && unseen.Count > 0 {
+	if _, unseen, err := m.Vocab.EncodeUnseen(rec.Sample.Prompt); err == nil && unseen.Count > 0 {
 		opts.logf("sample prompt: %s", unseen)
 	}
 	params := ConfigParams(cfg)
 	params["preset"] = preset.Name
-	params["data"] = absData(corpus.Source)
+	params["data"] = rec.Data.Source
+	params["data_sha256"] = rec.Data.SHA256
 	params["vocab_size"] = m.Vocab.Size()
 	params["num_params"] = m.NumParams()
 	params["train_tokens"] = len(sp.train)
-	params["sample_prompt"] = s.prompt
+	params["sample_prompt"] = rec.Sample.Prompt
+	params["sample_length"] = rec.Sample.Length
 	if parent != nil {
 		params["init_from"] = parent.info.Name
 		params["freeze"] = strings.Join(opts.Freeze, ",")
@@ -267,15 +278,16 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 	if err := run.LogParams(params); err != nil {
 		return nil, s.fail(err)
 	}
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
-		return nil, s.fail(fmt.Errorf("create run folder: %w", err))
-	}
 	opts.logf("run %d (%s): %d parameters, vocabulary %d, %d training tokens; files in %s",
 		run.ID(), run.Name(), m.NumParams(), m.Vocab.Size(), len(sp.train), s.dir)
 	if parent != nil {
 		if err := s.logFineTuneSnapshot("before", 0); err != nil {
 			return nil, s.fail(err)
 		}
+	}
+	// A checkpoint at step 0: a run killed before its first evaluation resumes like any other.
+	if err := s.checkpoint(filepath.Join(s.dir, CheckpointFile)); err != nil {
+		return nil, s.fail(err)
 	}
 	return s.loop(ctx)
 }
@@ -296,12 +308,22 @@ func buildVocab(cfg lstm.Config, corpus string) (*text.Vocab, error) {
 	return text.BuildVocab(corpus, cfg.VocabOptions())
 }
 
-// fail marks the run failed and returns err.
+// fail marks the run failed and returns err (one line: a failure to record the status is appended).
 func (s *session) fail(err error) error {
-	if ferr := s.run.Finish(tracker.StatusFailed); ferr != nil {
-		return errors.Join(err, ferr)
+	if ferr := s.run.Finish(tracker.StatusFailed); ferr != nil && !errors.Is(ferr, tracker.ErrRunClosed) {
+		return fmt.Errorf("%w (and recording the failure: %v)", err, ferr)
 	}
 	return err
+}
+
+// checkpoint commits every point logged so far, then writes the training checkpoint: the history is
+// never behind a published checkpoint, so a resume from it (which discards what was logged after its
+// step) leaves exactly one point per step.
+func (s *session) checkpoint(path string) error {
+	if err := s.run.Flush(); err != nil {
+		return err
+	}
+	return s.trainer.SaveCheckpointOwned(path, s.run.UUID())
 }
 
 // loop trains to the end, logging everything, and finishes the run.
@@ -324,15 +346,15 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 			if err := s.run.LogMetrics(int64(ev.Step), ev.Val.Metrics("val")); err != nil {
 				return err
 			}
-			if err := s.trainer.SaveCheckpoint(ckpt); err != nil {
+			if err := s.logSample(ev.Step); err != nil {
 				return err
 			}
 			if ev.Improved {
-				if err := m.Save(best); err != nil {
+				if err := m.SaveOwned(best, s.run.UUID()); err != nil {
 					return err
 				}
 			}
-			if err := s.logSample(ev.Step); err != nil {
+			if err := s.checkpoint(ckpt); err != nil {
 				return err
 			}
 		}
@@ -342,17 +364,20 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 		return nil
 	}
 	reason, err := s.trainer.Run(ctx, observe)
+	// From here on the work is the end of the run, done whether or not ctx was cancelled (that is
+	// how training was asked to stop): it must not fail because of it.
+	ctx = context.WithoutCancel(ctx)
 	if err != nil {
-		// Keep what can be kept: a checkpoint of the state before the failure is already on disk.
+		// Keep what can be kept: the points logged so far, and the checkpoint of the last evaluation.
 		return nil, s.fail(fmt.Errorf("run %d: %w", s.run.ID(), err))
 	}
 	res := &Result{RunID: s.run.ID(), RunName: s.run.Name(), Stop: reason, Backend: s.backend,
 		Checkpoint: ckpt, Best: best, Steps: s.trainer.State.Step}
-	if err := s.trainer.SaveCheckpoint(ckpt); err != nil {
+	if err := s.checkpoint(ckpt); err != nil {
 		return nil, s.fail(err)
 	}
 	if _, err := os.Stat(best); err != nil { // stopped before the first evaluation
-		if err := m.Save(best); err != nil {
+		if err := m.SaveOwned(best, s.run.UUID()); err != nil {
 			return nil, s.fail(err)
 		}
 	}
@@ -360,10 +385,12 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 	if reason == lstm.StopCancelled {
 		status = tracker.StatusInterrupted
 	} else {
-		bestModel, err := lstm.Load(best, m.Backend)
+		bestModel, err := loadRunCheckpoint(best, s.info(), s.rec, m.Backend)
 		if err != nil {
 			return nil, s.fail(err)
 		}
+		// The test split is scored whole: eval_windows only caps the periodic validation.
+		bestModel.Model.Config.EvalLimit = 0
 		if res.Test, err = s.evalSplit(bestModel.Model, s.splits.test, "test"); err != nil {
 			return nil, s.fail(err)
 		}
@@ -390,7 +417,7 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 	}
 	plotPath := filepath.Join(s.dir, PlotFile)
 	if err := WritePlot(ctx, s.db, []int64{s.run.ID()}, nil, plotPath); err != nil {
-		return nil, s.fail(err)
+		return nil, s.fail(fmt.Errorf("plot: %w", err))
 	}
 	res.Plot = plotPath
 	if _, err := s.run.LogArtifact(tracker.ArtifactPlot, plotPath); err != nil {
@@ -402,6 +429,11 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 	res.Status = status
 	res.Duration = time.Since(start).Seconds()
 	return res, nil
+}
+
+// info is what loadRunCheckpoint needs to know of the session's run.
+func (s *session) info() tracker.RunInfo {
+	return tracker.RunInfo{ID: s.run.ID(), Name: s.run.Name(), UUID: s.run.UUID(), Dir: s.dir}
 }
 
 // evalSplit evaluates m on a split (skipped, with a message, when it has nothing to predict) and logs
@@ -421,73 +453,119 @@ func (s *session) evalSplit(m *lstm.Model, ids []int32, name string) (*lstm.Eval
 // sampleSeed makes periodic samples reproducible yet different per step.
 func sampleSeed(cfg lstm.Config, step int) uint64 { return uint64(cfg.Seed)*1_000_003 + uint64(step) }
 
-// logSample generates text from the fixed prompt and stores it with the step (once per step: the sample is
-// seeded by the step, so a second one would be the same text).
+// logSample generates text from the record's prompt and settings and stores it with the step (once
+// per step: the sample is seeded by the step, so a second one would be the same text).
 func (s *session) logSample(step int) error {
 	if step == s.sampled {
 		return nil
 	}
 	s.sampled = step
 	m := s.trainer.Model
-	length := s.opts.SampleLength
-	if length <= 0 {
-		length = 200
-	}
-	opts := lstm.SampleOptions{Prompt: s.prompt, Length: length, Temperature: 0.8, Seed: sampleSeed(m.Config, step)}
+	set := s.rec.Sample
+	opts := lstm.SampleOptions{Prompt: set.Prompt, Length: set.Length, Temperature: set.Temperature, Seed: sampleSeed(m.Config, step)}
 	out, err := m.Generate(opts)
 	if err != nil {
 		return fmt.Errorf("sample at step %d: %w", step, err)
 	}
-	return s.run.LogSample(tracker.Sample{Step: int64(step), Prompt: s.prompt, Text: out,
+	return s.run.LogSample(tracker.Sample{Step: int64(step), Prompt: set.Prompt, Text: out,
 		Temperature: opts.Temperature, Seed: int64(opts.Seed)})
 }
 
 // ResumeOptions configures Resume.
 type ResumeOptions struct {
-	Backend   string
-	DataDir   string
-	RunsDir   string
-	Steps     int // new total step count (0 keeps the run's)
-	Observe   func(RunEvent) error
-	Log       io.Writer
-	Overrides []string // only "steps" may change on resume
+	Backend string
+	DataDir string
+	// Deprecated: ignored; the tracker knows each run's folder.
+	RunsDir string
+	// Steps is the new total step count (0 keeps the run's); the same as the override "steps=N".
+	Steps int
+	// Overrides are key=value changes of keys that change neither the model's shape nor the data
+	// (ResumableKeys, SampleKeys). Each change is recorded in the run's param history with the step
+	// from which it applies. A changed cosine schedule continues from the rate the run had reached
+	// (lstm.LRAnchor) instead of jumping.
+	Overrides []string
+	// AllowDataChange resumes even though the corpus's text changed since the run trained on it (the
+	// splits differ); the new hash is recorded.
+	AllowDataChange bool
+	Observe         func(RunEvent) error
+	Log             io.Writer
 }
 
-// Resume continues an interrupted (or finished, with more Steps) run from its latest checkpoint, in the
-// same tracker run: metric steps continue, and the losses are those the uninterrupted run would have had.
+// Resume continues a run from its latest checkpoint, in the same tracker run: an interrupted or failed
+// run, or a finished one given more steps. Metric steps continue (whatever was logged after the
+// checkpoint's step is discarded first, so the history holds one point per step), and the losses are
+// those the uninterrupted run would have had. The run is rebuilt from its record only; its checkpoint
+// must be its own (owner, shape, vocabulary) and its corpus unchanged (unless AllowDataChange).
 func Resume(ctx context.Context, db *tracker.DB, ref string, opts ResumeOptions) (*Result, error) {
 	info, err := db.FindRun(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	if info.Status == tracker.StatusRunning {
-		return nil, fmt.Errorf("run %d (%s) is still running in another process", info.ID, info.Name)
+	sets := slices.Clone(opts.Overrides)
+	if opts.Steps > 0 {
+		sets = append(sets, fmt.Sprintf("steps=%d", opts.Steps))
 	}
-	dir := RunDir(db, opts.RunsDir, info.ID)
+	// Claim the run first: its lock keeps another resume (or a still-running owner, even a stopped
+	// one) out while the checkpoint and record are read and changed.
+	run, err := db.ResumeRun(ctx, info.ID)
+	if err != nil {
+		return nil, err
+	}
+	s, err := prepareResume(ctx, db, run, info, sets, opts)
+	if err != nil {
+		if aerr := run.Abandon(); aerr != nil {
+			return nil, fmt.Errorf("%w (and restoring the run's status: %v)", err, aerr)
+		}
+		return nil, err
+	}
+	return s.loop(ctx)
+}
+
+// prepareResume rebuilds a claimed run from its record and checkpoint and applies the changes.
+func prepareResume(ctx context.Context, db *tracker.DB, run *tracker.Run, info tracker.RunInfo, sets []string, opts ResumeOptions) (*session, error) {
+	rec, err := LoadRecord(ctx, db, info)
+	if err != nil {
+		return nil, err
+	}
+	next, changed, err := applyResumeChanges(rec, sets)
+	if err != nil {
+		return nil, fmt.Errorf("resume run %d (%s): %w", info.ID, info.Name, err)
+	}
 	backend, backendName, err := lstm.NewTrainingBackend(opts.Backend)
 	if err != nil {
 		return nil, err
 	}
-	ck, err := lstm.Load(filepath.Join(dir, CheckpointFile), backend)
-	if err != nil {
-		return nil, fmt.Errorf("resume run %d: %w", info.ID, err)
-	}
-	if ck.State == nil {
-		return nil, fmt.Errorf("resume run %d: checkpoint has no training state", info.ID)
-	}
-	m := ck.Model
-	if opts.Steps > 0 {
-		m.Config.Steps = opts.Steps
-	}
-	if m.Config.Steps <= ck.State.Step {
-		return nil, fmt.Errorf("run %d already reached step %d of %d: pass --steps N with N > %d to train further",
-			info.ID, ck.State.Step, m.Config.Steps, ck.State.Step)
-	}
-	data, _ := info.Params["data"].(string)
-	corpus, err := loadCorpus(data, opts.DataDir)
+	ck, err := loadRunCheckpoint(filepath.Join(info.Dir, CheckpointFile), info, rec, backend)
 	if err != nil {
 		return nil, err
 	}
+	if ck.State == nil {
+		return nil, fmt.Errorf("resume run %d (%s): %s holds weights only, no training state", info.ID, info.Name, filepath.Join(info.Dir, CheckpointFile))
+	}
+	step := ck.State.Step
+	if next.Config.Steps <= step && (info.Status == tracker.StatusFinished || len(changed) > 0) {
+		return nil, fmt.Errorf("run %d (%s) already reached step %d of %d: pass --steps N with N > %d to train further",
+			info.ID, info.Name, step, next.Config.Steps, step)
+	}
+	corpus, err := loadRunCorpus(rec, info, opts.DataDir, opts.AllowDataChange)
+	if err != nil {
+		return nil, err
+	}
+	if sum := textSHA256(corpus.Text); sum != next.Data.SHA256 {
+		if rec.Data.SHA256 != "" {
+			opts.logf("the corpus changed (SHA-256 %s, trained on %s): going on as asked", sum, rec.Data.SHA256)
+		}
+		next.Data.SHA256, next.Data.Chars = sum, utf8.RuneCountInString(corpus.Text)
+		changed["data_sha256"] = sum
+	}
+	next.LRAnchor = lstm.ReanchorLR(rec.Config, rec.LRAnchor, next.Config, step)
+	if next.LRAnchor != nil && (rec.LRAnchor == nil || *next.LRAnchor != *rec.LRAnchor) {
+		opts.logf("learning rate continues from %.4g at step %d (schedule %s to %.4g at step %d)",
+			next.LRAnchor.LR, step, next.Config.Decay, next.Config.LR*next.Config.DecayRate, next.Config.Steps)
+	}
+
+	m := ck.Model
+	m.Config = next.Config
 	ids, err := m.Vocab.Encode(corpus.Text)
 	if err != nil {
 		return nil, fmt.Errorf("encode corpus: %w", err)
@@ -497,32 +575,56 @@ func Resume(ctx context.Context, db *tracker.DB, ref string, opts ResumeOptions)
 		return nil, err
 	}
 	var frozen []string
-	if f, _ := info.Params["freeze"].(string); f != "" {
-		if frozen, err = FreezeGroups(m, strings.Split(f, ",")); err != nil {
+	if next.Parent != nil && len(next.Parent.Freeze) > 0 {
+		if frozen, err = FreezeGroups(m, next.Parent.Freeze); err != nil {
 			return nil, err
 		}
 	}
+	ck.State.LRAnchor = next.LRAnchor
 	trainer, err := lstm.ResumeTrainer(ck, sp.train, sp.val, frozen)
 	if err != nil {
 		return nil, err
 	}
-	run, err := db.ResumeRun(ctx, info.ID)
+	// The history must end where the checkpoint does: points logged after it (by a process killed
+	// before its next checkpoint) are logged again, with the same values, by the resumed training.
+	discarded, err := run.DiscardAfter(int64(step))
 	if err != nil {
 		return nil, err
 	}
-	if opts.Log != nil {
-		fmt.Fprintf(opts.Log, "backend: %s\nresuming run %d (%s) at step %d of %d\n", backendName, info.ID, info.Name, ck.State.Step, m.Config.Steps)
+	if len(changed) > 0 {
+		if err := run.ChangeParams(int64(step+1), changed); err != nil {
+			return nil, err
+		}
 	}
-	prompt, _ := info.Params["sample_prompt"].(string)
+	if err := run.SetRecord(next); err != nil {
+		return nil, err
+	}
 	s := &session{
-		opts: TrainOptions{Observe: opts.Observe, Log: opts.Log, SamplePrompt: prompt, RunsDir: opts.RunsDir},
-		db:   db, run: run, trainer: trainer, backend: backendName, splits: sp, dir: dir, prompt: prompt, log: opts.Log,
+		opts: TrainOptions{Observe: opts.Observe, Log: opts.Log, DataDir: opts.DataDir},
+		db:   db, run: run, rec: next, trainer: trainer, backend: backendName, splits: sp, dir: info.Dir, log: opts.Log,
 		sampled: -1,
 	}
-	if s.prompt == "" {
-		s.prompt = firstLine(corpus.Text)
+	if next.Parent != nil {
+		if s.parent, err = resumeParent(ctx, db, next.Parent); err != nil {
+			opts.logf("parent run %s unavailable, no *_parent_* metrics: %v", next.Parent.Name, err)
+		}
 	}
-	return s.loop(ctx)
+	s.opts.logf("backend: %s", backendName)
+	s.opts.logf("resuming run %d (%s) at step %d of %d%s", info.ID, info.Name, step, next.Config.Steps, discardNote(discarded))
+	return s, nil
+}
+
+func discardNote(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d metric points logged after the checkpoint discarded: they are logged again)", n)
+}
+
+func (o ResumeOptions) logf(format string, args ...any) {
+	if o.Log != nil {
+		fmt.Fprintf(o.Log, format+"\n", args...)
+	}
 }
 
 // bestOrLatest returns the path of a run's best model, falling back to its latest checkpoint.
@@ -533,9 +635,15 @@ func bestOrLatest(dir string) string {
 	return filepath.Join(dir, CheckpointFile)
 }
 
-// LoadRunModel loads the best model of a run (by id or name) for generation, evaluation or export.
+// LoadRunModel loads the best model of a run (by id or name) for generation, evaluation or export,
+// checking it is that run's (see Resume). runsRoot is ignored (deprecated: the tracker knows each
+// run's folder).
 func LoadRunModel(ctx context.Context, db *tracker.DB, ref, runsRoot, backendName string) (*lstm.Model, tracker.RunInfo, error) {
 	info, err := db.FindRun(ctx, ref)
+	if err != nil {
+		return nil, info, err
+	}
+	rec, err := LoadRecord(ctx, db, info)
 	if err != nil {
 		return nil, info, err
 	}
@@ -543,10 +651,9 @@ func LoadRunModel(ctx context.Context, db *tracker.DB, ref, runsRoot, backendNam
 	if err != nil {
 		return nil, info, err
 	}
-	path := bestOrLatest(RunDir(db, runsRoot, info.ID))
-	ck, err := lstm.Load(path, backend)
+	ck, err := loadRunCheckpoint(bestOrLatest(info.Dir), info, rec, backend)
 	if err != nil {
-		return nil, info, fmt.Errorf("run %d (%s): %w", info.ID, info.Name, err)
+		return nil, info, err
 	}
 	return ck.Model, info, nil
 }

@@ -10,42 +10,43 @@ import (
 
 // Config holds every knob of a model and of its training, in the spirit of nanoGPT's train.py: one flat,
 // commented list. It is saved with checkpoints and logged as hyperparameters, so field names are stable
-// (the json tags are the keys users pass as overrides).
+// (the json tags are the keys users pass as overrides). Each field's comment is its help tag, so that
+// `lstmlab presets` can show it.
 type Config struct {
 	// --- model ---
-	Level     string  `json:"level"`       // tokenization: "char" (code points), "grapheme" (what readers see as one character) or "word"
-	MinFreq   int     `json:"min_freq"`    // tokens seen fewer times in the corpus become <unk> (at every level; trains <unk>)
-	Normalize string  `json:"normalize"`   // Unicode normalization of all text in and out: "nfc" or "none" (checkpoints without the key: "none")
-	EmbedDim  int     `json:"embed"`       // token embedding width
-	Hidden    int     `json:"hidden"`      // LSTM hidden (and cell) state width H
-	Layers    int     `json:"layers"`      // stacked LSTM layers
-	Dropout   float64 `json:"dropout"`     // dropout between layers and before the head (0 disables)
-	TieWeight bool    `json:"tie_weights"` // share embedding and head weights (needs embed == hidden)
+	Level     string  `json:"level" help:"tokenization: 'char' (Unicode code points), 'grapheme' (grapheme clusters: what a reader sees as one character) or 'word'"`
+	MinFreq   int     `json:"min_freq" help:"tokens (characters, graphemes, words) seen fewer times in the corpus become <unk>, which trains <unk>"`
+	Normalize string  `json:"normalize" help:"Unicode normalization of every text in (corpus, prompts, scored text): 'nfc' or 'none' (checkpoints without the key: 'none')"`
+	EmbedDim  int     `json:"embed" help:"token embedding width"`
+	Hidden    int     `json:"hidden" help:"LSTM hidden (and cell) state width H"`
+	Layers    int     `json:"layers" help:"stacked LSTM layers"`
+	Dropout   float64 `json:"dropout" help:"dropout between layers and before the head (0 disables)"`
+	TieWeight bool    `json:"tie_weights" help:"share embedding and head weights (needs embed == hidden)"`
 
 	// --- data ---
-	BatchSize int     `json:"batch"`     // parallel streams per step (truncated BPTT rows)
-	SeqLen    int     `json:"seq_len"`   // time steps per window; gradients stop at window boundaries
-	ValFrac   float64 `json:"val_frac"`  // share of the corpus (by position) held out for validation
-	TestFrac  float64 `json:"test_frac"` // share held out for the final test
+	BatchSize int     `json:"batch" help:"parallel streams per step (truncated BPTT rows)"`
+	SeqLen    int     `json:"seq_len" help:"time steps per window; gradients stop at window boundaries"`
+	ValFrac   float64 `json:"val_frac" help:"share of the corpus (by position) held out for validation"`
+	TestFrac  float64 `json:"test_frac" help:"share held out for the final test"`
 
 	// --- optimisation ---
-	Optimizer   string  `json:"optimizer"`    // "adam" or "sgd"
-	LR          float64 `json:"lr"`           // peak learning rate
-	Momentum    float64 `json:"momentum"`     // SGD momentum (0 = plain SGD)
-	WeightDecay float64 `json:"weight_decay"` // decoupled (AdamW-style) weight decay on weight matrices
-	Warmup      int     `json:"warmup"`       // linear warm-up steps from 0 to LR
-	Decay       string  `json:"decay"`        // learning-rate schedule after warm-up: "none", "cosine" or "step"
-	DecayEvery  int     `json:"decay_every"`  // "step" schedule: multiply by DecayRate every this many steps
-	DecayRate   float64 `json:"decay_rate"`   // "step" schedule factor; "cosine" decays to LR*DecayRate
-	ClipNorm    float64 `json:"clip_norm"`    // clip gradients to this global L2 norm (0 disables)
+	Optimizer   string  `json:"optimizer" help:"'adam' or 'sgd'"`
+	LR          float64 `json:"lr" help:"peak learning rate"`
+	Momentum    float64 `json:"momentum" help:"SGD momentum (0 = plain SGD)"`
+	WeightDecay float64 `json:"weight_decay" help:"decoupled (AdamW-style) weight decay on weight matrices"`
+	Warmup      int     `json:"warmup" help:"linear warm-up steps from 0 to LR"`
+	Decay       string  `json:"decay" help:"learning-rate schedule after warm-up: 'none', 'cosine' or 'step'"`
+	DecayEvery  int     `json:"decay_every" help:"'step' schedule: multiply by DecayRate every this many steps"`
+	DecayRate   float64 `json:"decay_rate" help:"'step' schedule factor; 'cosine' decays to LR*DecayRate"`
+	ClipNorm    float64 `json:"clip_norm" help:"clip gradients to this global L2 norm (0 disables)"`
 
 	// --- loop ---
-	Steps       int   `json:"steps"`        // total optimisation steps
-	EvalEvery   int   `json:"eval_every"`   // validate on the whole validation split every this many steps
-	Patience    int   `json:"patience"`     // early stopping: evaluations without improvement before stopping (0 = never)
-	EvalLimit   int   `json:"eval_windows"` // validation scores the first eval_windows windows of each of its streams (0 = the whole split)
-	Seed        int64 `json:"seed"`         // seeds initialisation, dropout and sampling: same seed, same losses
-	StepTimeout int   `json:"step_timeout"` // seconds a single step may take before the watchdog fails the run
+	Steps       int   `json:"steps" help:"total optimisation steps"`
+	EvalEvery   int   `json:"eval_every" help:"validate on the whole validation split every this many steps"`
+	Patience    int   `json:"patience" help:"early stopping: evaluations without improvement before stopping (0 = never)"`
+	EvalLimit   int   `json:"eval_windows" help:"validation scores the first eval_windows windows of each of its streams (0 = the whole split)"`
+	Seed        int64 `json:"seed" help:"seeds initialisation, dropout and sampling: same seed, same losses"`
+	StepTimeout int   `json:"step_timeout" help:"seconds a single step may take before the watchdog fails the run"`
 }
 
 // DefaultConfig returns a small but sensible char-level configuration (the reference shape of the

@@ -55,9 +55,9 @@ func (m *Model) ensureOptimizerState(trainable []string) error {
 
 // hyperInput is the per-step host-computed vector fed to the train step: the learning rate and Adam's
 // bias corrections 1−β₁ᵗ and 1−β₂ᵗ.
-func hyperInput(cfg Config, step int) []float32 {
+func hyperInput(lr float64, step int) []float32 {
 	t := float64(step + 1)
-	return []float32{float32(LearningRate(cfg, step)), float32(1 - math.Pow(adamBeta1, t)), float32(1 - math.Pow(adamBeta2, t))}
+	return []float32{float32(lr), float32(1 - math.Pow(adamBeta1, t)), float32(1 - math.Pow(adamBeta2, t))}
 }
 
 // LearningRate is the schedule: linear warm-up over cfg.Warmup steps, then constant ("none"),

@@ -25,6 +25,8 @@ type TrainState struct {
 	BestVal  float64 `json:"best_val"`  // best validation loss so far (+Inf before the first evaluation)
 	BestStep int     `json:"best_step"` // step of BestVal
 	BadEvals int     `json:"bad_evals"` // evaluations since BestVal improved (early stopping)
+	// LRAnchor restarts the schedule of a resumed run whose settings changed (see LRAnchor); nil: none.
+	LRAnchor *LRAnchor `json:"lr_anchor,omitempty"`
 }
 
 // EventKind says what an Event reports.
@@ -255,10 +257,10 @@ func (t *Trainer) Step() (Event, error) {
 		t.resetState() // state is reset at the start of each epoch
 	}
 	x, y := t.train.Window(t.State.Window)
-	lr := LearningRate(cfg, t.State.Step)
+	lr := ScheduledLR(cfg, t.State.LRAnchor, t.State.Step)
 	start := time.Now()
 	out, err := m.call(t.stepExec, fmt.Sprintf("train step %d", t.State.Step+1),
-		timeMajor(x, cfg.BatchSize, cfg.SeqLen), timeMajor(y, cfg.BatchSize, cfg.SeqLen), t.h, t.c, hyperInput(cfg, t.State.Step))
+		timeMajor(x, cfg.BatchSize, cfg.SeqLen), timeMajor(y, cfg.BatchSize, cfg.SeqLen), t.h, t.c, hyperInput(lr, t.State.Step))
 	if err != nil {
 		return Event{}, fmt.Errorf("train step %d: %w", t.State.Step+1, err)
 	}

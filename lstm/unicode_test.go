@@ -220,8 +220,9 @@ func TestNormalizationIsRecordedAndCheckedOnLoad(t *testing.T) {
 	if err != nil || ck.Model.Config.Normalize != "nfc" || ck.Model.Vocab.Normalization() != text.NFC {
 		t.Fatalf("reloaded: %v", err)
 	}
-	// rewrite saves a copy of the checkpoint with its config and vocabulary metadata edited.
-	rewrite := func(name string, edit func(cfg, vocab map[string]any)) string {
+	// rewrite saves a copy of the checkpoint with its config and vocabulary metadata edited: as a format 1 file
+	// (checksum over the tensors only, as lstmlab wrote before the normalize key existed) when old is true.
+	rewrite := func(name string, old bool, edit func(cfg, vocab map[string]any)) string {
 		f, err := safetensors.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -234,13 +235,17 @@ func TestNormalizationIsRecordedAndCheckedOnLoad(t *testing.T) {
 		c, _ := json.Marshal(cfg)
 		v, _ := json.Marshal(vocab)
 		f.Metadata["config"], f.Metadata["vocab"] = string(c), string(v)
+		f.Metadata["checksum"] = metadataChecksum(f.Metadata, f.Tensors)
+		if old {
+			f.Metadata["format_version"], f.Metadata["checksum"] = "1", safetensors.Checksum(f.Tensors)
+		}
 		out := filepath.Join(dir, name)
 		if err := safetensors.WriteFile(out, f); err != nil {
 			t.Fatal(err)
 		}
 		return out
 	}
-	old := rewrite("old.safetensors", func(cfg, vocab map[string]any) { delete(cfg, "normalize"); delete(vocab, "normalize") })
+	old := rewrite("old.safetensors", true, func(cfg, vocab map[string]any) { delete(cfg, "normalize"); delete(vocab, "normalize") })
 	ck, err = Load(old, testBackend(t))
 	if err != nil || ck.Model.Config.Normalize != "none" || ck.Model.Vocab.Normalization() != text.NoNormalization {
 		t.Fatalf("checkpoint without the key: %v", err)
@@ -248,7 +253,7 @@ func TestNormalizationIsRecordedAndCheckedOnLoad(t *testing.T) {
 	if res, err := ck.Model.Score("le cafe\u0301"); err != nil || res.Unseen.Count != 1 || res.Unseen.Tokens[0] != "\u0301" {
 		t.Errorf("un-normalised model: the decomposed accent should be unseen: %v %+v", err, res.Unseen)
 	}
-	mixed := rewrite("mixed.safetensors", func(cfg, _ map[string]any) { cfg["normalize"] = "none" })
+	mixed := rewrite("mixed.safetensors", false, func(cfg, _ map[string]any) { cfg["normalize"] = "none" })
 	if _, err := Load(mixed, testBackend(t)); err == nil || !strings.Contains(err.Error(), "normalize") {
 		t.Errorf("config and vocabulary disagreeing on normalization: %v", err)
 	}

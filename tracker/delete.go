@@ -14,7 +14,9 @@ import (
 // a file that cannot be removed aborts the whole deletion before commit (a
 // file already gone is fine). Runs fine-tuned from it keep their data and
 // lose the parent link. A run still running elsewhere is refused with
-// ErrRunActive. It returns the paths of the files it removed.
+// ErrRunActive naming the process that holds it. With removeArtifacts the
+// run's folder (Run.Dir) is removed too. It returns the paths of the files
+// and folder it removed.
 func (db *DB) DeleteRun(ctx context.Context, id int64, removeArtifacts bool) ([]string, error) {
 	removed, err := db.deleteRun(ctx, id, removeArtifacts)
 	if err != nil {
@@ -24,65 +26,82 @@ func (db *DB) DeleteRun(ctx context.Context, id int64, removeArtifacts bool) ([]
 }
 
 func (db *DB) deleteRun(ctx context.Context, id int64, removeArtifacts bool) ([]string, error) {
+	if err := db.writable(); err != nil {
+		return nil, err
+	}
 	if db.isOpen(id) {
 		return nil, fmt.Errorf("%w in this process; finish it first", ErrRunActive)
 	}
-	tx, err := db.write.BeginTx(ctx, nil)
+	// Holding the run's lock while deleting keeps anyone from resuming it
+	// meanwhile, and refuses a run whose owner is alive, even if stopped.
+	// Taking it creates the folder if it was gone; it is then removed again.
+	var hadDir bool
+	if info, err := db.GetRun(ctx, id); err == nil {
+		_, serr := os.Stat(info.Dir)
+		hadDir = serr == nil
+	}
+	lock, c, err := db.claim(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	var (
-		status      string
-		heartbeatMS int64
-	)
-	err = tx.QueryRowContext(ctx, `SELECT status, heartbeat_ms FROM runs WHERE id = ?`, id).Scan(&status, &heartbeatMS)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrRunNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	if Status(status) == StatusRunning && heartbeatMS >= db.staleBefore() {
-		return nil, fmt.Errorf("%w in another process", ErrRunActive)
+	defer lock.release()
+	if !hadDir && !removeArtifacts {
+		defer os.RemoveAll(c.dir)
 	}
 	var paths []string
-	if removeArtifacts {
-		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT path FROM artifacts WHERE run_id = ?
-			AND path NOT IN (SELECT path FROM artifacts WHERE run_id != ?) ORDER BY path`, id, id)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var p string
-			if err := rows.Scan(&p); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			paths = append(paths, p)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	// ON DELETE CASCADE removes params, tags, metrics, summaries, samples
-	// and artifact rows; children get parent_id NULL.
-	if _, err := tx.ExecContext(ctx, `DELETE FROM runs WHERE id = ?`, id); err != nil {
-		return nil, err
-	}
 	var removed []string
-	for _, p := range paths {
-		err := os.Remove(p)
-		switch {
-		case err == nil:
-			removed = append(removed, p)
-		case !errors.Is(err, os.ErrNotExist):
-			return removed, fmt.Errorf("remove artifact (database unchanged): %w", err)
+	err = db.writeTx(ctx, func(tx *sql.Tx) error {
+		paths, removed = nil, nil
+		if removeArtifacts {
+			rows, err := tx.QueryContext(ctx, `SELECT DISTINCT path FROM artifacts WHERE run_id = ?
+				AND path NOT IN (SELECT path FROM artifacts WHERE run_id != ?) ORDER BY path`, id, id)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var p string
+				if err := rows.Scan(&p); err != nil {
+					rows.Close()
+					return err
+				}
+				paths = append(paths, p)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
 		}
-	}
-	if err := tx.Commit(); err != nil {
+		// ON DELETE CASCADE removes params, tags, metrics, summaries,
+		// samples, param changes and artifact rows; children get parent_id
+		// NULL.
+		res, err := tx.ExecContext(ctx, `DELETE FROM runs WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrRunNotFound
+		}
+		for _, p := range paths {
+			err := os.Remove(p)
+			switch {
+			case err == nil:
+				removed = append(removed, p)
+			case !errors.Is(err, os.ErrNotExist):
+				return fmt.Errorf("remove artifact (database unchanged): %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return removed, err
+	}
+	if removeArtifacts {
+		// The run's folder is the tracker's: its lock file, checkpoints and
+		// anything else the run kept there go with it.
+		if err := os.RemoveAll(c.dir); err != nil {
+			return removed, fmt.Errorf("run deleted, but not its folder: %w", err)
+		}
+		removed = append(removed, c.dir)
 	}
 	return removed, nil
 }

@@ -35,8 +35,11 @@ func TestDeleteRun(t *testing.T) {
 
 	removed, err := db.DeleteRun(ctx, victim.ID(), true)
 	must(t, err)
-	if len(removed) != 1 || removed[0] != own {
-		t.Errorf("removed %v, want only %s", removed, own)
+	if len(removed) != 2 || removed[0] != own || removed[1] != victim.Dir() {
+		t.Errorf("removed %v, want only %s and the run's folder", removed, own)
+	}
+	if _, err := os.Stat(victim.Dir()); !os.IsNotExist(err) {
+		t.Error("the run's folder is still there")
 	}
 	if _, err := os.Stat(own); !os.IsNotExist(err) {
 		t.Error("own artifact still on disk")

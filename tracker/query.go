@@ -22,21 +22,70 @@ type Point struct {
 	Value float64
 }
 
-// MarshalJSON writes {"step":..,"time":..,"value":..}; a non-finite value
-// (NaN, ±Inf) becomes null because JSON has no such numbers.
+// MarshalJSON writes {"step":..,"time":..,"value":..}. JSON has no NaN or
+// infinity, so those values are written as MLflow's REST API writes them
+// (the protobuf JSON mapping of a double): the strings "NaN", "Infinity"
+// and "-Infinity". A divergence then reads as one, not as a gap.
 func (p Point) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Step  int64     `json:"step"`
 		Time  time.Time `json:"time"`
-		Value *float64  `json:"value"`
-	}{p.Step, p.Time, finiteOrNil(p.Value)})
+		Value JSONFloat `json:"value"`
+	}{p.Step, p.Time, JSONFloat(p.Value)})
 }
 
-func finiteOrNil(v float64) *float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
+// UnmarshalJSON reads what MarshalJSON writes.
+func (p *Point) UnmarshalJSON(data []byte) error {
+	var v struct {
+		Step  int64     `json:"step"`
+		Time  time.Time `json:"time"`
+		Value JSONFloat `json:"value"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	*p = Point{Step: v.Step, Time: v.Time, Value: float64(v.Value)}
+	return nil
+}
+
+// JSONFloat is a float64 whose JSON form is a number when finite and,
+// as in MLflow's REST API, the string "NaN", "Infinity" or "-Infinity"
+// otherwise.
+type JSONFloat float64
+
+// MarshalJSON implements json.Marshaler.
+func (f JSONFloat) MarshalJSON() ([]byte, error) {
+	v := float64(f)
+	switch {
+	case math.IsNaN(v):
+		return []byte(`"NaN"`), nil
+	case math.IsInf(v, 1):
+		return []byte(`"Infinity"`), nil
+	case math.IsInf(v, -1):
+		return []byte(`"-Infinity"`), nil
+	}
+	return json.Marshal(v)
+}
+
+// UnmarshalJSON implements json.Unmarshaler; it also accepts null as NaN.
+func (f *JSONFloat) UnmarshalJSON(data []byte) error {
+	switch string(data) {
+	case `"NaN"`, "null":
+		*f = JSONFloat(math.NaN())
+		return nil
+	case `"Infinity"`:
+		*f = JSONFloat(math.Inf(1))
+		return nil
+	case `"-Infinity"`:
+		*f = JSONFloat(math.Inf(-1))
 		return nil
 	}
-	return &v
+	var v float64
+	if err := json.Unmarshal(data, &v); err != nil {
+		return fmt.Errorf("metric value %s: want a number, \"NaN\", \"Infinity\" or \"-Infinity\"", data)
+	}
+	*f = JSONFloat(v)
+	return nil
 }
 
 // MetricSummary is the latest and best point of one metric of one run, as
@@ -57,7 +106,9 @@ type RunInfo struct {
 	Name       string `json:"name"`
 	Experiment string `json:"experiment"`
 	// Status is as readers should show it: a run stored as running whose
-	// heartbeat is older than Options.StaleAfter is reported interrupted.
+	// process is gone is reported interrupted. On the run's host its lock
+	// decides (see LockFile); for a run of another host, a heartbeat older
+	// than Options.StaleAfter.
 	Status Status    `json:"status"`
 	Start  time.Time `json:"start"`
 	// End is zero while the run is running.
@@ -68,9 +119,18 @@ type RunInfo struct {
 	Backend   string    `json:"backend,omitempty"`
 	Host      string    `json:"host,omitempty"`
 	Note      string    `json:"note,omitempty"`
+	// Active is the time the run spent training, summed over its sessions
+	// (first start and resumes): unlike Duration it leaves out the idle
+	// time between an interruption and its resume. A live run counts
+	// until now.
+	Active time.Duration `json:"active_ns"`
 	// ParentID is the run this one was fine-tuned from, 0 if none.
-	ParentID int64             `json:"parent_id,omitempty"`
-	Tags     map[string]string `json:"tags"`
+	ParentID int64 `json:"parent_id,omitempty"`
+	// UUID identifies the run across databases (see Run.UUID).
+	UUID string `json:"uuid,omitempty"`
+	// Dir is the absolute folder of the run's files (see Run.Dir).
+	Dir  string            `json:"dir,omitempty"`
+	Tags map[string]string `json:"tags"`
 	// Params values are int64, float64, string or bool.
 	Params  map[string]any           `json:"params"`
 	Metrics map[string]MetricSummary `json:"metrics"`
@@ -92,22 +152,30 @@ func (r RunInfo) Duration() time.Duration {
 // runColumns selects what RunInfo needs from runs r joined to experiments e;
 // scanRun reads them in this order.
 const runColumns = `r.id, r.name, e.name, r.status, r.start_ms, r.end_ms, r.heartbeat_ms,
-	r.command, r.git_commit, r.backend, r.host, r.note, r.parent_id`
+	r.command, r.git_commit, r.backend, r.host, r.note, r.parent_id, r.active_ms, r.uuid, r.dir`
 
 func (db *DB) scanRun(rows interface{ Scan(...any) error }, staleBefore int64) (RunInfo, error) {
 	var (
 		ri                   RunInfo
 		status               string
 		startMS, heartbeatMS int64
+		activeMS             int64
 		endMS, parent        sql.NullInt64
+		runUUID              sql.NullString
+		dir                  string
 	)
 	if err := rows.Scan(&ri.ID, &ri.Name, &ri.Experiment, &status, &startMS, &endMS, &heartbeatMS,
-		&ri.Command, &ri.GitCommit, &ri.Backend, &ri.Host, &ri.Note, &parent); err != nil {
+		&ri.Command, &ri.GitCommit, &ri.Backend, &ri.Host, &ri.Note, &parent, &activeMS, &runUUID, &dir); err != nil {
 		return ri, err
 	}
+	ri.UUID, ri.Dir = runUUID.String, db.runDir(dir, ri.ID)
 	ri.Status = Status(status)
-	if ri.Status == StatusRunning && heartbeatMS < staleBefore {
+	if ri.Status == StatusRunning && db.dead(ri.ID, ri.Host, dir, heartbeatMS, staleBefore) {
 		ri.Status = StatusInterrupted
+	}
+	ri.Active = time.Duration(activeMS) * time.Millisecond
+	if ri.Status == StatusRunning {
+		ri.Active += max(0, db.now().Sub(time.UnixMilli(heartbeatMS)))
 	}
 	ri.Start = time.UnixMilli(startMS)
 	ri.Heartbeat = time.UnixMilli(heartbeatMS)

@@ -27,7 +27,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "lstmlab")
-	build := exec.Command("go", "build", "-o", binary, ".")
+	// -buildvcs=auto: stamp the commit where git can tell it (lstmlab version reports it), whatever
+	// GOFLAGS says.
+	build := exec.Command("go", "build", "-buildvcs=auto", "-o", binary, ".")
 	build.Env = append(os.Environ(), "GOEXPERIMENT=simd")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build lstmlab: %v\n%s", err, out)

@@ -80,11 +80,15 @@ func runEval(ctx context.Context, g *globals, ref, data string) (lstm.EvalResult
 		return lstm.EvalResult{}, none, "", err
 	}
 	source := data
+	var corpus *text.Corpus
 	if data == "" {
-		source, _ = info.Params["data"].(string)
-	}
-	corpus, err := text.Load(source, g.dataDir)
-	if err != nil {
+		// The run's own corpus, refused if its text changed since training (other splits).
+		corpus, err = experiments.LoadRunCorpus(ctx, db, info, g.dataDir, false)
+		if err != nil {
+			return lstm.EvalResult{}, none, "", err
+		}
+		source = corpus.Source
+	} else if corpus, err = text.Load(source, g.dataDir); err != nil {
 		return lstm.EvalResult{}, none, "", fmt.Errorf("load corpus: %w", err)
 	}
 	ids, unseen, err := m.Vocab.EncodeUnseen(corpus.Text)

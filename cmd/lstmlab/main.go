@@ -17,9 +17,12 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/lstmlab/lstmlab/tracker"
 )
@@ -34,6 +37,8 @@ type globals struct {
 	stdout  io.Writer
 	stderr  io.Writer
 	args    []string // the command line, recorded with runs
+	// interrupted is the command that continues a run stopped by a signal (set by train and resume).
+	interrupted string
 }
 
 func defaultDB() string {
@@ -47,8 +52,26 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// stopSignals stop a command cleanly: Ctrl-C, kill's default, and the terminal closing.
+var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
+
+// exitCode is the status a shell gives a process stopped by sig: 128 + its number (130 for SIGINT,
+// 143 for SIGTERM, 129 for SIGHUP).
+func exitCode(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 1
+}
+
 // run executes the CLI and returns the exit status. A panic anywhere becomes one line on stderr (with
 // the stack only under LSTMLAB_DEBUG=1), never a Go stack trace for users.
+//
+// The first SIGINT, SIGTERM or SIGHUP cancels the command's context: training stops cleanly (final
+// checkpoint, every point committed, the plot drawn, the run recorded as interrupted) and the exit
+// status is the shell's for that signal. A second one during that cleanup exits at once: what is
+// recorded stays consistent (each database write is a transaction, each file is replaced atomically,
+// and the run's lock, released by the kernel, makes it read as interrupted).
 func run(args []string, stdout, stderr io.Writer) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -59,18 +82,56 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 			code = 2
 		}
 	}()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, stopSignals...)
+	defer signal.Stop(sigs)
+	var stoppedBy atomic.Value // os.Signal
+	go func() {
+		first, ok := <-sigs
+		if !ok {
+			return
+		}
+		stoppedBy.Store(first)
+		cancel(fmt.Errorf("stopped by %s", signalName(first)))
+		second, ok := <-sigs
+		if !ok {
+			return
+		}
+		fmt.Fprintf(stderr, "\nlstmlab: %s again: stopping now, without the final checkpoint and plot (the run reads as interrupted)\n", signalName(second))
+		os.Exit(exitCode(second))
+	}()
 	g := &globals{stdout: stdout, stderr: stderr, args: args}
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintf(stderr, "lstmlab: %v\n", err)
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		// One line, whatever the error wraps.
+		fmt.Fprintf(stderr, "lstmlab: %s\n", strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; "))
+	}
+	if sig, ok := stoppedBy.Load().(os.Signal); ok {
+		if g.interrupted != "" {
+			fmt.Fprintf(stderr, "lstmlab: stopped by %s; continue with: %s\n", signalName(sig), g.interrupted)
+		}
+		return exitCode(sig)
+	}
+	if err != nil {
 		return 1
 	}
 	return 0
+}
+
+// signalName is the conventional name of a signal (SIGINT, ...).
+func signalName(sig os.Signal) string {
+	if s, ok := sig.(syscall.Signal); ok {
+		if name := unix.SignalName(s); name != "" {
+			return name
+		}
+	}
+	return sig.String()
 }
 
 func newRootCmd(g *globals) *cobra.Command {
@@ -91,6 +152,7 @@ SQLite database (hyperparameters, learning curves, samples, checkpoints) and com
 	pf.StringVar(&g.runsDir, "runs-dir", "", `folder of per-run files (default "runs" beside the database)`)
 	root.AddCommand(newTrainCmd(g), newResumeCmd(g), newGenerateCmd(g), newEvalCmd(g), newRunsCmd(g),
 		newCompareCmd(g), newPlotCmd(g), newExportCmd(g), newRmCmd(g), newBenchCmd(g))
+	root.AddCommand(readCommands(g)...)
 	return root
 }
 
@@ -113,21 +175,73 @@ func checkFormat(g *globals, allowed ...string) error {
 	return fmt.Errorf("unknown --format %q (want one of %v)", g.format, allowed)
 }
 
-// openDB opens the tracker database, creating it if needed.
+// openDB opens the tracker database for writing, creating it if needed.
 func openDB(g *globals) (*tracker.DB, error) {
-	return tracker.Open(g.db)
+	return tracker.OpenWith(g.db, tracker.Options{RunsDir: g.runsDir})
 }
 
-// openExistingDB opens the database for read-mostly commands: a missing file is an error rather than
-// silently creating an empty database.
-func openExistingDB(g *globals) (*tracker.DB, error) {
-	if _, err := os.Stat(g.db); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("no tracker database at %s (train a model first, or pass --db)", g.db)
-		}
+// openWritableDB opens an existing database for writing (resume, rm): a missing file is an error
+// rather than silently creating an empty database.
+func openWritableDB(g *globals) (*tracker.DB, error) {
+	if err := checkDBExists(g); err != nil {
 		return nil, err
 	}
-	return tracker.Open(g.db)
+	db, err := tracker.OpenWith(g.db, tracker.Options{RunsDir: g.runsDir, MustExist: true})
+	if errors.Is(err, tracker.ErrReadOnly) {
+		return nil, fmt.Errorf("%w (commands that only read, such as runs, compare, plot, generate, eval and export, work on it)", err)
+	}
+	return db, err
+}
+
+// openExistingDB opens an existing database for commands that only read (runs, compare, plot,
+// generate, eval, export): read-only, nothing written or created, so they work on a read-only file,
+// folder or mount and leave no files behind. A missing file is an error rather than silently creating
+// an empty database.
+func openExistingDB(g *globals) (*tracker.DB, error) {
+	if err := checkDBExists(g); err != nil {
+		return nil, err
+	}
+	db, err := tracker.OpenWith(g.db, tracker.Options{RunsDir: g.runsDir, ReadOnly: true})
+	if errors.Is(err, tracker.ErrSchemaOld) {
+		// A database of an earlier lstmlab: upgrade it once, if it can be written, then read it.
+		if w, werr := tracker.OpenWith(g.db, tracker.Options{RunsDir: g.runsDir, MustExist: true}); werr == nil {
+			if werr = w.Close(); werr == nil {
+				return tracker.OpenWith(g.db, tracker.Options{RunsDir: g.runsDir, ReadOnly: true})
+			}
+		}
+	}
+	return db, err
+}
+
+func checkDBExists(g *globals) error {
+	if _, err := os.Stat(g.db); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("no tracker database at %s (train a model first, or pass --db)", g.db)
+		}
+		return err
+	}
+	return nil
+}
+
+// resumeHint is the command that continues run name with this command line's --db and --runs-dir.
+func resumeHint(g *globals, name string) string {
+	cmd := "lstmlab"
+	if g.db != defaultDB() {
+		cmd += " --db " + shellQuote(g.db)
+	}
+	if g.runsDir != "" {
+		cmd += " --runs-dir " + shellQuote(g.runsDir)
+	}
+	return cmd + " resume " + shellQuote(name)
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@+", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // printJSON writes v as one indented JSON document.

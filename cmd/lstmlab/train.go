@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lstmlab/lstmlab/experiments"
+	"github.com/lstmlab/lstmlab/tracker"
 )
 
 type trainFlags struct {
@@ -25,10 +26,14 @@ func newTrainCmd(g *globals) *cobra.Command {
 		Short: "Train a model (tracked): one run, or a sweep of runs",
 		Long: `Train an LSTM language model from a preset and key=value overrides, logging hyperparameters, the
 metric history, samples, checkpoints and a learning-curve plot into the tracker database.
-Ctrl-C stops cleanly: a final checkpoint is saved and the run is marked interrupted (resume it with
-"lstmlab resume RUN").
+Ctrl-C (SIGINT), SIGTERM and SIGHUP (the terminal closed) stop cleanly: every logged point is
+committed, a final checkpoint saved, the plot drawn and the run marked interrupted; the exit status is
+the shell's (130, 143, 129) and one line says how to continue ("lstmlab resume RUN"). A second Ctrl-C
+during that stops at once; the run still reads interrupted and resumes from its last checkpoint.
+Even kill -9 loses nothing the checkpoint does not cover: see "Guarantees" in the README.
 
-Presets: ` + strings.Join(experiments.PresetNames(), ", ") + `. Keys for --set: ` + strings.Join(experiments.ConfigKeys(), ", ") + `.`,
+Presets: ` + strings.Join(experiments.PresetNames(), ", ") + `. Keys for --set: ` + strings.Join(experiments.ConfigKeys(), ", ") + `
+("lstmlab presets NAME" shows each key's value and what it does).`,
 		Example: `  lstmlab train                                   # preset moby on Moby Dick
   lstmlab train --preset tiny --data notes.txt --set steps=500 --set hidden=128
   lstmlab train --preset tiny --sweep hidden=64,128 --sweep lr=1e-3,3e-3 --experiment sizes
@@ -94,7 +99,7 @@ func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
 		Observe: view.Observe,
 	}
 	if !f.quiet {
-		opts.Log = g.stderr
+		opts.Log = view.Writer(g.stderr)
 	}
 	ctx := cmd.Context()
 	if len(f.sweeps) > 0 {
@@ -104,6 +109,9 @@ func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
 		}
 		results, err := experiments.RunSweep(ctx, db, opts, sweep, experiments.SweepOptions{Random: f.random, Seed: 1})
 		view.Close()
+		if n := len(results); n > 0 && results[n-1].Status == tracker.StatusInterrupted {
+			g.interrupted = resumeHint(g, results[n-1].RunName) + " (the sweep's remaining points did not run)"
+		}
 		if err != nil {
 			return err
 		}
@@ -111,6 +119,9 @@ func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
 	}
 	res, err := experiments.Train(ctx, db, opts)
 	view.Close()
+	if res != nil && res.Status == tracker.StatusInterrupted {
+		g.interrupted = resumeHint(g, res.RunName)
+	}
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@ import (
 )
 
 // Comparison writes a run comparison (tracker.DB.Compare) with runs as
-// columns: the runs' attributes, the params (only those that differ if the
+// columns: the runs' attributes (with the note), their tags, the params (only those that differ if the
 // comparison was built that way), final and best metrics, the step and time
 // of the best validation loss, and the latest sample. CSV prefixes each row
 // with its section; JSON is the full tracker.Comparison.
@@ -56,10 +56,26 @@ func comparisonDocument(c *tracker.Comparison) document {
 		}),
 		row("started", func(r tracker.ComparedRun) string { return formatTime(r.Start) }),
 		row("duration", func(r tracker.ComparedRun) string { return formatDuration(r.Duration()) }),
+		row("active", func(r tracker.ComparedRun) string { return formatDuration(r.Active) }),
 		row("backend", func(r tracker.ComparedRun) string { return r.Backend }),
 		row("git commit", func(r tracker.ComparedRun) string { return r.GitCommit }),
+		row("note", func(r tracker.ComparedRun) string { return r.Note }),
 	}
 	doc.sections = append(doc.sections, runs)
+
+	tagSet := map[string]bool{}
+	for _, r := range c.Runs {
+		for k := range r.Tags {
+			tagSet[k] = true
+		}
+	}
+	if len(tagSet) > 0 {
+		tags := section{title: "Tags", header: header}
+		for _, k := range sortedKeys(tagSet) {
+			tags.rows = append(tags.rows, row(k, func(r tracker.ComparedRun) string { return r.Tags[k] }))
+		}
+		doc.sections = append(doc.sections, tags)
+	}
 
 	title := "Params"
 	if c.OnlyChanged {

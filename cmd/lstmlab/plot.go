@@ -1,0 +1,53 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lstmlab/lstmlab/tracker/plot"
+)
+
+func newPlotCmd(g *globals) *cobra.Command {
+	var metrics []string
+	var out, x string
+	var smooth float64
+	var logY bool
+	cmd := &cobra.Command{
+		Use:   "plot RUN... --out FILE.png|.svg",
+		Short: "Plot learning curves of one or more runs",
+		Example: `  lstmlab plot 1 2 --out curves.png
+  lstmlab plot 1 --metric val_bpc --x time --log --out bpc.svg`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return fmt.Errorf("--out FILE.png or FILE.svg is required")
+			}
+			db, err := openExistingDB(g)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			ids, err := runIDs(cmd, db, args)
+			if err != nil {
+				return err
+			}
+			opts := plot.Options{Metrics: metrics, X: plot.XAxis(x), Smoothing: smooth, LogY: logY}
+			notes, err := plot.Save(cmd.Context(), db, ids, opts, out)
+			if err != nil {
+				return err
+			}
+			for _, n := range notes {
+				fmt.Fprintf(g.stderr, "lstmlab: note: %s\n", n)
+			}
+			fmt.Fprintf(g.stdout, "wrote %s\n", out)
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&metrics, "metric", nil, "metric to plot (repeatable; default train_loss and val_loss)")
+	cmd.Flags().StringVar(&out, "out", "", "output file, .png or .svg")
+	cmd.Flags().StringVar(&x, "x", "steps", "x axis: steps or time")
+	cmd.Flags().Float64Var(&smooth, "smooth", 0, "exponential smoothing weight in [0, 1)")
+	cmd.Flags().BoolVar(&logY, "log", false, "logarithmic y axis")
+	return cmd
+}
