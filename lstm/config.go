@@ -76,13 +76,20 @@ func checkVocab(c Config, v *text.Vocab) error {
 	return nil
 }
 
-// UnmarshalJSON reads a config as saved in checkpoints. A config saved before the "normalize" key existed
-// means "none": those models were trained on text as written.
+// UnmarshalJSON reads a config as saved in checkpoints and run records, over the values c already holds.
+// A config saved before the "normalize" key existed means "none": those models were trained on text as
+// written.
 func (c *Config) UnmarshalJSON(data []byte) error {
 	type plain Config // without this method
-	p := plain{Normalize: "none"}
+	p := plain(*c)
 	if err := json.Unmarshal(data, &p); err != nil {
 		return err
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(data, &keys); err == nil {
+		if _, ok := keys["normalize"]; !ok {
+			p.Normalize = "none"
+		}
 	}
 	*c = Config(p)
 	return nil

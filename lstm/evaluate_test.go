@@ -1,6 +1,7 @@
 package lstm
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -88,5 +89,20 @@ func TestEvaluateSplitDoesNotDependOnTheRunShape(t *testing.T) {
 	}
 	if _, err := m.Evaluate(ids[:1]); err == nil || !strings.Contains(err.Error(), text.ErrNothingToPredict.Error()) {
 		t.Errorf("one-token split: %v", err)
+	}
+}
+
+// TestConfigJSONWithoutNormalize: a config saved before the normalize key reads as "none", over the other
+// values the Config held; one with the key keeps it.
+func TestConfigJSONWithoutNormalize(t *testing.T) {
+	cfg := DefaultConfig()
+	if err := json.Unmarshal([]byte(`{"level":"word","hidden":32}`), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Normalize != "none" || cfg.Level != "word" || cfg.Hidden != 32 || cfg.Layers != DefaultConfig().Layers {
+		t.Errorf("old config read as %+v", cfg)
+	}
+	if err := json.Unmarshal([]byte(`{"normalize":"nfc"}`), &cfg); err != nil || cfg.Normalize != "nfc" || cfg.Hidden != 32 {
+		t.Errorf("config with the key: %+v, %v", cfg, err)
 	}
 }
