@@ -190,7 +190,7 @@ func (s *Stepper) Feed(ids []int32) ([]float32, error) {
 }
 
 // SampleOptions say how Generate draws tokens. The zero value (apart from Length) is greedy decoding
-// from the start token.
+// from the start context.
 type SampleOptions struct {
 	// Prompt primes the model: its tokens (after the vocabulary's Unicode normalization) are read one
 	// by one, carrying state, before anything is generated; it is not part of the returned text. Tokens
