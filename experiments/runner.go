@@ -52,6 +52,8 @@ type TrainOptions struct {
 
 	// Observe receives every training event (progress bars, notebooks); returning an error stops the run.
 	Observe func(RunEvent) error
+	// OnRun is called with the run's id as soon as the run exists in the tracker (e.g. to mirror it).
+	OnRun func(runID int64)
 	// Log receives one-line messages (which backend runs, where files go). Nil: discarded.
 	Log io.Writer
 }
@@ -252,6 +254,9 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 	run, err := db.StartRun(ctx, spec)
 	if err != nil {
 		return nil, err
+	}
+	if opts.OnRun != nil {
+		opts.OnRun(run.ID())
 	}
 	s := &session{opts: opts, db: db, run: run, rec: rec, trainer: trainer, backend: backendName, splits: sp, parent: parent,
 		dir: run.Dir(), log: opts.Log, sampled: -1}
@@ -488,7 +493,9 @@ type ResumeOptions struct {
 	// splits differ); the new hash is recorded.
 	AllowDataChange bool
 	Observe         func(RunEvent) error
-	Log             io.Writer
+	// OnRun is called with the run's id once the run is open again (see TrainOptions.OnRun).
+	OnRun func(runID int64)
+	Log   io.Writer
 }
 
 // Resume continues a run from its latest checkpoint, in the same tracker run: an interrupted or failed
@@ -590,6 +597,9 @@ func prepareResume(ctx context.Context, db *tracker.DB, run *tracker.Run, info t
 	discarded, err := run.DiscardAfter(int64(step))
 	if err != nil {
 		return nil, err
+	}
+	if opts.OnRun != nil {
+		opts.OnRun(run.ID())
 	}
 	if len(changed) > 0 {
 		if err := run.ChangeParams(int64(step+1), changed); err != nil {

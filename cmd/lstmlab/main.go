@@ -151,7 +151,7 @@ SQLite database (hyperparameters, learning curves, samples, checkpoints) and com
 	pf.StringVar(&g.db, "db", defaultDB(), "tracker database file ($LSTMLAB_DB)")
 	pf.StringVar(&g.runsDir, "runs-dir", "", `folder of per-run files (default "runs" beside the database)`)
 	root.AddCommand(newTrainCmd(g), newResumeCmd(g), newGenerateCmd(g), newEvalCmd(g), newRunsCmd(g),
-		newCompareCmd(g), newPlotCmd(g), newExportCmd(g), newRmCmd(g), newBenchCmd(g))
+		newCompareCmd(g), newPlotCmd(g), newExportCmd(g), newRmCmd(g), newBenchCmd(g), newSyncCmd(g))
 	root.AddCommand(readCommands(g)...)
 	return root
 }

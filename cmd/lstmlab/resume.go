@@ -14,6 +14,7 @@ func newResumeCmd(g *globals) *cobra.Command {
 		sets            []string
 		quiet           bool
 		allowDataChange bool
+		trackingURI     string
 	)
 	cmd := &cobra.Command{
 		Use:   "resume RUN",
@@ -57,8 +58,13 @@ process and its host, even while the process is stopped.`,
 			g.interrupted = resumeHint(g, info.Name)
 			view := newProgressView(g.stderr, quiet || g.format == "json")
 			defer view.Close()
+			mirror, err := startLiveMirror(trackingURI, db, view.Writer(g.stderr))
+			if err != nil {
+				return err
+			}
+			defer mirror.finish()
 			opts := experiments.ResumeOptions{Backend: g.backend, DataDir: g.dataDir, Steps: steps, Overrides: sets,
-				AllowDataChange: allowDataChange, Observe: view.Observe}
+				AllowDataChange: allowDataChange, Observe: view.Observe, OnRun: mirror.onRun()}
 			if !quiet {
 				opts.Log = view.Writer(g.stderr)
 			}
@@ -77,5 +83,6 @@ process and its host, even while the process is stopped.`,
 	cmd.Flags().StringVar(&g.dataDir, "data-dir", "data", "where the default corpus is downloaded")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	addFormatFlag(cmd, g, "table", "json")
+	addTrackingFlag(cmd, &trackingURI, "mirror the run live")
 	return cmd
 }

@@ -14,6 +14,7 @@ import (
 
 type trainFlags struct {
 	preset, data, name, experiment, note, initFrom, prompt string
+	trackingURI                                            string
 	sets, tags, freeze, sweeps                             []string
 	extendVocab, quiet                                     bool
 	random, sampleLength                                   int
@@ -65,6 +66,7 @@ Presets: ` + strings.Join(experiments.PresetNames(), ", ") + `. Keys for --set: 
 	fl.StringVar(&g.dataDir, "data-dir", "data", "where the default corpus is downloaded")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
 	addFormatFlag(cmd, g, "table", "json")
+	addTrackingFlag(cmd, &f.trackingURI, "mirror the run live")
 	return cmd
 }
 
@@ -92,11 +94,16 @@ func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
 	defer db.Close()
 	view := newProgressView(g.stderr, f.quiet || g.format == "json")
 	defer view.Close()
+	mirror, err := startLiveMirror(f.trackingURI, db, view.Writer(g.stderr))
+	if err != nil {
+		return err
+	}
+	defer mirror.finish()
 	opts := experiments.TrainOptions{
 		Preset: f.preset, Data: f.data, DataDir: g.dataDir, Overrides: f.sets, Name: f.name, Experiment: f.experiment,
 		Note: f.note, Tags: tags, Backend: g.backend, RunsDir: g.runsDir, Command: "lstmlab " + strings.Join(g.args, " "),
 		SamplePrompt: f.prompt, SampleLength: f.sampleLength, InitFrom: f.initFrom, Freeze: f.freeze, ExtendVocab: f.extendVocab,
-		Observe: view.Observe,
+		Observe: view.Observe, OnRun: mirror.onRun(),
 	}
 	if !f.quiet {
 		opts.Log = view.Writer(g.stderr)
