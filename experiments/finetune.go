@@ -91,22 +91,22 @@ func rejectShapeOverrides(overrides []string) error {
 }
 
 // childModel builds the fine-tuning model: the parent's weights and vocabulary, which either maps the
-// new corpus's unseen tokens to <unk> (adding <unk> if the vocabulary lacks it) or, with extend, grows
-// by those tokens.
+// new corpus's unseen tokens to <unk> or, with extend, grows by those seen at least min_freq times (the
+// rarer ones map to <unk>). A vocabulary saved before <unk> was reserved for characters gets <unk> when
+// some token of the corpus would need it.
 func (p *parentInfo) childModel(cfg lstm.Config, corpus string, backend compute.Backend, extend bool) (*lstm.Model, error) {
 	vocab := p.model.Vocab.Clone()
+	if extend {
+		if _, err := vocab.Extend(corpus); err != nil {
+			return nil, err
+		}
+	}
 	missing, err := vocab.Missing(corpus)
 	if err != nil {
 		return nil, err
 	}
 	if len(missing) > 0 {
-		if extend {
-			if _, err := vocab.Extend(corpus); err != nil {
-				return nil, err
-			}
-		} else if _, ok := vocab.UnkID(); !ok {
-			vocab.AddUnk()
-		}
+		vocab.AddUnk() // a no-op when the vocabulary has <unk>
 	}
 	return p.model.FineTuneCopy(cfg, vocab, backend)
 }
@@ -136,13 +136,13 @@ func FreezeGroups(m *lstm.Model, groups []string) ([]string, error) {
 }
 
 // logFineTuneSnapshot logs, at the start ("before") or end ("after") of a fine-tuning run, validation
-// loss and bits per character on the new corpus and on the parent's validation split — what was gained
+// loss and bits per token (bpc, bpg or bpw, by level) on the new corpus and on the parent's validation split — what was gained
 // and what was forgotten — plus a sample from the parent's prompt.
 func (s *session) logFineTuneSnapshot(when string, step int64) error {
 	m := s.trainer.Model
 	metrics := map[string]float64{}
 	add := func(prefix string, ids []int32) error {
-		if len(ids) < m.Config.SeqLen+1 {
+		if len(ids) < 2 {
 			return nil
 		}
 		r, err := m.Evaluate(ids)
@@ -150,7 +150,7 @@ func (s *session) logFineTuneSnapshot(when string, step int64) error {
 			return fmt.Errorf("fine-tune %s: %w", prefix, err)
 		}
 		metrics[when+"_"+prefix+"_loss"] = r.Loss
-		metrics[when+"_"+prefix+"_bpc"] = r.BPC
+		metrics[when+"_"+prefix+"_"+r.BitsName()] = r.BitsPerToken
 		return nil
 	}
 	if err := add("new_val", s.splits.val); err != nil {

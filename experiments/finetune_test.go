@@ -92,6 +92,63 @@ func TestFineTuneOntoNewText(t *testing.T) {
 	}
 }
 
+// TestFineTuneVocabularyUnkOrExtend: without --extend-vocab a child keeps its parent's vocabulary and reads the
+// new corpus's unseen characters as <unk>; with it, the vocabulary grows by the characters seen at least
+// min_freq times, and a character seen once is still <unk>. Figures are named by level (bpc).
+func TestFineTuneVocabularyUnkOrExtend(t *testing.T) {
+	dir := t.TempDir()
+	db := openLab(t, dir)
+	ctx := context.Background()
+	sea := writeText(t, dir, "sea.txt", 1, strings.Fields("the whale ship sea captain ahab white boat harpoon deck wind"))
+	land := writeText(t, dir, "land.txt", 2, strings.Fields("a farmer field grain horse barn rain sun plough market quay zinc"))
+	landText, _ := os.ReadFile(land)
+	if err := os.WriteFile(land, append(landText, "жук\n"...), 0o644); err != nil { // ж, у, к: once each
+		t.Fatal(err)
+	}
+	if _, err := Train(ctx, db, TrainOptions{Preset: "tiny", Data: sea, Name: "parent", Overrides: trimSet(small), Backend: "go"}); err != nil {
+		t.Fatal(err)
+	}
+	child := []string{"steps=20", "eval_every=20", "batch=8", "seq_len=32"}
+	for _, extend := range []bool{false, true} {
+		name := map[bool]string{false: "unk", true: "extended"}[extend]
+		if _, err := Train(ctx, db, TrainOptions{Preset: "tiny", Data: land, Name: name, InitFrom: "parent", ExtendVocab: extend,
+			Overrides: child, Backend: "go"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	parent, _, err := LoadRunModel(ctx, db, "parent", "", "go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"unk", "extended"} {
+		m, info, err := LoadRunModel(ctx, db, name, "", "go")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, unseen, err := m.Vocab.EncodeUnseen(string(landText) + "жук\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, hasZ := m.Vocab.ID("z")
+		_, hasZhe := m.Vocab.ID("ж")
+		switch name {
+		case "unk":
+			if m.Vocab.Size() != parent.Vocab.Size() || hasZ || unseen.Count == 0 {
+				t.Errorf("without --extend-vocab: %d tokens (parent %d), z in it %v, %d unseen", m.Vocab.Size(), parent.Vocab.Size(), hasZ, unseen.Count)
+			}
+		case "extended":
+			if m.Vocab.Size() <= parent.Vocab.Size() || !hasZ || hasZhe || unseen.Count != 3 {
+				t.Errorf("with --extend-vocab: %d tokens (parent %d), z %v, ж %v, unseen %v", m.Vocab.Size(), parent.Vocab.Size(), hasZ, hasZhe, unseen)
+			}
+		}
+		for _, key := range []string{"before_new_val_bpc", "after_new_val_bpc", "val_bpc", "test_bpc", "val_oov_rate"} {
+			if _, ok := info.Metrics[key]; !ok {
+				t.Errorf("%s: metric %s not logged", name, key)
+			}
+		}
+	}
+}
+
 // TestResumedFineTuneLogsAfterMetrics interrupts a fine-tuning run (its context cancelled, as Ctrl-C
 // does) and resumes it: the resumed run keeps its frozen group and sample length, honours
 // ResumeOptions.Overrides, and logs its after_* metrics at its last step.

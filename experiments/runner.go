@@ -208,9 +208,14 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 			return nil, err
 		}
 	}
-	ids, err := m.Vocab.Encode(corpus.Text)
+	ids, unseen, err := m.Vocab.EncodeUnseen(corpus.Text)
 	if err != nil {
 		return nil, fmt.Errorf("encode corpus: %w", err)
+	}
+	if unseen.Count > 0 && parent == nil {
+		opts.logf("corpus: %s: seen fewer than min_freq=%d times", unseen, m.Vocab.MinFreq())
+	} else if unseen.Count > 0 {
+		opts.logf("corpus: %s", unseen)
 	}
 	sp, err := splitIDs(ids, cfg)
 	if err != nil {
@@ -258,6 +263,9 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 	if err := run.SetRecord(rec); err != nil {
 		return nil, s.fail(err)
 	}
+	if _, unseen, err := m.Vocab.EncodeUnseen(rec.Sample.Prompt); err == nil && unseen.Count > 0 {
+		opts.logf("sample prompt: %s", unseen)
+	}
 	params := ConfigParams(cfg)
 	params["preset"] = preset.Name
 	params["data"] = rec.Data.Source
@@ -302,10 +310,7 @@ func absData(src string) string {
 }
 
 func buildVocab(cfg lstm.Config, corpus string) (*text.Vocab, error) {
-	if cfg.Level == string(text.Word) {
-		return text.BuildWordVocab(corpus, cfg.MinFreq)
-	}
-	return text.BuildCharVocab(corpus)
+	return text.BuildVocab(corpus, cfg.VocabOptions())
 }
 
 // fail marks the run failed and returns err (one line: a failure to record the status is appended).
@@ -343,12 +348,7 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 				return err
 			}
 		case lstm.EventEval:
-			v := ev.Val
-			metrics := map[string]float64{"val_loss": v.Loss, "val_ppl": v.Perplexity, "val_acc": v.Accuracy}
-			if cfg.Level == string(text.Char) {
-				metrics["val_bpc"] = v.BPC
-			}
-			if err := s.run.LogMetrics(int64(ev.Step), metrics); err != nil {
+			if err := s.run.LogMetrics(int64(ev.Step), ev.Val.Metrics("val")); err != nil {
 				return err
 			}
 			if err := s.logSample(ev.Step); err != nil {
@@ -441,10 +441,10 @@ func (s *session) info() tracker.RunInfo {
 	return tracker.RunInfo{ID: s.run.ID(), Name: s.run.Name(), UUID: s.run.UUID(), Dir: s.dir}
 }
 
-// evalSplit evaluates m on a split (skipped, with a message, when the split is too short for one
-// window) and logs <name>_loss, _ppl, _bpc, _acc.
+// evalSplit evaluates m on a split (skipped, with a message, when it has nothing to predict) and logs
+// lstm.EvalResult.Metrics: <name>_loss, _ppl, _acc, _oov_rate and bits per token (_bpc, _bpg or _bpw).
 func (s *session) evalSplit(m *lstm.Model, ids []int32, name string) (*lstm.EvalResult, error) {
-	if len(ids) < m.Config.SeqLen+1 {
+	if len(ids) < 2 {
 		s.opts.logf("%s split too short to evaluate (%d tokens)", name, len(ids))
 		return nil, nil
 	}
@@ -452,11 +452,7 @@ func (s *session) evalSplit(m *lstm.Model, ids []int32, name string) (*lstm.Eval
 	if err != nil {
 		return nil, fmt.Errorf("evaluate %s split: %w", name, err)
 	}
-	metrics := map[string]float64{name + "_loss": r.Loss, name + "_ppl": r.Perplexity, name + "_acc": r.Accuracy}
-	if m.Config.Level == string(text.Char) {
-		metrics[name+"_bpc"] = r.BPC
-	}
-	return &r, s.run.LogMetrics(int64(s.trainer.State.Step), metrics)
+	return &r, s.run.LogMetrics(int64(s.trainer.State.Step), r.Metrics(name))
 }
 
 // sampleSeed makes periodic samples reproducible yet different per step.

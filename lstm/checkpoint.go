@@ -215,6 +215,9 @@ func Load(path string, backend compute.Backend) (*Checkpoint, error) {
 	if err := json.Unmarshal([]byte(f.Metadata["vocab"]), vocab); err != nil {
 		return nil, bad("vocabulary: %v", err)
 	}
+	if err := checkVocab(cfg, vocab); err != nil {
+		return nil, bad("%v", err)
+	}
 	m := &Model{Config: cfg, Vocab: vocab, Backend: backend, Store: model.NewStore(), HandGrad: true}
 	ck := &Checkpoint{Model: m, Owner: f.Metadata["owner"], Version: version}
 	for name, st := range f.Tensors {

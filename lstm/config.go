@@ -1,9 +1,12 @@
 package lstm
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/lstmlab/lstmlab/lstm/text"
 )
 
 // Config holds every knob of a model and of its training, in the spirit of nanoGPT's train.py: one flat,
@@ -13,8 +16,9 @@ import (
 type Config struct {
 	// --- model ---
 	Cell      string  `json:"cell" help:"recurrent cell: 'lstm', 'gru' (PyTorch's nn.GRU) or 'rnn' (tanh); '' = lstm"`
-	Level     string  `json:"level" help:"tokenization: 'char' (Unicode code points) or 'word'"`
-	MinFreq   int     `json:"min_freq" help:"word level: words seen fewer times become <unk>"`
+	Level     string  `json:"level" help:"tokenization: 'char' (Unicode code points), 'grapheme' (grapheme clusters: what a reader sees as one character) or 'word'"`
+	MinFreq   int     `json:"min_freq" help:"tokens (characters, graphemes, words) seen fewer times in the corpus become <unk>, which trains <unk>"`
+	Normalize string  `json:"normalize" help:"Unicode normalization of every text in (corpus, prompts, scored text): 'nfc' or 'none' (checkpoints without the key: 'none')"`
 	EmbedDim  int     `json:"embed" help:"token embedding width"`
 	Hidden    int     `json:"hidden" help:"hidden (and LSTM cell) state width H"`
 	Layers    int     `json:"layers" help:"stacked recurrent layers"`
@@ -42,7 +46,7 @@ type Config struct {
 	Steps       int   `json:"steps" help:"total optimisation steps"`
 	EvalEvery   int   `json:"eval_every" help:"validate on the whole validation split every this many steps"`
 	Patience    int   `json:"patience" help:"early stopping: evaluations without improvement before stopping (0 = never)"`
-	EvalLimit   int   `json:"eval_windows" help:"cap on validation windows per evaluation (0 = the whole split)"`
+	EvalLimit   int   `json:"eval_windows" help:"validation scores the first eval_windows windows of each of its streams (0 = the whole split)"`
 	Seed        int64 `json:"seed" help:"seeds initialisation, dropout and sampling: same seed, same losses"`
 	StepTimeout int   `json:"step_timeout" help:"seconds a single step may take before the watchdog fails the run"`
 }
@@ -51,11 +55,46 @@ type Config struct {
 // benchmarks: 2 × 256, embedding 64, batch 32 × seq 64).
 func DefaultConfig() Config {
 	return Config{
-		Cell: DefaultCell, Level: "char", MinFreq: 1, EmbedDim: 64, Hidden: 256, Layers: 2, Dropout: 0,
+		Cell: DefaultCell, Level: "char", MinFreq: 2, Normalize: "nfc", EmbedDim: 64, Hidden: 256, Layers: 2, Dropout: 0,
 		BatchSize: 32, SeqLen: 64, ValFrac: 0.05, TestFrac: 0.05,
 		Optimizer: "adam", LR: 2e-3, Momentum: 0.9, Decay: "none", DecayEvery: 1000, DecayRate: 0.1, ClipNorm: 5,
 		Steps: 1000, EvalEvery: 100, Seed: 1, StepTimeout: 600,
 	}
+}
+
+// VocabOptions are the options to build this model's vocabulary with: level, min_freq and normalize.
+func (c Config) VocabOptions() text.VocabOptions {
+	return text.VocabOptions{Level: text.Level(c.Level), MinFreq: c.MinFreq, Normalize: text.Normalization(c.Normalize)}
+}
+
+// checkVocab checks that a vocabulary tokenizes text the way cfg says: same level, same normalization.
+func checkVocab(c Config, v *text.Vocab) error {
+	if string(v.Level()) != c.Level {
+		return fmt.Errorf("the vocabulary is %s-level, the config's level is %q", v.Level(), c.Level)
+	}
+	if string(v.Normalization()) != c.Normalize {
+		return fmt.Errorf("the vocabulary normalizes text with %q, the config's normalize is %q", v.Normalization(), c.Normalize)
+	}
+	return nil
+}
+
+// UnmarshalJSON reads a config as saved in checkpoints and run records, over the values c already holds.
+// A config saved before the "normalize" key existed means "none": those models were trained on text as
+// written.
+func (c *Config) UnmarshalJSON(data []byte) error {
+	type plain Config // without this method
+	p := plain(*c)
+	if err := json.Unmarshal(data, &p); err != nil {
+		return err
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(data, &keys); err == nil {
+		if _, ok := keys["normalize"]; !ok {
+			p.Normalize = "none"
+		}
+	}
+	*c = Config(p)
+	return nil
 }
 
 // Validate checks every field, returning an error that names the field and its allowed range.
@@ -69,8 +108,9 @@ func (c Config) Validate() error {
 	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 	for _, err := range []error{
 		check(cells[c.Cell] != nil || c.Cell == "", "cell", "%q (want %s)", c.Cell, strings.Join(CellNames(), ", ")),
-		check(c.Level == "char" || c.Level == "word", "level", "%q (want char or word)", c.Level),
+		check(c.Level == "char" || c.Level == "grapheme" || c.Level == "word", "level", "%q (want char, grapheme or word)", c.Level),
 		check(c.MinFreq >= 1, "min_freq", "%d (want >= 1)", c.MinFreq),
+		check(c.Normalize == "nfc" || c.Normalize == "none", "normalize", "%q (want nfc or none)", c.Normalize),
 		check(c.EmbedDim >= 1 && c.EmbedDim <= 65536, "embed", "%d (want 1..65536)", c.EmbedDim),
 		check(c.Hidden >= 1 && c.Hidden <= 65536, "hidden", "%d (want 1..65536)", c.Hidden),
 		check(c.Layers >= 1 && c.Layers <= 64, "layers", "%d (want 1..64)", c.Layers),

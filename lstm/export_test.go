@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/lstmlab/lstmlab/lstm/safetensors"
 	"github.com/lstmlab/lstmlab/lstm/text"
 )
@@ -65,6 +67,24 @@ func checkExportFollowsPyTorch(t *testing.T, m *Model, seq []int32) {
 	if len(f.Tensors) != wantCount {
 		t.Errorf("%d tensors exported, nn.%s's state_dict has %d", len(f.Tensors), cell, wantCount)
 	}
+	V := m.Vocab.Size()
+	want := pytorchLogits(t, f, m, seq)
+	got := forwardLogits(t, m, seq)
+	for s := range seq {
+		for v := range V {
+			if d := math.Abs(float64(got[s][v]) - want[s][v]); d > 1e-4 {
+				t.Fatalf("%s step %d token %d: model %v, PyTorch semantics on export %v", cell, s, v, got[s][v], want[s][v])
+			}
+		}
+	}
+}
+
+// pytorchLogits runs, in plain float64 Go on the exported tensors f under their PyTorch names and layouts, the
+// equations PyTorch documents for nn.Embedding, nn.LSTM / nn.GRU / nn.RNN (tanh) and nn.Linear, over seq
+// from zero state, and returns the logits after each token. m gives only the shape and cell.
+func pytorchLogits(t *testing.T, f *safetensors.File, m *Model, seq []int32) [][]float64 {
+	t.Helper()
+	cell := m.Cell().Name()
 	V, E, H, L := m.Vocab.Size(), m.Config.EmbedDim, m.Config.Hidden, m.Config.Layers
 	G := m.Cell().Blocks()
 	emb := floatsOf(t, f, "embedding.weight", V, E)
@@ -128,12 +148,64 @@ func checkExportFollowsPyTorch(t *testing.T, m *Model, seq []int32) {
 		}
 		want = append(want, logits)
 	}
-	got := forwardLogits(t, m, seq)
-	for s := range seq {
-		for v := range V {
-			if d := math.Abs(float64(got[s][v]) - want[s][v]); d > 1e-4 {
-				t.Fatalf("%s step %d token %d: model %v, PyTorch semantics on export %v", cell, s, v, got[s][v], want[s][v])
-			}
+	return want
+}
+
+// TestExportMapsUnseenLikePyTorch scores a text with characters the vocabulary lacks, mapped to <unk> the way
+// the README's PyTorch snippet does (NFC, then each character's id or <unk>'s), through PyTorch's equations on
+// the export, and checks the log-probabilities equal Model.Score's.
+func TestExportMapsUnseenLikePyTorch(t *testing.T) {
+	m, _ := tinyModel(t, tinyText, func(c *Config) { c.Layers, c.Hidden, c.EmbedDim = 2, 5, 3 })
+	path := filepath.Join(t.TempDir(), "model.safetensors")
+	if err := m.ExportPyTorch(path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The README snippet's mapping, from the exported metadata alone: tokens, "<unk>", NFC.
+	var meta struct {
+		Tokens    []string `json:"tokens"`
+		Normalize string   `json:"normalize"`
+	}
+	if err := json.Unmarshal([]byte(f.Metadata["vocab"]), &meta); err != nil || meta.Normalize != "nfc" {
+		t.Fatalf("vocab metadata %s: %v", f.Metadata["vocab"], err)
+	}
+	stoi := map[string]int32{}
+	for i, tok := range meta.Tokens {
+		stoi[tok] = int32(i)
+	}
+	unk, ok := stoi["<unk>"]
+	if !ok {
+		t.Fatal("the exported vocabulary has no <unk>")
+	}
+	const txt = "the Zebra sat on a mat near Cafe\u0301 ç=# 🐳."
+	var mapped []int32
+	unseen := 0
+	for _, r := range norm.NFC.String(txt) {
+		id, ok := stoi[string(r)]
+		if !ok {
+			id, unseen = unk, unseen+1
+		}
+		mapped = append(mapped, id)
+	}
+	res, err := m.Score(txt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if unseen < 5 || res.Unseen.Count != unseen || len(res.PerToken) != len(mapped)-1 {
+		t.Fatalf("%d unseen characters mapped by hand, Score saw %d; %d scored for %d ids", unseen, res.Unseen.Count,
+			len(res.PerToken), len(mapped))
+	}
+	logits := pytorchLogits(t, f, m, mapped[:len(mapped)-1])
+	for i, lg := range logits {
+		lg32 := make([]float32, len(lg))
+		for j, x := range lg {
+			lg32[j] = float32(x)
+		}
+		if lp := logSoftmaxAt(lg32, int(mapped[i+1])); math.Abs(lp-res.PerToken[i].LogProb) > 1e-4 {
+			t.Fatalf("token %d (%q): PyTorch semantics %g, Score %g", i+1, res.PerToken[i].Token, lp, res.PerToken[i].LogProb)
 		}
 	}
 }

@@ -39,6 +39,9 @@ func New(cfg Config, vocab *text.Vocab, backend compute.Backend) (*Model, error)
 	if vocab == nil || vocab.Size() < 2 {
 		return nil, fmt.Errorf("new model: vocabulary needs at least 2 tokens")
 	}
+	if err := checkVocab(cfg, vocab); err != nil {
+		return nil, fmt.Errorf("new model: %w", err)
+	}
 	if backend == nil {
 		return nil, fmt.Errorf("new model: nil backend")
 	}

@@ -56,20 +56,6 @@ type Event struct {
 	StepsLeft int           // steps remaining to cfg.Steps
 }
 
-// EvalResult holds the metrics of a pass over a split.
-type EvalResult struct {
-	Loss       float64 `json:"loss"`       // mean negative log-likelihood, nats per token
-	Perplexity float64 `json:"perplexity"` // exp(Loss)
-	BPC        float64 `json:"bpc"`        // bits per character (char level; = Loss/ln 2), else bits per token
-	Accuracy   float64 `json:"accuracy"`   // next-token arg-max accuracy
-	Tokens     int     `json:"tokens"`     // tokens scored
-}
-
-func newEvalResult(sumLoss, sumCorrect float64, tokens int) EvalResult {
-	loss := sumLoss / float64(tokens)
-	return EvalResult{Loss: loss, Perplexity: math.Exp(loss), BPC: loss / math.Ln2, Accuracy: sumCorrect / float64(tokens), Tokens: tokens}
-}
-
 // StopReason says why Run returned.
 type StopReason string
 
@@ -84,12 +70,13 @@ type Trainer struct {
 	Model *Model
 	State TrainState
 
-	train, val *text.Streams
-	trainable  []string
-	opt        Optimizer
-	scalars    []string // the optimizer's per-step scalars, in the order the step graph takes them
-	stepExec   *model.Exec
-	h, c       *tensors.Tensor // state carried between training windows: [L, B, H]
+	train     *text.Streams
+	val       *text.ScoreStreams // the validation split, laid out as Evaluate scores it
+	trainable []string
+	opt       Optimizer
+	scalars   []string // the optimizer's per-step scalars, in the order the step graph takes them
+	stepExec  *model.Exec
+	h, c      *tensors.Tensor // state carried between training windows: [L, B, H]
 }
 
 // NewTrainer prepares training on the train split, validating on val. frozen lists parameter paths
@@ -100,7 +87,7 @@ func NewTrainer(m *Model, train, val []int32, frozen []string) (*Trainer, error)
 	if err != nil {
 		return nil, fmt.Errorf("training split: %w", err)
 	}
-	valStreams, err := evalStreams(val, cfg)
+	valStreams, err := m.splitStreams(val)
 	if err != nil {
 		return nil, fmt.Errorf("validation split: %w", err)
 	}
@@ -133,16 +120,6 @@ func NewTrainer(m *Model, train, val []int32, frozen []string) (*Trainer, error)
 	return t, nil
 }
 
-// evalStreams cuts an evaluation split into streams, halving the batch for splits too short to fill
-// cfg.BatchSize rows (a small validation split of a small corpus must still be usable).
-func evalStreams(ids []int32, cfg Config) (*text.Streams, error) {
-	batch := cfg.BatchSize
-	for batch > 1 && len(ids) < batch*cfg.SeqLen+1 {
-		batch /= 2
-	}
-	return text.NewStreams(ids, batch, cfg.SeqLen)
-}
-
 // resetState zeroes the carried hidden and cell state (start of an epoch).
 func (t *Trainer) resetState() {
 	shape := t.Model.stateShape(t.Model.Config.BatchSize)
@@ -169,16 +146,6 @@ func (t *Trainer) trainStepGraph(g *Graph, in []*Node) []*Node {
 	grads, norm := clipByGlobalNorm(Gradient(loss, params...), m.Config.ClipNorm)
 	m.applyUpdates(g, t.opt, t.trainable, grads, lr, scalars)
 	return []*Node{loss, ReduceAllMean(correct), norm, out.HT, out.CT}
-}
-
-// evalExec returns the evaluation pass: inputs tokens, targets [T*B], h0, c0 [L, B, H];
-// outputs summed loss, summed correct predictions, hT, cT.
-func (m *Model) evalExec() (*model.Exec, error) {
-	return m.cachedExec("eval", func(g *Graph, in []*Node) []*Node {
-		out := m.forward(g, in[0], in[2], in[3], windowSteps(in[0], in[2]), false)
-		loss, correct := nll(out.Logits, in[1])
-		return []*Node{ReduceAllSum(loss), ReduceAllSum(correct), out.HT, out.CT}
-	})
 }
 
 // windowSteps is the number of time steps T of a window of time-major tokens [T*B] with state [L, B, H].
@@ -248,7 +215,7 @@ func (t *Trainer) Step() (Event, error) {
 
 // Validate evaluates the validation split, updating the early-stopping bookkeeping.
 func (t *Trainer) Validate() (Event, error) {
-	res, err := t.Model.evaluateStreams(t.val)
+	res, err := t.Model.scoreSplit(t.val, t.Model.Config.EvalLimit, nil)
 	if err != nil {
 		return Event{}, fmt.Errorf("validation at step %d: %w", t.State.Step, err)
 	}
@@ -300,41 +267,4 @@ func (t *Trainer) Run(ctx context.Context, observe func(Event) error) (StopReaso
 		}
 	}
 	return StopDone, nil
-}
-
-// Evaluate scores a token sequence (a split, or any encoded text) with fresh state, returning loss,
-// perplexity, bits per character and accuracy. At most cfg.EvalLimit windows are scored when it is set.
-func (m *Model) Evaluate(ids []int32) (EvalResult, error) {
-	streams, err := evalStreams(ids, m.Config)
-	if err != nil {
-		return EvalResult{}, err
-	}
-	return m.evaluateStreams(streams)
-}
-
-func (m *Model) evaluateStreams(s *text.Streams) (EvalResult, error) {
-	e, err := m.evalExec()
-	if err != nil {
-		return EvalResult{}, err
-	}
-	cfg := m.Config
-	batch := s.Batch()
-	shape := m.stateShape(batch)
-	h, c := tensors.FromShape(shape), tensors.FromShape(shape) // state reset at the start of each evaluation
-	windows := s.NumWindows()
-	if cfg.EvalLimit > 0 {
-		windows = min(windows, cfg.EvalLimit)
-	}
-	var sumLoss, sumCorrect float64
-	for i := range windows {
-		x, y := s.Window(i)
-		out, err := m.call(e, "evaluation", timeMajor(x, batch, cfg.SeqLen), timeMajor(y, batch, cfg.SeqLen), h, c)
-		if err != nil {
-			return EvalResult{}, err
-		}
-		sumLoss += scalar(out[0])
-		sumCorrect += scalar(out[1])
-		h, c = out[2], out[3]
-	}
-	return newEvalResult(sumLoss, sumCorrect, windows*batch*cfg.SeqLen), nil
 }

@@ -138,7 +138,7 @@ func keys[V any](m map[string]V) []string {
 
 // preferredMetrics come first, in this order, in tables and comparisons.
 var preferredMetrics = []string{
-	MetricValLoss, MetricValBPC, MetricValPPL, MetricValAcc, MetricTrainLoss,
+	MetricValLoss, MetricValBPC, MetricValBPG, MetricValBPW, MetricValPPL, MetricValAcc, MetricValOOVRate, MetricTrainLoss,
 	MetricLR, MetricGradNorm, MetricTokensPerS,
 }
 

@@ -34,7 +34,7 @@ func TestCLICells(t *testing.T) {
 			if g1["text"] != g2["text"] || g1["text"] == "" {
 				t.Fatalf("generate: %q vs %q", g1["text"], g2["text"])
 			}
-			if ev := decode(t, c.ok("eval", cell, "--format", "json")); ev["result"].(map[string]any)["bpc"].(float64) <= 0 {
+			if ev := decode(t, c.ok("eval", cell, "--format", "json")); ev["result"].(map[string]any)["bits_per_token"].(float64) <= 0 {
 				t.Fatalf("eval: %v", ev)
 			}
 

@@ -159,7 +159,7 @@ func TestCLIEndToEnd(t *testing.T) {
 
 	// eval on the test split and on another file.
 	ev := decode(t, c.ok("eval", "first", "--format", "json"))
-	if ev["result"].(map[string]any)["bpc"].(float64) <= 0 {
+	if r := ev["result"].(map[string]any); r["bits_per_token"].(float64) <= 0 || r["unit"] != "char" {
 		t.Fatalf("eval: %v", ev)
 	}
 	c.ok("eval", "first", "--data", sea)
@@ -207,8 +207,8 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	bc := decode(t, c.ok("bench", "--quick", "--format", "json", "--corpus", benchText))
-	if model, _ := bc["model"].(map[string]any); model["vocab"] != float64(7) || model["corpus"] != benchText {
-		t.Errorf("bench --corpus %s: model %v, want a vocabulary of its 7 distinct characters", benchText, bc["model"])
+	if model, _ := bc["model"].(map[string]any); model["vocab"] != float64(8) || model["corpus"] != benchText {
+		t.Errorf("bench --corpus %s: model %v, want a vocabulary of <unk> and its 7 distinct characters", benchText, bc["model"])
 	}
 	c.fails("no-such-file.txt", "bench", "--quick", "--corpus", "no-such-file.txt")
 	// Training is measured on the backend `train` uses, generation on the one `generate` uses (the

@@ -15,7 +15,12 @@ func newEvalCmd(g *globals) *cobra.Command {
 	var data string
 	cmd := &cobra.Command{
 		Use:   "eval RUN",
-		Short: "Loss, perplexity and bits/char of a run's best model on its test split or a text file",
+		Short: "Loss, perplexity and bits per token of a run's best model on its test split or a text file",
+		Long: `Score the run's test split (as training logs it: up to 32 long streams, see the README) or, with --data,
+any UTF-8 text file or folder, read as one text from its start: every token after the first is predicted
+from all the tokens before it, nothing dropped. The text is Unicode-normalised as the run's corpus was;
+tokens the vocabulary lacks are read as <unk> (a warning names them) and reported as the out-of-vocabulary
+(OOV) rate, with loss and perplexity over in-vocabulary tokens beside the overall ones.`,
 		Example: `  lstmlab eval 1                   # the run's own test split
   lstmlab eval 1 --data other.txt  # any UTF-8 text`,
 		Args: cobra.ExactArgs(1),
@@ -23,15 +28,18 @@ func newEvalCmd(g *globals) *cobra.Command {
 			if err := checkFormat(g, "table", "json"); err != nil {
 				return err
 			}
-			res, source, err := runEval(cmd.Context(), g, args[0], data)
+			res, unseen, source, err := runEval(cmd.Context(), g, args[0], data)
 			if err != nil {
 				return err
 			}
-			if g.format == "json" {
-				return printJSON(g.stdout, map[string]any{"run": args[0], "data": source, "result": res})
+			if unseen.Count > 0 {
+				fmt.Fprintf(g.stderr, "warning: %s: %s\n", source, unseen)
 			}
-			fmt.Fprintf(g.stdout, "%s: %d tokens  loss %.4f  perplexity %.3f  bpc %.4f  accuracy %.4f\n",
-				source, res.Tokens, res.Loss, res.Perplexity, res.BPC, res.Accuracy)
+			if g.format == "json" {
+				return printJSON(g.stdout, map[string]any{"run": args[0], "data": source, "result": res,
+					"unseen": unseen.Tokens})
+			}
+			fmt.Fprintln(g.stdout, evalLine(source, res))
 			return nil
 		},
 	}
@@ -42,15 +50,34 @@ func newEvalCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func runEval(ctx context.Context, g *globals, ref, data string) (lstm.EvalResult, string, error) {
+// evalLine is the one-line summary of an evaluation: figures per token named by the level (bits per character,
+// grapheme or word), the OOV rate beside perplexity, and the in-vocabulary figures when some tokens were OOV.
+func evalLine(source string, r lstm.EvalResult) string {
+	unit := r.Level.Unit()
+	line := fmt.Sprintf("%s: %d %s scored", source, r.Tokens, unit.Plural(r.Tokens))
+	if r.Streams > 1 {
+		line += fmt.Sprintf(" in %d streams", r.Streams)
+	}
+	line += fmt.Sprintf("  loss %.4f  perplexity %.3f  oov %.2f%% (%d)  %s %.4f  accuracy %.4f",
+		r.Loss, r.Perplexity, 100*r.OOVRate, r.OOV, unit.Bits, r.BitsPerToken, r.Accuracy)
+	if r.OOV > 0 && r.OOV < r.Tokens {
+		line += fmt.Sprintf("  in-vocabulary: loss %.4f  perplexity %.3f", r.InVocabLoss, r.InVocabPerplexity)
+	}
+	return line
+}
+
+// runEval scores the run's test split, or the text at data as one stream, and returns what the vocabulary
+// lacked in the text (nothing for the test split, whose tokens were mapped when the run was trained).
+func runEval(ctx context.Context, g *globals, ref, data string) (lstm.EvalResult, text.Unseen, string, error) {
+	var none text.Unseen
 	db, err := openExistingDB(g)
 	if err != nil {
-		return lstm.EvalResult{}, "", err
+		return lstm.EvalResult{}, none, "", err
 	}
 	defer db.Close()
 	m, info, err := experiments.LoadRunModel(ctx, db, ref, g.runsDir, g.backend)
 	if err != nil {
-		return lstm.EvalResult{}, "", err
+		return lstm.EvalResult{}, none, "", err
 	}
 	source := data
 	var corpus *text.Corpus
@@ -58,27 +85,33 @@ func runEval(ctx context.Context, g *globals, ref, data string) (lstm.EvalResult
 		// The run's own corpus, refused if its text changed since training (other splits).
 		corpus, err = experiments.LoadRunCorpus(ctx, db, info, g.dataDir, false)
 		if err != nil {
-			return lstm.EvalResult{}, "", err
+			return lstm.EvalResult{}, none, "", err
 		}
 		source = corpus.Source
 	} else if corpus, err = text.Load(source, g.dataDir); err != nil {
-		return lstm.EvalResult{}, "", fmt.Errorf("load corpus: %w", err)
+		return lstm.EvalResult{}, none, "", fmt.Errorf("load corpus: %w", err)
 	}
-	ids, err := m.Vocab.Encode(corpus.Text)
+	ids, unseen, err := m.Vocab.EncodeUnseen(corpus.Text)
 	if err != nil {
-		return lstm.EvalResult{}, "", fmt.Errorf("encode %s with the run's vocabulary: %w", source, err)
+		return lstm.EvalResult{}, none, "", fmt.Errorf("encode %s with the run's vocabulary: %w", source, err)
 	}
+	var res lstm.EvalResult
 	if data == "" {
 		_, _, test, err := text.Split(ids, m.Config.ValFrac, m.Config.TestFrac)
 		if err != nil {
-			return lstm.EvalResult{}, "", err
+			return lstm.EvalResult{}, none, "", err
 		}
-		ids, source = test, source+" (test split)"
+		m.Config.EvalLimit = 0 // score all of it
+		source = source + " (test split)"
+		res, err = m.Evaluate(test)
+		unseen = none
+		if err != nil {
+			return lstm.EvalResult{}, none, "", fmt.Errorf("%s: %w", source, err)
+		}
+		return res, unseen, source, nil
 	}
-	m.Config.EvalLimit = 0 // score all of it
-	res, err := m.Evaluate(ids)
-	if err != nil {
-		return lstm.EvalResult{}, "", fmt.Errorf("evaluate %s: %w", source, err)
+	if res, err = m.EvaluateStream(ids); err != nil {
+		return lstm.EvalResult{}, none, "", fmt.Errorf("%s: %w", source, err)
 	}
-	return res, source, nil
+	return res, unseen, source, nil
 }

@@ -83,8 +83,8 @@ func (p *progressView) Observe(ev experiments.RunEvent) error {
 		if ev.Improved {
 			mark = "  *best"
 		}
-		line := fmt.Sprintf("step %d/%d  epoch %d  loss %.4f  val_loss %.4f  val_bpc %.3f  val_ppl %.2f  val_acc %.3f  %.0f tok/s  %s%s",
-			ev.Step, ev.TotalSteps, ev.Epoch+1, p.state.Loss, ev.Val.Loss, ev.Val.BPC, ev.Val.Perplexity, ev.Val.Accuracy,
+		line := fmt.Sprintf("step %d/%d  epoch %d  loss %.4f  val_loss %.4f  val_%s %.3f  val_ppl %.2f  val_acc %.3f  %.0f tok/s  %s%s",
+			ev.Step, ev.TotalSteps, ev.Epoch+1, p.state.Loss, ev.Val.Loss, ev.Val.BitsName(), ev.Val.BitsPerToken, ev.Val.Perplexity, ev.Val.Accuracy,
 			p.state.TokensPS, ev.Elapsed.Round(time.Second), mark)
 		p.clear()
 		fmt.Fprintln(p.w, line)

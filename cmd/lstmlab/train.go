@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -140,9 +141,14 @@ func printResult(w io.Writer, format string, res *experiments.Result) error {
 		return printJSON(w, res)
 	}
 	fmt.Fprintf(w, "run %d (%s): %s after %d steps (%s) in %.0fs on %s\n", res.RunID, res.RunName, res.Status, res.Steps, res.Stop, res.Duration, res.Backend)
-	fmt.Fprintf(w, "best val_loss %.4f (%.3f bits/token) at step %d\n", res.BestVal, res.BestVal/0.6931471805599453, res.BestStep)
+	unit := "token"
 	if res.Test != nil {
-		fmt.Fprintf(w, "test: loss %.4f  perplexity %.2f  bpc %.3f  accuracy %.3f\n", res.Test.Loss, res.Test.Perplexity, res.Test.BPC, res.Test.Accuracy)
+		unit = res.Test.Level.Unit().Short
+	}
+	fmt.Fprintf(w, "best val_loss %.4f (%.3f bits/%s) at step %d\n", res.BestVal, res.BestVal/math.Ln2, unit, res.BestStep)
+	if res.Test != nil {
+		fmt.Fprintf(w, "test: loss %.4f  perplexity %.2f  %s %.3f  accuracy %.3f  oov %.2f%%\n", res.Test.Loss,
+			res.Test.Perplexity, res.Test.BitsName(), res.Test.BitsPerToken, res.Test.Accuracy, 100*res.Test.OOVRate)
 	}
 	fmt.Fprintf(w, "sample:\n%s\n", indent(res.Sample))
 	fmt.Fprintf(w, "plot: %s\ncheckpoint: %s\n", res.Plot, res.Checkpoint)

@@ -242,8 +242,8 @@ func Run(backend compute.Backend, backendName string, opts Options) (*Report, er
 	if err != nil {
 		return nil, fmt.Errorf("benchmark: %w", err)
 	}
-	if vocab.Size() < 2 {
-		return nil, fmt.Errorf("benchmark: the corpus has %d distinct characters (want >= 2)", vocab.Size())
+	if distinct := vocab.Size() - 1; distinct < 2 { // the vocabulary is <unk> and the corpus's characters
+		return nil, fmt.Errorf("benchmark: the corpus has %d distinct characters (want >= 2)", distinct)
 	}
 	ids, err := vocab.Encode(corpus)
 	if err != nil {

@@ -40,14 +40,14 @@ func TestRunReportIsConsistent(t *testing.T) {
 	if len(lines) != 1+3*3 {
 		t.Errorf("progress lines %q, want 10", lines)
 	}
-	if r.Model.Vocab != 28 || r.Model.Corpus != "fox" || r.Model.Layers != 2 || r.Model.Hidden != 8 || r.Model.Embed != 4 {
-		t.Errorf("model %+v: want 28 characters of the fox sentence, 2×8, embedding 4", r.Model)
+	if r.Model.Vocab != 29 || r.Model.Corpus != "fox" || r.Model.Layers != 2 || r.Model.Hidden != 8 || r.Model.Embed != 4 {
+		t.Errorf("model %+v: want <unk> and the 28 characters of the fox sentence, 2×8, embedding 4", r.Model)
 	}
 	if r.MatMul.Size != 16 || r.MatMul.Seconds <= 0 || !approxEqual(r.MatMul.GFLOPS, 2*16*16*16/r.MatMul.Seconds/1e9) {
 		t.Errorf("matmul peak inconsistent: %+v", r.MatMul)
 	}
-	// Every cell, in order; parameters: embedding 28·4, layer 0 (4+8+b)·G·8, layer 1 (8+8+b)·G·8 (b = 1
-	// bias row, 2 for the GRU), head 8·28+28.
+	// Every cell, in order; parameters: embedding 29·4, layer 0 (4+8+b)·G·8, layer 1 (8+8+b)·G·8 (b = 1
+	// bias row, 2 for the GRU), head 8·29+29.
 	if len(r.Cells) != 3 {
 		t.Fatalf("%d cells measured, want 3", len(r.Cells))
 	}
@@ -60,7 +60,7 @@ func TestRunReportIsConsistent(t *testing.T) {
 			t.Fatalf("cell %d is %q, want %q", ci, c.Cell, want.cell)
 		}
 		g8 := want.blocks * 8
-		if params := 28*4 + (4+8+want.biases)*g8 + (8+8+want.biases)*g8 + 8*28 + 28; c.Params != params {
+		if params := 29*4 + (4+8+want.biases)*g8 + (8+8+want.biases)*g8 + 8*29 + 29; c.Params != params {
 			t.Errorf("%s: params %d, want %d", c.Cell, c.Params, params)
 		}
 		if len(c.Train) != 2 {
@@ -79,7 +79,7 @@ func TestRunReportIsConsistent(t *testing.T) {
 			}
 			cfg := lstm.DefaultConfig()
 			cfg.Cell, cfg.Layers, cfg.Hidden, cfg.EmbedDim, cfg.BatchSize, cfg.SeqLen = c.Cell, 2, 8, 4, shape.Batch, shape.SeqLen
-			if want := lstm.TrainFLOPsPerStep(cfg, 28); tb.FLOPsPerStep != want {
+			if want := lstm.TrainFLOPsPerStep(cfg, 29); tb.FLOPsPerStep != want {
 				t.Errorf("%s row %d: %g FLOPs, want %g", c.Cell, i, tb.FLOPsPerStep, want)
 			}
 			if !approxEqual(tb.GFLOPS, tb.FLOPsPerStep/tb.StepSeconds/1e9) || !approxEqual(tb.PeakFraction, tb.GFLOPS/r.MatMul.GFLOPS) {
@@ -104,7 +104,7 @@ func TestBenchReportJSONAndTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Model.Vocab != 12 || !strings.Contains(r.Model.Corpus, "synthetic") {
+	if r.Model.Vocab != 13 || !strings.Contains(r.Model.Corpus, "synthetic") { // <unk> and 12 characters
 		t.Errorf("synthetic corpus: model %+v", r.Model)
 	}
 	b, err := r.JSON()
