@@ -1,0 +1,15 @@
+package nb
+
+// Must returns v, or stops the cell with err. A notebook cell is a short program whose only sensible
+// reaction to an error is to stop and show it; the checker reports the cell as failed.
+func Must[T any](v T, err error) T {
+	Check(err)
+	return v
+}
+
+// Check stops the cell with err when it is not nil.
+func Check(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
