@@ -384,8 +384,3 @@ func TestHistoryFromATrackerRun(t *testing.T) {
 		t.Error("a metric the run never logged gave a history")
 	}
 }
-
-func Must2[A, B any](a A, b B, err error) (A, B) {
-	Check(err)
-	return a, b
-}
