@@ -54,7 +54,8 @@ type Series struct {
 	X, Y   []float64
 	Color  color.Color // nil: the next colour of Palette
 	Dashed bool
-	Dots   bool // mark every point (for sparse measurements such as validation)
+	Dots   bool    // mark every point (for sparse measurements such as validation)
+	Width  float64 // line width in points (0: 2)
 }
 
 // Baseline is a horizontal reference line, e.g. the loss of a model that needs no training.
@@ -78,8 +79,9 @@ type Chart struct {
 	YMin, YMax float64
 	// Width, Height in pixels; 0: 900×420.
 	Width, Height int
-	// LegendBottom, LegendLeft move the legend from the top right corner.
-	LegendBottom, LegendLeft bool
+	// LegendInside puts the legend in the plot's top right corner (LegendBottom, LegendLeft move it)
+	// instead of beside the plot, where it never hides a curve.
+	LegendInside, LegendBottom, LegendLeft bool
 }
 
 // PNG draws the chart.
@@ -88,7 +90,22 @@ func (c Chart) PNG() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return render(c.Width, c.Height, func(dc draw.Canvas) { p.Draw(dc) })
+	if c.LegendInside {
+		return render(c.Width, c.Height, func(dc draw.Canvas) { p.Draw(dc) })
+	}
+	return render(c.Width, c.Height, func(dc draw.Canvas) { drawBeside(p, dc) })
+}
+
+// drawBeside draws p with its legend in a column to the right of the plot, top-aligned with it.
+func drawBeside(p *plot.Plot, dc draw.Canvas) {
+	legend := p.Legend
+	p.Legend = plot.NewLegend() // drawn separately below
+	width := legend.Rectangle(dc).Max.X - legend.Rectangle(dc).Min.X + vg.Points(12)
+	right := dc.Max.X - width
+	p.Draw(draw.Crop(dc, 0, right-dc.Max.X, 0, 0))
+	legend.Top, legend.Left = true, true
+	legend.YOffs = -vg.Points(titleSize + 10) // level with the plot area, under the title
+	legend.Draw(draw.Crop(dc, right-dc.Min.X+vg.Points(8), 0, 0, 0))
 }
 
 func (c Chart) plot() (*plot.Plot, error) {
@@ -126,6 +143,9 @@ func (c Chart) plot() (*plot.Plot, error) {
 			return nil, err
 		}
 		line.Color, line.Width = col, vg.Points(2)
+		if s.Width > 0 {
+			line.Width = vg.Points(s.Width)
+		}
 		if s.Dashed {
 			line.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
 		}
@@ -348,4 +368,61 @@ func (b Bars) PNG() ([]byte, error) {
 	p.NominalX(b.Categories...)
 	p.Legend.Top = true
 	return render(b.Width, b.Height, func(dc draw.Canvas) { p.Draw(dc) })
+}
+
+// TokenBars is a bar per token (a generated character, say), coloured by the token's kind, with the tokens
+// as x labels and an optional labelled reference line.
+type TokenBars struct {
+	Title, YLabel string
+	Tokens        []string  // x labels, one per bar
+	Values        []float64 // bar heights
+	Kinds         []int     // index into KindNames, one per bar
+	KindNames     []string  // legend names of the kinds, coloured Palette[3], Palette[0], grey, ...
+	RefY          float64   // a dashed reference line at this height (0: none)
+	RefLabel      string
+	YMax          float64 // 0: automatic
+	Width, Height int
+}
+
+// PNG draws the bars.
+func (t TokenBars) PNG() ([]byte, error) {
+	if len(t.Tokens) != len(t.Values) || len(t.Kinds) != len(t.Values) || len(t.Values) == 0 {
+		return nil, fmt.Errorf("token bars: %d tokens, %d values, %d kinds", len(t.Tokens), len(t.Values), len(t.Kinds))
+	}
+	colors := []color.Color{Palette[3], Palette[0], color.RGBA{0xa0, 0xa0, 0xa0, 0xff}, Palette[2]}
+	p := newPlot(t.Title, "", t.YLabel)
+	grid := plotter.NewGrid()
+	grid.Vertical.Width = 0 // a line per token would hide the bars
+	p.Add(grid)
+	for k, name := range t.KindNames {
+		vals := make(plotter.Values, len(t.Values))
+		for i, v := range t.Values {
+			if t.Kinds[i] == k {
+				vals[i] = v
+			}
+		}
+		bars, err := plotter.NewBarChart(vals, vg.Points(5))
+		if err != nil {
+			return nil, err
+		}
+		bars.Color, bars.LineStyle.Width = colors[k%len(colors)], 0
+		p.Add(bars)
+		p.Legend.Add(name, bars)
+	}
+	if t.RefY > 0 {
+		line, err := plotter.NewLine(plotter.XYs{{X: -1, Y: t.RefY}, {X: float64(len(t.Values)), Y: t.RefY}})
+		if err != nil {
+			return nil, err
+		}
+		line.Color, line.Dashes = baselineGrey, []vg.Length{vg.Points(4), vg.Points(3)}
+		p.Add(line)
+		p.Legend.Add(t.RefLabel, line)
+	}
+	p.X.Tick.Marker = labelTicks(t.Tokens, func(i int) float64 { return float64(i) }, 0)
+	p.X.Tick.Label.Font.Size = vg.Points(9)
+	p.X.Min, p.X.Max = -1, float64(len(t.Values))
+	if t.YMax > 0 {
+		p.Y.Min, p.Y.Max = 0, t.YMax
+	}
+	return render(t.Width, t.Height, func(dc draw.Canvas) { drawBeside(p, dc) })
 }

@@ -8,6 +8,9 @@ import (
 	"strings"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/lstmlab/lstmlab/lstm"
 	"github.com/lstmlab/lstmlab/lstm/text"
@@ -32,42 +35,66 @@ func quietly[T any](f func() (T, string, error)) (T, string, error) {
 	return f()
 }
 
-// TrainSmall trains a fresh model with cfg on corpus — the vocabulary built from the corpus with cfg's
-// level and min_freq, the corpus split by position as `lstmlab train` splits it (the last val_frac +
-// test_frac held out) — for cfg.Steps steps of lstm.Trainer on the training backend. It returns the model
-// and its validation loss in nats per token before and after training.
-func TrainSmall(cfg lstm.Config, corpus string) (m *lstm.Model, before, after float64, err error) {
+// Splits is a corpus encoded and split as `lstmlab train` does it.
+type Splits struct {
+	Vocab            *text.Vocab
+	Train, Val, Test []int32
+}
+
+// Split builds the vocabulary of corpus with cfg's level, min_freq and normalization, encodes the corpus
+// and splits it by position: the first 1 − val_frac − test_frac trains, then validation, then test.
+func Split(cfg lstm.Config, corpus string) (Splits, error) {
 	vocab, err := text.BuildVocab(corpus, cfg.VocabOptions())
 	if err != nil {
-		return nil, 0, 0, err
-	}
-	backend, _, err := quietly(func() (compute.Backend, string, error) { return lstm.NewTrainingBackend("") })
-	if err != nil {
-		return nil, 0, 0, err
-	}
-	if m, err = lstm.New(cfg, vocab, backend); err != nil {
-		return nil, 0, 0, err
+		return Splits{}, err
 	}
 	ids, err := vocab.Encode(corpus)
 	if err != nil {
-		return nil, 0, 0, err
+		return Splits{}, err
 	}
-	train, val, _, err := text.Split(ids, cfg.ValFrac, cfg.TestFrac)
+	train, val, test, err := text.Split(ids, cfg.ValFrac, cfg.TestFrac)
+	return Splits{vocab, train, val, test}, err
+}
+
+// TrainingBackend opens the backend lstmlab chooses for training (see Backend), without the line GoMLX's
+// parallel Go backend prints on opening.
+func TrainingBackend() compute.Backend {
+	b, _, err := quietly(func() (compute.Backend, string, error) { return lstm.NewTrainingBackend("") })
+	Check(err)
+	return b
+}
+
+// Quiet returns f(), with os.Stdout pointed at /dev/null while it runs: opening GoMLX's parallel Go backend
+// for training prints "Go backend: parallelism set to -1" there, once per run, which would otherwise
+// repeat in the notebook. Use it around experiments.Train and RunSweep (their Log is discarded anyway).
+func Quiet[T any](f func() (T, error)) (T, error) {
+	v, _, err := quietly(func() (T, string, error) { v, err := f(); return v, "", err })
+	return v, err
+}
+
+// TrainSmall trains a fresh model with cfg on corpus (see Split) for cfg.Steps steps of lstm.Trainer on
+// the training backend. It returns the model and its validation loss in nats per token before and after
+// training.
+func TrainSmall(cfg lstm.Config, corpus string) (m *lstm.Model, before, after float64, err error) {
+	sp, err := Split(cfg, corpus)
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	trainer, err := lstm.NewTrainer(m, train, val, nil)
+	if m, err = lstm.New(cfg, sp.Vocab, TrainingBackend()); err != nil {
+		return nil, 0, 0, err
+	}
+	trainer, err := lstm.NewTrainer(m, sp.Train, sp.Val, nil)
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	res, err := m.Evaluate(val)
+	res, err := m.Evaluate(sp.Val)
 	if err != nil {
 		return nil, 0, 0, err
 	}
 	if _, err := trainer.Run(context.Background(), nil); err != nil {
 		return nil, 0, 0, err
 	}
-	final, err := m.Evaluate(val)
+	final, err := m.Evaluate(sp.Val)
 	if err != nil {
 		return nil, 0, 0, err
 	}
@@ -166,4 +193,93 @@ func F64(v []float32) []float64 {
 		out[i] = float64(x)
 	}
 	return out
+}
+
+// ZeroState returns the zero hidden (or cell) state of cfg's model for batch streams: [layers, batch, hidden].
+func ZeroState(cfg lstm.Config, batch int) *tensors.Tensor {
+	return tensors.FromShape(shapes.Make(dtypes.Float32, cfg.Layers, batch, cfg.Hidden))
+}
+
+// Scalar returns the value of a scalar float tensor (NaN for another kind).
+func Scalar(t *tensors.Tensor) float64 {
+	switch v := t.Value().(type) {
+	case float32:
+		return float64(v)
+	case float64:
+		return v
+	}
+	return math.NaN()
+}
+
+// CI reports whether the notebook runs as the headless CI check (LSTMLAB_CI set), where training cells
+// run fewer steps with the same code.
+func CI() bool { return os.Getenv("LSTMLAB_CI") != "" }
+
+// Multiples returns n, 2n, 3n, ... below max.
+func Multiples(n, max int) []int {
+	var out []int
+	for k := n; n > 0 && k < max; k += n {
+		out = append(out, k)
+	}
+	return out
+}
+
+// Decode returns the text of ids (tokens joined as they are: for character and grapheme models, the text).
+func Decode(vocab *text.Vocab, ids []int32) string {
+	var b strings.Builder
+	for _, id := range ids {
+		b.WriteString(vocab.Token(id))
+	}
+	return b.String()
+}
+
+// Windows returns how many training windows one epoch over train has with cfg's batch and seq_len.
+func Windows(cfg lstm.Config, train []int32) (int, error) {
+	s, err := text.NewStreams(train, cfg.BatchSize, cfg.SeqLen)
+	if err != nil {
+		return 0, err
+	}
+	return s.NumWindows(), nil
+}
+
+// EpochStartLoss returns the mean of losses (one per step, step k at index k-1) at the first step of every
+// epoch after the first (steps perEpoch+1, 2·perEpoch+1, ...), and the mean of the `before` steps before
+// each of those.
+func EpochStartLoss(losses []float64, perEpoch, before int) (first, prior float64) {
+	var nFirst, nPrior float64
+	for s := perEpoch + 1; perEpoch > 0 && s <= len(losses); s += perEpoch {
+		first, nFirst = first+losses[s-1], nFirst+1
+		for k := max(s-1-before, 0); k < s-1; k++ {
+			prior, nPrior = prior+losses[k], nPrior+1
+		}
+	}
+	return first / nFirst, prior / nPrior
+}
+
+// ColdStart measures what an empty memory costs m on txt: from starts evenly spaced positions, it reads
+// width+1 characters from the zero state and records the bits of each of the width characters predicted
+// (cold[k]: the (k+1)-th character read); warm[k] is the bits of the same characters when the whole txt is
+// read as one stream. Both are means over the starting points.
+func ColdStart(m *lstm.Model, txt string, width, starts int) (cold, warm []float64, err error) {
+	runes := []rune(txt)
+	if len(runes) < width+starts+1 {
+		return nil, nil, fmt.Errorf("cold start: %d characters, need more than %d", len(runes), width+starts)
+	}
+	long, err := m.Score(txt)
+	if err != nil {
+		return nil, nil, err
+	}
+	cold, warm = make([]float64, width), make([]float64, width)
+	for j := range starts {
+		o := j * (len(runes) - width - 1) / starts
+		s, err := m.Score(string(runes[o : o+width+1]))
+		if err != nil {
+			return nil, nil, err
+		}
+		for k, t := range s.PerToken {
+			cold[k] -= t.LogProb / math.Ln2 / float64(starts)
+			warm[k] -= long.PerToken[o+k].LogProb / math.Ln2 / float64(starts)
+		}
+	}
+	return cold, warm, nil
 }
