@@ -226,7 +226,7 @@ _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _LINK_TARGET = re.compile(r"\]\([^)]*\)")
 _URL = re.compile(r"https?://\S+")
-_CITATION_YEAR = re.compile(r"(?<=[\s,(])(1[89]\d\d|20\d\d)[a-z]?(?=\))")
+_CITATION_YEAR = re.compile(r"(?<=[\s,(])(1[89]\d\d|20\d\d)[a-z]?(?=[);])")
 _LEADING_ZERO = re.compile(r"(?<![\w.])0\d(?![\w.])")
 _LIST_MARKER = re.compile(r"^(\s*)\d+[.)](?=\s)", re.M)
 _INDENTED_CODE = re.compile(r"^(?: {4}|\t).*$", re.M)
@@ -464,7 +464,8 @@ def report_prose(nb, result, out=sys.stdout):
 def check_committed(path, out=sys.stdout):
     """--prose-only: judges a notebook's committed outputs without executing it (prose figures, cell length)."""
     result = NotebookResult(path)
-    print(f"== {_display_path(path)} (committed outputs)", file=out, flush=True)
+    print(f"== {_display_path(path)}", file=out, flush=True)
+    print("  (committed outputs, not executed)", file=out, flush=True)
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception as err:  # any unreadable or invalid file is one failure, not a crash

@@ -116,7 +116,7 @@ func (c Chart) plot() (*plot.Plot, error) {
 	p.Add(plotter.NewGrid())
 	if c.LogY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = powerTicks{}
 	}
 	xmin, xmax := math.Inf(1), math.Inf(-1)
 	for i, s := range c.Series {
@@ -191,6 +191,27 @@ func (c Chart) plot() (*plot.Plot, error) {
 	}
 	p.Legend.Top, p.Legend.Left = !c.LegendBottom, c.LegendLeft
 	return p, nil
+}
+
+// powerTicks labels a log axis at powers of ten ("1e-06"), at most about eight labels, with unlabelled
+// ticks at the powers between them.
+type powerTicks struct{}
+
+func (powerTicks) Ticks(lowest, highest float64) []plot.Tick {
+	lo, hi := int(math.Floor(math.Log10(lowest))), int(math.Ceil(math.Log10(highest)))
+	every := max(1, (hi-lo+7)/8)
+	var ticks []plot.Tick
+	for e := lo; e <= hi; e++ {
+		t := plot.Tick{Value: math.Pow(10, float64(e))}
+		if (e-lo)%every == 0 {
+			t.Label = fmt.Sprintf("1e%d", e)
+			if e >= 0 && e <= 3 {
+				t.Label = fmt.Sprintf("%g", t.Value)
+			}
+		}
+		ticks = append(ticks, t)
+	}
+	return ticks
 }
 
 // yRange is the y extent vertical markers span: the fixed range, or the data's.

@@ -283,3 +283,22 @@ func ColdStart(m *lstm.Model, txt string, width, starts int) (cold, warm []float
 	}
 	return cold, warm, nil
 }
+
+// Relative returns the distances 0..len(g)-1 and g divided by g[0]: how much of a gradient (or any
+// quantity) is left d steps away, relative to where it starts.
+func Relative(g []float64) (d, rel []float64) {
+	d, rel = make([]float64, len(g)), make([]float64, len(g))
+	for i, v := range g {
+		d[i], rel[i] = float64(i), v/g[0]
+	}
+	return d, rel
+}
+
+// Mean returns the mean of v (NaN when empty).
+func Mean(v []float64) float64 {
+	sum := 0.0
+	for _, x := range v {
+		sum += x
+	}
+	return sum / float64(len(v))
+}
