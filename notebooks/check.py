@@ -227,7 +227,7 @@ _HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _LINK_TARGET = re.compile(r"\]\([^)]*\)")
 _URL = re.compile(r"https?://\S+")
 _CITATION_YEAR = re.compile(r"(?<=[\s,(])(1[89]\d\d|20\d\d)[a-z]?(?=[);])")
-_LEADING_ZERO = re.compile(r"(?<![\w.])0\d(?![\w.])")
+_LEADING_ZERO = re.compile(r"(?<![\w.])0\d(?!\w|\.\d)")
 _LIST_MARKER = re.compile(r"^(\s*)\d+[.)](?=\s)", re.M)
 _INDENTED_CODE = re.compile(r"^(?: {4}|\t).*$", re.M)
 

@@ -177,7 +177,7 @@ class ProseFiguresTest(unittest.TestCase):
         return [f.text for f, _ in check.prose_figures(markdown)]
 
     def test_exempt_parts_are_not_checked(self):
-        md = ("$3$ bits and $$x = 42$$, `hidden=128`, (Hochreiter, 1991; Bengio et al., 1994), notebook 02,\n"
+        md = ("$3$ bits and $$x = 42$$, `hidden=128`, (Hochreiter, 1991; Bengio et al., 1994), notebook 02, see 03.\n"
               "[link](https://example.com/a/2024), <!-- 99 -->, <span data-x=\"7\">text</span>\n"
               "1. first\n2) second\n\n    indented code 55\n```\nfenced 66\n```\n")
         self.assertEqual(self.figures(md), [])
