@@ -80,7 +80,7 @@ func checkVocab(c Config, v *text.Vocab) error {
 
 // UnmarshalJSON reads a config as saved in checkpoints and run records, over the values c already holds.
 // A config saved before the "normalize" key existed means "none": those models were trained on text as
-// written.
+// written. One saved before the "cell" key existed (or with cell "") is an LSTM: DefaultCell.
 func (c *Config) UnmarshalJSON(data []byte) error {
 	type plain Config // without this method
 	p := plain(*c)
@@ -92,6 +92,9 @@ func (c *Config) UnmarshalJSON(data []byte) error {
 		if _, ok := keys["normalize"]; !ok {
 			p.Normalize = "none"
 		}
+	}
+	if p.Cell == "" {
+		p.Cell = DefaultCell
 	}
 	*c = Config(p)
 	return nil
