@@ -26,7 +26,7 @@ type parentInfo struct {
 func loadParent(ctx context.Context, db *tracker.DB, ref string) (*parentInfo, error) {
 	m, info, rec, err := loadRunWeights(ctx, db, ref)
 	if err != nil {
-		return nil, fmt.Errorf("--init-from: %w", err)
+		return nil, fmt.Errorf("init_from: %w", err)
 	}
 	return &parentInfo{info: info, rec: rec, model: m}, nil
 }

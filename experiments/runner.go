@@ -85,6 +85,9 @@ type Result struct {
 	Duration   float64          `json:"duration_s"`
 }
 
+// ErrFreezeWithoutParent is wrapped when TrainOptions.Freeze is set without TrainOptions.InitFrom.
+var ErrFreezeWithoutParent = errors.New("freezing parameter groups (TrainOptions.Freeze) needs a parent run (TrainOptions.InitFrom)")
+
 // session is one run being trained: model, data, tracker run and files.
 type session struct {
 	opts    TrainOptions
@@ -198,7 +201,7 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 		}
 	} else {
 		if len(opts.Freeze) > 0 {
-			return nil, fmt.Errorf("--freeze needs --init-from: freezing freshly initialised weights would leave them random")
+			return nil, fmt.Errorf("%w: freezing freshly initialised weights would leave them random", ErrFreezeWithoutParent)
 		}
 		vocab, err := buildVocab(cfg, corpus.Text)
 		if err != nil {
@@ -498,6 +501,20 @@ type ResumeOptions struct {
 	Log   io.Writer
 }
 
+// StepsReachedError is Resume's refusal of a run that already reached its steps (finished, or given other
+// settings to train with): the steps key (ResumeOptions.Steps) must be raised above Step.
+type StepsReachedError struct {
+	RunID int64
+	Name  string
+	Step  int // the checkpoint's step
+	Steps int // the steps key the run would resume with
+}
+
+func (e *StepsReachedError) Error() string {
+	return fmt.Sprintf("run %d (%s) already reached step %d of %d: set steps above %d to train further",
+		e.RunID, e.Name, e.Step, e.Steps, e.Step)
+}
+
 // Resume continues a run from its latest checkpoint, in the same tracker run: an interrupted or failed
 // run, or a finished one given more steps. Metric steps continue (whatever was logged after the
 // checkpoint's step is discarded first, so the history holds one point per step), and the losses are
@@ -551,8 +568,7 @@ func prepareResume(ctx context.Context, db *tracker.DB, run *tracker.Run, info t
 	}
 	step := ck.State.Step
 	if next.Config.Steps <= step && (info.Status == tracker.StatusFinished || len(changed) > 0) {
-		return nil, fmt.Errorf("run %d (%s) already reached step %d of %d: pass --steps N with N > %d to train further",
-			info.ID, info.Name, step, next.Config.Steps, step)
+		return nil, &StepsReachedError{RunID: info.ID, Name: info.Name, Step: step, Steps: next.Config.Steps}
 	}
 	corpus, err := loadRunCorpus(rec, info, opts.DataDir, opts.AllowDataChange)
 	if err != nil {

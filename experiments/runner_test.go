@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"context"
+	"errors"
 	"math"
 	"os"
 	"strings"
@@ -98,5 +99,24 @@ func TestResumeExtendsARun(t *testing.T) {
 	}
 	if len(losses) != 70 {
 		t.Fatalf("%d train_loss points, want 70", len(losses))
+	}
+	// A finished run needs more steps; the error names the steps key, not a CLI flag.
+	_, err = Resume(context.Background(), db, "small", ResumeOptions{Backend: "go"})
+	var reached *StepsReachedError
+	if !errors.As(err, &reached) || reached.Step != 70 || reached.Steps != 70 || !strings.Contains(err.Error(), "set steps above 70") ||
+		strings.Contains(err.Error(), "--") {
+		t.Errorf("resume a finished run without more steps: %v, want a StepsReachedError at 70 naming the steps key", err)
+	}
+}
+
+// TestFreezeNeedsAParent: freezing groups of a fresh model is refused, naming the options.
+func TestFreezeNeedsAParent(t *testing.T) {
+	dir := t.TempDir()
+	db := openLab(t, dir)
+	corpus := writeText(t, dir, "sea.txt", 1, strings.Fields("the whale ship sea"))
+	_, err := Train(context.Background(), db, TrainOptions{Preset: "tiny", Data: corpus, Overrides: trimSet(small), Backend: "go",
+		Freeze: []string{"embedding"}})
+	if !errors.Is(err, ErrFreezeWithoutParent) || !strings.Contains(err.Error(), "TrainOptions.InitFrom") || strings.Contains(err.Error(), "--") {
+		t.Errorf("Freeze without InitFrom: %v", err)
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -70,6 +72,10 @@ process and its host, even while the process is stopped.`,
 			}
 			res, err := experiments.Resume(cmd.Context(), db, args[0], opts)
 			view.Close()
+			if reached := (*experiments.StepsReachedError)(nil); errors.As(err, &reached) {
+				return fmt.Errorf("run %d (%s) already reached step %d of %d: pass --steps N with N > %d to train further",
+					reached.RunID, reached.Name, reached.Step, reached.Steps, reached.Step)
+			}
 			if err != nil {
 				return err
 			}

@@ -48,7 +48,8 @@ Columns (--columns, comma-separated):
 			for _, w := range res.Warnings {
 				fmt.Fprintf(g.stderr, "lstmlab: warning: %s\n", w)
 			}
-			return render.RunsWith(g.stdout, res.Runs, f, render.RunsOptions{Columns: columns, Width: width})
+			return render.RunsWith(g.stdout, res.Runs, f, render.RunsOptions{Columns: columns, Width: width,
+				ColumnsHint: "choose columns with --columns"})
 		},
 	}
 	cmd.Flags().StringVar(&filter, "filter", "", "search filter, e.g. \"params.lr < 0.01 and status = finished\" (see above)")

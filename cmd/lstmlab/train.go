@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -83,6 +84,9 @@ func parseTags(tags []string) (map[string]string, error) {
 }
 
 func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
+	if len(f.freeze) > 0 && f.initFrom == "" {
+		return errors.New("--freeze needs --init-from: freezing freshly initialised weights would leave them random")
+	}
 	tags, err := parseTags(f.tags)
 	if err != nil {
 		return err

@@ -29,6 +29,10 @@ type RunsOptions struct {
 	// columns only) the rightmost params are left out, and a line under
 	// the table says which.
 	Width int
+	// ColumnsHint tells the reader how to choose columns; it ends the line
+	// under a table that left params out (a CLI: "choose columns with
+	// --columns"). Empty: that line names the params left out only.
+	ColumnsHint string
 }
 
 // DefaultColumns are the runs table's columns unless chosen: params is the
@@ -127,7 +131,7 @@ func runsDocument(runs []tracker.RunInfo, opts RunsOptions, fit bool) (document,
 		if width <= 0 {
 			width = 120
 		}
-		s = fitSection(s, cols, width, !chosen)
+		s = fitSection(s, cols, width, !chosen, opts.ColumnsHint)
 	}
 	doc.sections = []section{s}
 	return doc, nil
@@ -135,8 +139,9 @@ func runsDocument(runs []tracker.RunInfo, opts RunsOptions, fit bool) (document,
 
 // fitSection shrinks the widest shrinkable columns of s (down to their
 // min) until a line fits width cells, then, if allowed, leaves out param
-// columns from the right, noting which under the table.
-func fitSection(s section, cols []column, width int, mayDrop bool) section {
+// columns from the right, noting which under the table (and hint, how to
+// choose columns).
+func fitSection(s section, cols []column, width int, mayDrop bool, hint string) section {
 	natural := func(j int) int {
 		w := Width(s.header[j])
 		for _, r := range s.rows {
@@ -194,8 +199,11 @@ func fitSection(s section, cols []column, width int, mayDrop bool) section {
 	}
 	s.limits = widths
 	if len(dropped) > 0 {
-		s.notes = append(s.notes, fmt.Sprintf("(%d more params not shown to fit %d columns: %s; choose columns with --columns)",
-			len(dropped), width, strings.Join(dropped, ", ")))
+		if hint != "" {
+			hint = "; " + hint
+		}
+		s.notes = append(s.notes, fmt.Sprintf("(%d more params not shown to fit %d columns: %s%s)",
+			len(dropped), width, strings.Join(dropped, ", "), hint))
 	}
 	return s
 }
