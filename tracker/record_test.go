@@ -4,12 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lstmlab/lstmlab/internal/testenv"
 )
 
 // On its own host a run's liveness is its lock: a reader sees it running whatever its heartbeat says,
@@ -180,7 +183,7 @@ func TestBusyWriterWaits(t *testing.T) {
 func TestDiskFull(t *testing.T) {
 	mnt := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a small tmpfs here (%v: %s); CI runs as root and mounts one", err, strings.TrimSpace(string(out)))
+		testenv.Missing(t, "permission to mount a tmpfs", fmt.Sprintf("%v: %s; run the tests as root", err, strings.TrimSpace(string(out))))
 	}
 	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
 	path := filepath.Join(mnt, "runs.db")
