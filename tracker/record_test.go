@@ -222,8 +222,8 @@ func TestDiskFull(t *testing.T) {
 	must(t, db.IntegrityCheck(ctx))
 }
 
-// DiscardAfter leaves the history ending at the checkpoint's step and the summaries consistent;
-// ChangeParams records each change with its step.
+// DiscardAfter leaves the history ending at the checkpoint's step and the summaries consistent, and
+// records what it took back; ChangeParams records each change with its step.
 func TestDiscardAfterAndParamChanges(t *testing.T) {
 	db := openTemp(t, Options{})
 	r := startRun(t, db, RunSpec{})
@@ -237,6 +237,15 @@ func TestDiscardAfterAndParamChanges(t *testing.T) {
 	must(t, err)
 	if n != 11 {
 		t.Errorf("discarded %d points, want 11 (steps 21-30 and the val point)", n)
+	}
+	if n, err := r.DiscardAfter(25); err != nil || n != 0 {
+		t.Errorf("second discard after 25: %d points, %v; want nothing left to discard", n, err)
+	}
+	// The discard is recorded (a mirror needs it); the one that deleted nothing is not.
+	discards, err := db.Discards(ctx, r.ID())
+	must(t, err)
+	if len(discards) != 1 || discards[0].AfterStep != 20 || discards[0].ThroughStep != 30 || discards[0].Points != 11 || discards[0].Time.IsZero() {
+		t.Errorf("discards %+v, want one after step 20 through 30 of 11 points", discards)
 	}
 	if err := r.LogMetric(MetricTrainLoss, 21, 99); err != nil {
 		t.Fatal(err)

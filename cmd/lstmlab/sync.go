@@ -46,7 +46,8 @@ func newMirror(uri string, db *tracker.DB, w io.Writer) (*mlflow.Mirror, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", uriSource(uri), err)
 	}
-	return mlflow.NewMirror(db, client, mlflow.MirrorOptions{Note: func(msg string) { notice(w, "note", msg) }}), nil
+	return mlflow.NewMirror(db, client, mlflow.MirrorOptions{Note: func(msg string) { notice(w, "note", msg) },
+		Warn: func(msg string) { notice(w, "warning", msg) }}), nil
 }
 
 // notice prints one line of the mirror's (a warning or a note).
@@ -164,7 +165,7 @@ func runSync(ctx context.Context, g *globals, uri string, noArtifacts bool, refs
 		return fmt.Errorf("%s: %w", uriSource(uri), err)
 	}
 	m := mlflow.NewMirror(db, client, mlflow.MirrorOptions{SkipArtifacts: noArtifacts,
-		Note: func(msg string) { notice(g.stderr, "note", msg) }})
+		Note: func(msg string) { notice(g.stderr, "note", msg) }, Warn: func(msg string) { notice(g.stderr, "warning", msg) }})
 
 	var ids []int64
 	if len(refs) == 0 {
