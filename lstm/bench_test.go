@@ -86,6 +86,14 @@ func BenchmarkTrainB64T128(b *testing.B)        { benchmarkTrain(b, benchConfig(
 // on the host) at the reference shape: 2 layers × 256 hidden, embedding 64, vocabulary 80.
 func BenchmarkGenerate(b *testing.B) { benchmarkGenerate(b, DefaultConfig()) }
 
+// BenchmarkGenerateTiny measures the same on the tiny preset's shape (1 layer × 64, embedding 16), where
+// the per-token overhead around the step graph weighs most.
+func BenchmarkGenerateTiny(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Layers, cfg.Hidden, cfg.EmbedDim = 1, 64, 16
+	benchmarkGenerate(b, cfg)
+}
+
 // BenchmarkGenerateNoWatchdog measures what the per-call watchdog costs a generated token.
 func BenchmarkGenerateNoWatchdog(b *testing.B) {
 	cfg := DefaultConfig()
