@@ -348,7 +348,7 @@ func (db *DB) History(ctx context.Context, runID int64, key string) ([]Point, er
 	if err := db.flushOpen(runID); err != nil {
 		return nil, err
 	}
-	if err := db.requireRun(ctx, runID); err != nil {
+	if err := requireRun(ctx, db.read, runID); err != nil {
 		return nil, err
 	}
 	points := []Point{}
@@ -370,9 +370,11 @@ func (db *DB) History(ctx context.Context, runID int64, key string) ([]Point, er
 	return points, nil
 }
 
-func (db *DB) requireRun(ctx context.Context, id int64) error {
+// requireRun returns an error wrapping ErrRunNotFound when no run has id,
+// read through q (the read pool, or a write transaction).
+func requireRun(ctx context.Context, q querier, id int64) error {
 	var one int
-	err := db.read.QueryRowContext(ctx, `SELECT 1 FROM runs WHERE id = ?`, id).Scan(&one)
+	err := q.QueryRowContext(ctx, `SELECT 1 FROM runs WHERE id = ?`, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%w: no run with id %d", ErrRunNotFound, id)
 	}
@@ -381,7 +383,7 @@ func (db *DB) requireRun(ctx context.Context, id int64) error {
 
 // Samples returns a run's generated samples in step order.
 func (db *DB) Samples(ctx context.Context, runID int64) ([]Sample, error) {
-	if err := db.requireRun(ctx, runID); err != nil {
+	if err := requireRun(ctx, db.read, runID); err != nil {
 		return nil, err
 	}
 	return db.samples(ctx, `WHERE run_id = ? ORDER BY step, id`, runID)
@@ -389,7 +391,7 @@ func (db *DB) Samples(ctx context.Context, runID int64) ([]Sample, error) {
 
 // LatestSample returns a run's last generated sample, or nil if it has none.
 func (db *DB) LatestSample(ctx context.Context, runID int64) (*Sample, error) {
-	if err := db.requireRun(ctx, runID); err != nil {
+	if err := requireRun(ctx, db.read, runID); err != nil {
 		return nil, err
 	}
 	s, err := db.samples(ctx, `WHERE run_id = ? ORDER BY step DESC, id DESC LIMIT 1`, runID)

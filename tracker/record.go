@@ -129,7 +129,7 @@ func (r *Run) ChangeParams(step int64, params map[string]any) error {
 
 // ParamChanges returns the param changes of a run, by step then key.
 func (db *DB) ParamChanges(ctx context.Context, runID int64) ([]ParamChange, error) {
-	if err := db.requireRun(ctx, runID); err != nil {
+	if err := requireRun(ctx, db.read, runID); err != nil {
 		return nil, err
 	}
 	changes := []ParamChange{}
