@@ -91,6 +91,18 @@ func TestReadOnlyOpenCreatesNothing(t *testing.T) {
 	if runs, err := ro.ListRuns(ctx, ListOptions{}); err != nil || len(runs) != 1 {
 		t.Fatalf("list: %v %v", runs, err)
 	}
+	// A writer that starts while the reader is open is seen by it (a reader that assumed the file
+	// immutable would not see it, and could read torn pages).
+	w, err := Open(path)
+	must(t, err)
+	must(t, startRun(t, w, RunSpec{Name: "y"}).Finish(StatusFinished))
+	if runs, err := ro.ListRuns(ctx, ListOptions{}); err != nil || len(runs) != 2 {
+		t.Errorf("list after another process wrote: %d runs, %v; want 2", len(runs), err)
+	}
+	if _, err := ro.GetRun(ctx, 2); err != nil {
+		t.Errorf("the reader does not see the new run: %v", err)
+	}
+	must(t, w.Close())
 	if _, err := ro.StartRun(ctx, RunSpec{}); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("StartRun on a read-only DB: %v", err)
 	}
