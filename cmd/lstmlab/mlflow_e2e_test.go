@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -509,5 +510,71 @@ func TestSyncWarnsOfRewrittenHistory(t *testing.T) {
 	}
 	if _, stderr, _ := c.run("sync", "--tracking-uri", srv.URL); stderr != "" {
 		t.Errorf("second sync: stderr %q, want nothing (the tag records it)", stderr)
+	}
+}
+
+// TestStopSignalsDuringMirrorFinish: a tracking server that accepts connections and never answers keeps
+// the end-of-command mirror waiting (up to a minute). A SIGHUP then (training finished) gives up at once:
+// exit 129 and one line naming the sync that finishes the job. A second Ctrl-C (the first stopped
+// training) does the same with 130, instead of exiting without that line.
+func TestStopSignalsDuringMirrorFinish(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	defer l.Close()
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, conn) // held open, never answered
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+	uri := "http://" + l.Addr().String()
+	dir := t.TempDir()
+	c := &cli{t: t, db: filepath.Join(dir, "lab.db"), dir: dir}
+	sea := generatedText(t, dir, "sea.txt", 1, seaWords)
+	for _, tc := range []struct {
+		name    string
+		steps   string
+		signals []syscall.Signal
+		code    int
+	}{
+		{"hup", "--set=steps=20", []syscall.Signal{syscall.SIGHUP}, 129},
+		{"twice", "--set=steps=1000000", []syscall.Signal{syscall.SIGINT, syscall.SIGINT}, 130},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := c.launch(nil, append([]string{"train", "--preset", "tiny", "--data", sea, "--name", tc.name, "-q", "--tracking-uri", uri, tc.steps},
+				"--set=hidden=32", "--set=eval_every=10", "--set=batch=8")...)
+			if len(tc.signals) == 2 { // the first stops training
+				waitFor(t, time.Minute, "training under way", func() bool {
+					out, _, code := c.run("runs", "--filter", "name = '"+tc.name+"' and metrics.train_loss > 0", "--format", "csv")
+					return code == 0 && strings.Contains(out, tc.name)
+				})
+				must(t, p.cmd.Process.Signal(tc.signals[0]))
+			}
+			waitFor(t, 2*time.Minute, "the result printed (the mirror then finishes)", func() bool { return strings.Contains(p.stdout.String(), "checkpoint:") })
+			time.Sleep(300 * time.Millisecond) // into finish's wait
+			sent := time.Now()
+			must(t, p.cmd.Process.Signal(tc.signals[len(tc.signals)-1]))
+			stderr := p.wait(t, tc.name, tc.code)
+			if waited := time.Since(sent); waited > 10*time.Second {
+				t.Errorf("the command took %v to end after the signal", waited)
+			}
+			if !strings.Contains(stderr, "not fully mirrored to "+uri) || !strings.Contains(stderr, "lstmlab sync 1") && !strings.Contains(stderr, "lstmlab sync 2") {
+				t.Errorf("stderr %q: want the line naming the sync that finishes the job", stderr)
+			}
+		})
 	}
 }

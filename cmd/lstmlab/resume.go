@@ -64,7 +64,7 @@ process and its host, even while the process is stopped.`,
 			if err != nil {
 				return err
 			}
-			defer mirror.finish()
+			defer mirror.finish(g)
 			opts := experiments.ResumeOptions{Backend: g.backend, DataDir: g.dataDir, Steps: steps, Overrides: sets,
 				AllowDataChange: allowDataChange, Observe: view.Observe, OnRun: mirror.onRun()}
 			if !quiet {

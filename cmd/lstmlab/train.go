@@ -102,7 +102,7 @@ func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
 	if err != nil {
 		return err
 	}
-	defer mirror.finish()
+	defer mirror.finish(g)
 	opts := experiments.TrainOptions{
 		Preset: f.preset, Data: f.data, DataDir: g.dataDir, Overrides: f.sets, Name: f.name, Experiment: f.experiment,
 		Note: f.note, Tags: tags, Backend: g.backend, RunsDir: g.runsDir, Command: "lstmlab " + strings.Join(g.args, " "),
