@@ -77,7 +77,7 @@ func TestRunFromBeforeTheCellKey(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			m, _, err := LoadRunModel(ctx, db, "small", "", "go")
+			m, _, err := LoadRunModel(ctx, db, "small", "go")
 			if err != nil {
 				t.Fatalf("load a run from before the cell key: %v", err)
 			}

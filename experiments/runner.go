@@ -37,10 +37,7 @@ type TrainOptions struct {
 	Note       string            // free text stored with the run
 	Tags       map[string]string // labels stored with the run
 	Backend    string            // "", "go", "xla:cpu", "xla:cuda"
-	// Deprecated: ignored. The tracker keeps each run's files in the run's folder (tracker.Run.Dir,
-	// under tracker.Options.RunsDir).
-	RunsDir string
-	Command string // the command line, for the record
+	Command    string            // the command line, for the record
 
 	SamplePrompt string // prompt for periodic samples (the corpus's first line when empty)
 	SampleLength int    // characters/words per sample (DefaultSampleLength)
@@ -483,8 +480,6 @@ func (s *session) logSample(step int) error {
 type ResumeOptions struct {
 	Backend string
 	DataDir string
-	// Deprecated: ignored; the tracker knows each run's folder.
-	RunsDir string
 	// Steps is the new total step count (0 keeps the run's); the same as the override "steps=N".
 	Steps int
 	// Overrides are key=value changes of keys that change neither the model's shape nor the data
@@ -662,9 +657,8 @@ func bestOrLatest(dir string) string {
 }
 
 // LoadRunModel loads the best model of a run (by id or name) for generation, evaluation or export,
-// checking it is that run's (see Resume). runsRoot is ignored (deprecated: the tracker knows each
-// run's folder).
-func LoadRunModel(ctx context.Context, db *tracker.DB, ref, runsRoot, backendName string) (*lstm.Model, tracker.RunInfo, error) {
+// checking it is that run's (see Resume). The tracker knows the run's folder.
+func LoadRunModel(ctx context.Context, db *tracker.DB, ref, backendName string) (*lstm.Model, tracker.RunInfo, error) {
 	info, err := db.FindRun(ctx, ref)
 	if err != nil {
 		return nil, info, err

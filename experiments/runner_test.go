@@ -66,7 +66,7 @@ func TestTrainLogsTheRun(t *testing.T) {
 			t.Fatalf("run file %s: %v", path, err)
 		}
 	}
-	m, _, err := LoadRunModel(ctx, db, "small", "", "go")
+	m, _, err := LoadRunModel(ctx, db, "small", "go")
 	if err != nil {
 		t.Fatal(err)
 	}

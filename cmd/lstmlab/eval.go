@@ -75,7 +75,7 @@ func runEval(ctx context.Context, g *globals, ref, data string) (lstm.EvalResult
 		return lstm.EvalResult{}, none, "", err
 	}
 	defer db.Close()
-	m, info, err := experiments.LoadRunModel(ctx, db, ref, g.runsDir, g.backend)
+	m, info, err := experiments.LoadRunModel(ctx, db, ref, g.backend)
 	if err != nil {
 		return lstm.EvalResult{}, none, "", err
 	}

@@ -105,7 +105,7 @@ func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
 	defer mirror.finish(g)
 	opts := experiments.TrainOptions{
 		Preset: f.preset, Data: f.data, DataDir: g.dataDir, Overrides: f.sets, Name: f.name, Experiment: f.experiment,
-		Note: f.note, Tags: tags, Backend: g.backend, RunsDir: g.runsDir, Command: "lstmlab " + strings.Join(g.args, " "),
+		Note: f.note, Tags: tags, Backend: g.backend, Command: "lstmlab " + strings.Join(g.args, " "),
 		SamplePrompt: f.prompt, SampleLength: f.sampleLength, InitFrom: f.initFrom, Freeze: f.freeze, ExtendVocab: f.extendVocab,
 		Observe: view.Observe, OnRun: mirror.onRun(),
 	}
