@@ -659,21 +659,29 @@ func bestOrLatest(dir string) string {
 // LoadRunModel loads the best model of a run (by id or name) for generation, evaluation or export,
 // checking it is that run's (see Resume). The tracker knows the run's folder.
 func LoadRunModel(ctx context.Context, db *tracker.DB, ref, backendName string) (*lstm.Model, tracker.RunInfo, error) {
+	m, info, _, err := loadRun(ctx, db, ref, backendName, lstm.Inference)
+	return m, info, err
+}
+
+// loadRun finds a run by id or name, reads its record and loads its best model (its latest checkpoint
+// when it has none) on the backend requested for job, checking the file is that run's
+// (loadRunCheckpoint).
+func loadRun(ctx context.Context, db *tracker.DB, ref, backendName string, job lstm.Job) (*lstm.Model, tracker.RunInfo, *RunRecord, error) {
 	info, err := db.FindRun(ctx, ref)
 	if err != nil {
-		return nil, info, err
+		return nil, info, nil, err
 	}
 	rec, err := LoadRecord(ctx, db, info)
 	if err != nil {
-		return nil, info, err
+		return nil, info, nil, err
 	}
-	backend, _, err := lstm.NewBackend(backendName)
+	backend, _, err := lstm.OpenBackend(backendName, job)
 	if err != nil {
-		return nil, info, err
+		return nil, info, nil, err
 	}
 	ck, err := loadRunCheckpoint(bestOrLatest(info.Dir), info, rec, backend)
 	if err != nil {
-		return nil, info, err
+		return nil, info, nil, err
 	}
-	return ck.Model, info, nil
+	return ck.Model, info, rec, nil
 }
