@@ -125,7 +125,7 @@ func (s *session) logFineTuneSnapshot(when string, step int64) error {
 		if len(ids) < 2 {
 			return nil
 		}
-		r, err := m.Evaluate(ids)
+		r, err := m.EvaluateWindows(ids, m.Config.EvalLimit) // capped like the periodic validation
 		if err != nil {
 			return fmt.Errorf("fine-tune %s: %w", prefix, err)
 		}

@@ -133,6 +133,17 @@ func firstLine(s string) string {
 	return ""
 }
 
+// EvaluateTestSplit scores m on the test split of a run's corpus encoded with m's vocabulary (ids, split by
+// m's val_frac and test_frac, as the run split it): the whole split, so `eval RUN` gives the test metrics
+// the run logged.
+func EvaluateTestSplit(m *lstm.Model, ids []int32) (lstm.EvalResult, error) {
+	sp, err := splitIDs(ids, m.Config)
+	if err != nil {
+		return lstm.EvalResult{}, err
+	}
+	return m.Evaluate(sp.test)
+}
+
 func splitIDs(ids []int32, cfg lstm.Config) (splits, error) {
 	train, val, test, err := text.Split(ids, cfg.ValFrac, cfg.TestFrac)
 	if err != nil {
@@ -394,8 +405,6 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 		if err != nil {
 			return nil, s.fail(err)
 		}
-		// The test split is scored whole: eval_windows only caps the periodic validation.
-		bestModel.Model.Config.EvalLimit = 0
 		if res.Test, err = s.evalSplit(bestModel.Model, s.splits.test, "test"); err != nil {
 			return nil, s.fail(err)
 		}
@@ -441,8 +450,10 @@ func (s *session) info() tracker.RunInfo {
 	return tracker.RunInfo{ID: s.run.ID(), Name: s.run.Name(), UUID: s.run.UUID(), Dir: s.dir}
 }
 
-// evalSplit evaluates m on a split (skipped, with a message, when it has nothing to predict) and logs
-// lstm.EvalResult.Metrics: <name>_loss, _ppl, _acc, _oov_rate and bits per token (_bpc, _bpg or _bpw).
+// evalSplit evaluates m on a whole split (skipped, with a message, when it has nothing to predict) and
+// logs lstm.EvalResult.Metrics: <name>_loss, _ppl, _acc, _oov_rate and bits per token (_bpc, _bpg or
+// _bpw). The test split is scored whole, as EvaluateTestSplit scores it: eval_windows caps only the
+// periodic validation.
 func (s *session) evalSplit(m *lstm.Model, ids []int32, name string) (*lstm.EvalResult, error) {
 	if len(ids) < 2 {
 		s.opts.logf("%s split too short to evaluate (%d tokens)", name, len(ids))
