@@ -49,8 +49,8 @@ func (p *Point) UnmarshalJSON(data []byte) error {
 }
 
 // JSONFloat is a float64 whose JSON form is a number when finite and,
-// as in MLflow's REST API, the string "NaN", "Infinity" or "-Infinity"
-// otherwise.
+// as in MLflow's REST API (protobuf's JSON mapping of doubles), the string
+// "NaN", "Infinity" or "-Infinity" otherwise.
 type JSONFloat float64
 
 // MarshalJSON implements json.Marshaler.
@@ -67,7 +67,8 @@ func (f JSONFloat) MarshalJSON() ([]byte, error) {
 	return json.Marshal(v)
 }
 
-// UnmarshalJSON implements json.Unmarshaler; it also accepts null as NaN.
+// UnmarshalJSON implements json.Unmarshaler; it also accepts null as NaN
+// and, as protobuf's JSON mapping allows, a number in a string ("0.5").
 func (f *JSONFloat) UnmarshalJSON(data []byte) error {
 	switch string(data) {
 	case `"NaN"`, "null":
@@ -81,7 +82,11 @@ func (f *JSONFloat) UnmarshalJSON(data []byte) error {
 		return nil
 	}
 	var v float64
-	if err := json.Unmarshal(data, &v); err != nil {
+	err := json.Unmarshal(data, &v)
+	if s := ""; err != nil && json.Unmarshal(data, &s) == nil {
+		v, err = strconv.ParseFloat(s, 64)
+	}
+	if err != nil {
 		return fmt.Errorf("metric value %s: want a number, \"NaN\", \"Infinity\" or \"-Infinity\"", data)
 	}
 	*f = JSONFloat(v)
@@ -351,23 +356,7 @@ func (db *DB) History(ctx context.Context, runID int64, key string) ([]Point, er
 	if err := requireRun(ctx, db.read, runID); err != nil {
 		return nil, err
 	}
-	points := []Point{}
-	err := db.eachRow(ctx, `SELECT step, time_ms, value FROM metrics WHERE run_id = ? AND key = ? ORDER BY step`,
-		[]any{runID, key}, func(rows *sql.Rows) error {
-			var (
-				step, timeMS int64
-				value        sql.NullFloat64
-			)
-			if err := rows.Scan(&step, &timeMS, &value); err != nil {
-				return err
-			}
-			points = append(points, Point{Step: step, Time: time.UnixMilli(timeMS), Value: nanIfNull(value)})
-			return nil
-		})
-	if err != nil {
-		return nil, fmt.Errorf("history of run %d metric %q: %w", runID, key, err)
-	}
-	return points, nil
+	return db.PointsAfter(ctx, runID, key, -1, 0) // steps are never negative
 }
 
 // requireRun returns an error wrapping ErrRunNotFound when no run has id,
