@@ -67,10 +67,9 @@ func layerInput(cfg Config, k int) int {
 func paramSpecs(cfg Config, vocabSize int) []paramSpec {
 	h := cfg.Hidden
 	// The embedding starts as nn.Embedding does, N(0, 1): unit-scale inputs move the first layer's gates from
-	// the first step. With ±0.1 (word_language_model's choice) a char model sat on the unigram plateau
-	// (~3.1 nats) about three times longer on Moby Dick: a 2×128 model's validation loss after 240 steps was
-	// 2.88 with ±0.1 and 2.41 with N(0, 1) (notebook 02's run; PyTorch showed the same gap). A tied
-	// embedding is also the head's weight, whose logits must start small, so it keeps ±0.1.
+	// the first step; with ±0.1 (word_language_model's choice) a char model sits on the unigram plateau
+	// much longer (docs/benchmarks.md). A tied embedding is also the head's weight, whose logits must start
+	// small, so it keeps ±0.1.
 	embedInit := normalInit(1)
 	if cfg.TieWeight {
 		embedInit = uniformInit(0.1)

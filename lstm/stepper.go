@@ -24,9 +24,9 @@ type Stepper struct {
 
 // stepperRows is how many streams a Stepper's graph runs, of which only the first is used. Why not
 // one: the pure-Go backend's small matrix products (compute v0.1.14) are about ten times slower for a
-// single row than for four — measured 1.5 ms against 0.14 ms for [1|4, 513]·[513, 1024] — so feeding
-// three idle streams (token 0, their own carried state) alongside makes a generated token several
-// times faster. Streams never mix, so the first stream's logits and state are exact (tested).
+// single row than for four (docs/benchmarks.md), so three idle streams (token 0, their own carried
+// state) alongside make a generated token several times faster. Streams never mix, so the first
+// stream's logits and state are exact (tested).
 const stepperRows = 4
 
 // NewStepper returns a Stepper over m with zero state.
