@@ -2,12 +2,11 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/lstmlab/lstmlab/tracker"
 	"github.com/lstmlab/lstmlab/tracker/render"
@@ -72,7 +71,7 @@ key to its points. NaN and infinities are kept (JSON: "NaN", "Infinity", "-Infin
 			}
 			history := map[string][]tracker.Point{}
 			for _, k := range keys {
-				if !contains(logged, k) {
+				if !slices.Contains(logged, k) {
 					return fmt.Errorf("run %d (%s) has no metric %q (it has %s)", info.ID, info.Name, k, strings.Join(logged, ", "))
 				}
 				if history[k], err = db.History(ctx, info.ID, k); err != nil {
@@ -85,15 +84,6 @@ key to its points. NaN and infinities are kept (JSON: "NaN", "Infinity", "-Infin
 	cmd.Flags().StringArrayVar(&keys, "key", nil, "metric to show (repeatable; default: every metric the run logged)")
 	cmd.Flags().StringVar(&g.format, "format", "", "output format: table, csv, json, markdown, html (default table)")
 	return cmd
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func newSamplesCmd(g *globals) *cobra.Command {
@@ -148,16 +138,6 @@ func newSamplesCmd(g *globals) *cobra.Command {
 	cmd.Flags().IntVar(&width, "width", 0, "line width for two runs side by side (default: the terminal's, or 120)")
 	cmd.Flags().StringVar(&g.format, "format", "", "output format: table, json (also csv, markdown, html for one run) (default table)")
 	return cmd
-}
-
-// terminalWidth is the width of w when it is a terminal, else def.
-func terminalWidth(w any, def int) int {
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
-			return cols
-		}
-	}
-	return def
 }
 
 func newTagCmd(g *globals) *cobra.Command {
@@ -217,11 +197,7 @@ func formatTagList(tags map[string]string) string {
 	if len(tags) == 0 {
 		return "(none)"
 	}
-	keys := make([]string, 0, len(tags))
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(tags))
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = k + "=" + tags[k]

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -339,7 +341,7 @@ func allKeys(runs []tracker.RunInfo, of func(tracker.RunInfo) []string) []string
 			set[k] = true
 		}
 	}
-	return sortedKeys(set)
+	return slices.Sorted(maps.Keys(set))
 }
 
 func runsCSVDocument(runs []tracker.RunInfo) document {
@@ -355,7 +357,7 @@ func runsCSVDocument(runs []tracker.RunInfo) document {
 			tagSet[k] = true
 		}
 	}
-	params, metrics, tags := sortedKeys(paramSet), tracker.MetricOrder(sortedKeys(metricSet)), sortedKeys(tagSet)
+	params, metrics, tags := slices.Sorted(maps.Keys(paramSet)), tracker.MetricOrder(slices.Sorted(maps.Keys(metricSet))), slices.Sorted(maps.Keys(tagSet))
 	s := section{header: []string{"id", "name", "experiment", "status", "start", "end", "duration_s", "active_s",
 		"backend", "host", "git_commit", "parent_id", "command", "note"}}
 	for _, k := range params {
@@ -408,7 +410,7 @@ func varyingParams(runs []tracker.RunInfo) []string {
 		}
 	}
 	var out []string
-	for _, k := range sortedKeys(set) {
+	for _, k := range slices.Sorted(maps.Keys(set)) {
 		if len(runs) == 1 {
 			out = append(out, k)
 			continue
@@ -432,16 +434,7 @@ func metricKeys(runs []tracker.RunInfo) []string {
 			set[k] = true
 		}
 	}
-	return tracker.MetricOrder(sortedKeys(set))
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return tracker.MetricOrder(slices.Sorted(maps.Keys(set)))
 }
 
 func lastValue(r tracker.RunInfo, key string) string {
