@@ -609,11 +609,11 @@ func prepareResume(ctx context.Context, db *tracker.DB, run *tracker.Run, info t
 			return nil, err
 		}
 	}
-	ck.State.LRAnchor = next.LRAnchor
 	trainer, err := lstm.ResumeTrainer(ck, sp.train, sp.val, frozen)
 	if err != nil {
 		return nil, err
 	}
+	trainer.LRAnchor = next.LRAnchor // the record is its one home (with the config it belongs to)
 	// The history must end where the checkpoint does: points logged after it (by a process killed
 	// before its next checkpoint) are logged again, with the same values, by the resumed training.
 	discarded, err := run.DiscardAfter(int64(step))
