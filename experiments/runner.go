@@ -104,9 +104,12 @@ type session struct {
 
 type splits struct{ train, val, test []int32 }
 
-func (o TrainOptions) logf(format string, args ...any) {
-	if o.Log != nil {
-		fmt.Fprintf(o.Log, format+"\n", args...)
+func (o TrainOptions) logf(format string, args ...any) { logLine(o.Log, format, args...) }
+
+// logLine writes one line to w (TrainOptions.Log, ResumeOptions.Log); nil w discards it.
+func logLine(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, format+"\n", args...)
 	}
 }
 
@@ -653,11 +656,7 @@ func discardNote(n int64) string {
 	return fmt.Sprintf(" (%d metric points logged after the checkpoint discarded: they are logged again)", n)
 }
 
-func (o ResumeOptions) logf(format string, args ...any) {
-	if o.Log != nil {
-		fmt.Fprintf(o.Log, format+"\n", args...)
-	}
-}
+func (o ResumeOptions) logf(format string, args ...any) { logLine(o.Log, format, args...) }
 
 // bestOrLatest returns the path of a run's best model, falling back to its latest checkpoint.
 func bestOrLatest(dir string) string {
