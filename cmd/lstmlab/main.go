@@ -25,6 +25,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/lstmlab/lstmlab/tracker"
+	"github.com/lstmlab/lstmlab/tracker/render"
 )
 
 // globals are the flags every command shares.
@@ -207,13 +208,20 @@ func addFormatFlag(cmd *cobra.Command, g *globals, allowed ...string) {
 	cmd.Flags().StringVar(&g.format, "format", "", fmt.Sprintf("output format: %v (default %s)", allowed, allowed[0]))
 }
 
+// checkFormat checks --format against the formats a command allows, read as render.ParseFormat reads
+// every --format (any case; "text" and "table" are one, "md" is markdown), and sets g.format to the
+// allowed spelling (allowed[0] when none was given).
 func checkFormat(g *globals, allowed ...string) error {
 	if g.format == "" {
 		g.format = allowed[0]
+		return nil
 	}
-	for _, a := range allowed {
-		if g.format == a {
-			return nil
+	if want, err := render.ParseFormat(g.format); err == nil {
+		for _, a := range allowed {
+			if f, _ := render.ParseFormat(a); f == want {
+				g.format = a
+				return nil
+			}
 		}
 	}
 	return fmt.Errorf("unknown --format %q (want one of %v)", g.format, allowed)
