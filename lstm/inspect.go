@@ -120,14 +120,6 @@ func RunCellStep(backend compute.Backend, w CellWeights, x, h, c []float32) (Cel
 	return vals, nil
 }
 
-func dimsSize(dims []int) int {
-	n := 1
-	for _, d := range dims {
-		n *= d
-	}
-	return n
-}
-
 // LayerWeights returns layer k's weights on the host.
 func (m *Model) LayerWeights(k int) (CellWeights, error) {
 	if k < 0 || k >= m.Config.Layers {

@@ -62,11 +62,7 @@ func New(cfg Config, vocab *text.Vocab, backend compute.Backend) (*Model, error)
 func (m *Model) NumParams() int {
 	n := 0
 	for _, p := range paramSpecs(m.Config, m.Vocab.Size()) {
-		size := 1
-		for _, d := range p.Dims {
-			size *= d
-		}
-		n += size
+		n += dimsSize(p.Dims)
 	}
 	return n
 }

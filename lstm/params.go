@@ -102,11 +102,7 @@ func (m *Model) LayerParams(k int) []string {
 func initParams(store *model.Store, cfg Config, vocabSize int) error {
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x15744))
 	for _, p := range paramSpecs(cfg, vocabSize) {
-		n := 1
-		for _, d := range p.Dims {
-			n *= d
-		}
-		if _, err := store.CreateVariable(p.Path, tensors.FromFlatDataAndDimensions(p.Init(rng, n), p.Dims...)); err != nil {
+		if _, err := store.CreateVariable(p.Path, tensors.FromFlatDataAndDimensions(p.Init(rng, dimsSize(p.Dims)), p.Dims...)); err != nil {
 			return fmt.Errorf("create parameter %s: %w", p.Path, err)
 		}
 	}
@@ -115,3 +111,12 @@ func initParams(store *model.Store, cfg Config, vocabSize int) error {
 
 // shapesOf is the shape of a dtype tensor with dims.
 func shapesOf(dtype dtypes.DType, dims ...int) shapes.Shape { return shapes.Make(dtype, dims...) }
+
+// dimsSize is the number of elements of a tensor of shape dims.
+func dimsSize(dims []int) int {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	return n
+}
