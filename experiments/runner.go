@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/lstmlab/lstmlab/internal/buildinfo"
 	"github.com/lstmlab/lstmlab/lstm"
 	"github.com/lstmlab/lstmlab/lstm/text"
 	"github.com/lstmlab/lstmlab/tracker"
@@ -155,13 +156,24 @@ func splitIDs(ids []int32, cfg lstm.Config) (splits, error) {
 	return splits{train, val, test}, nil
 }
 
-// gitCommit returns the current commit of the working tree, or "".
+// gitCommit returns the code version of the training: the commit the running binary was built from
+// ("-dirty" when its checkout had uncommitted changes). A binary without that stamp (go test, go run,
+// a notebook, a build with -buildvcs=false) falls back to the commit checked out in the working
+// directory, if it is a git checkout (the code under test or in a notebook's folder), marked "-dirty"
+// the same way; "" otherwise.
 func gitCommit() string {
-	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if bi, ok := buildinfo.Read(); ok && bi.CodeVersion() != "" {
+		return bi.CodeVersion()
+	}
+	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
 	if err != nil {
 		return ""
 	}
-	return strings.TrimSpace(string(out))
+	commit := strings.TrimSpace(string(out))
+	if status, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(status) > 0 {
+		commit += "-dirty"
+	}
+	return commit
 }
 
 // Train runs a new training run, logged into db. When ctx is cancelled (Ctrl-C, SIGTERM) training stops

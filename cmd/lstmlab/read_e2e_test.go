@@ -131,6 +131,15 @@ func TestCLIReadSide(t *testing.T) {
 		if v["commit"] != strings.TrimSpace(string(head)) {
 			t.Errorf("version commit %v, want %s", v["commit"], head)
 		}
+		// Each run records the commit of the binary that trained it (not of whatever the working
+		// directory holds), "-dirty" when built with uncommitted changes.
+		want := strings.TrimSpace(string(head))
+		if dirty, _ := v["dirty"].(bool); dirty {
+			want += "-dirty"
+		}
+		if got := c.runInfo("État-Ω").GitCommit; got != want {
+			t.Errorf("run git commit %q, want the binary's %q", got, want)
+		}
 	}
 	presets := c.ok("presets", "tiny")
 	if !strings.Contains(presets, "hidden") || !strings.Contains(presets, "hidden (and LSTM cell) state width") || !strings.Contains(presets, "64*") {
