@@ -36,7 +36,7 @@ const GoBackend = "go:ops_sequential"
 //
 // Opening it makes the Go backend print "Go backend: parallelism set to -1" on standard output (compute
 // v0.1.14 prints it with fmt.Printf); a program whose standard output is data should point os.Stdout
-// elsewhere for its library calls, as cmd/lstmlab does.
+// elsewhere for its library calls.
 const GoTrainingBackend = "go:parallelism=-1"
 
 // Job is what a backend is opened for: the pure-Go backend runs each job fastest in a different

@@ -11,8 +11,8 @@ import (
 
 // Config holds every knob of a model and of its training, in the spirit of nanoGPT's train.py: one flat,
 // commented list. It is saved with checkpoints and logged as hyperparameters, so field names are stable
-// (the json tags are the keys users pass as overrides). Each field's comment is its help tag, so that
-// `lstmlab presets` can show it.
+// (the json tags are the keys users pass as overrides). Each field's help tag describes its key, for
+// listings of the keys.
 type Config struct {
 	// --- model ---
 	Cell      string  `json:"cell" help:"recurrent cell: 'lstm', 'gru' (PyTorch's nn.GRU) or 'rnn' (tanh); '' = lstm"`

@@ -16,7 +16,7 @@ import (
 // padded and the padding masked out), so a text's figures do not depend on the run's batch size or window
 // length:
 //
-//   - a text (Score, EvaluateStream, `lstmlab eval --data`) is one stream: read exactly as from its start;
+//   - a text (Score, EvaluateStream) is one stream: read exactly as from its start;
 //   - a split (validation, test: Evaluate) is SplitStreams(n) contiguous streams, one per EvalStreamTokens
 //     tokens, at most EvalStreams: long streams, so the cold start at each stream's beginning costs little,
 //     read in parallel rows, so that validating every eval_every steps stays cheap.

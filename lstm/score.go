@@ -21,7 +21,7 @@ type TokenScore struct {
 //
 // The first token has nothing before it, so it is not scored: it is read as context, and every later token is
 // scored given all the tokens before it, state carried from the start of the text (zero state before the first
-// token): one stream, as EvaluateStream and `lstmlab eval --data` read it, with the same figures.
+// token): one stream, as EvaluateStream reads it, with the same figures.
 type ScoreResult struct {
 	EvalResult // over the scored tokens: loss, perplexity, bits per token, accuracy, OOV count and rate, in-vocabulary figures
 

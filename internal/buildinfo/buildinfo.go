@@ -1,6 +1,5 @@
 // Package buildinfo reads what the Go toolchain stamped into the running binary (runtime/debug): module
-// version, version-control commit, Go version, build settings. `lstmlab version`, the benchmark report
-// and the run records all read it here.
+// version, version-control commit, Go version, build settings.
 package buildinfo
 
 import "runtime/debug"
