@@ -20,16 +20,12 @@ func newShowCmd(g *globals) *cobra.Command {
   lstmlab show moby --format json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, db, err := openForRender(g)
+			f, db, runs, err := openRunsForRender(cmd.Context(), g, args[0])
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			info, err := db.FindRun(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			d, err := db.Show(cmd.Context(), info.ID)
+			d, err := db.Show(cmd.Context(), runs[0].ID)
 			if err != nil {
 				return err
 			}
@@ -52,16 +48,13 @@ key to its points. NaN and infinities are kept (JSON: "NaN", "Infinity", "-Infin
   lstmlab metrics 3 --key val_loss --key val_bpc --format csv > history.csv`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, db, err := openForRender(g)
+			ctx := cmd.Context()
+			f, db, runs, err := openRunsForRender(ctx, g, args[0])
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			ctx := cmd.Context()
-			info, err := db.FindRun(ctx, args[0])
-			if err != nil {
-				return err
-			}
+			info := runs[0]
 			logged, err := db.MetricKeys(ctx, info.ID)
 			if err != nil {
 				return err
@@ -103,16 +96,17 @@ func newSamplesCmd(g *globals) *cobra.Command {
 				}
 				diff = args[1]
 			}
-			f, db, err := openForRender(g)
+			ctx := cmd.Context()
+			refs := []string{args[0]}
+			if diff != "" {
+				refs = append(refs, diff)
+			}
+			f, db, runs, err := openRunsForRender(ctx, g, refs...)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			ctx := cmd.Context()
-			a, err := db.FindRun(ctx, args[0])
-			if err != nil {
-				return err
-			}
+			a := runs[0]
 			sa, err := db.Samples(ctx, a.ID)
 			if err != nil {
 				return err
@@ -120,10 +114,7 @@ func newSamplesCmd(g *globals) *cobra.Command {
 			if diff == "" {
 				return render.Samples(g.stdout, a, sa, f)
 			}
-			b, err := db.FindRun(ctx, diff)
-			if err != nil {
-				return err
-			}
+			b := runs[1]
 			sb, err := db.Samples(ctx, b.ID)
 			if err != nil {
 				return err
