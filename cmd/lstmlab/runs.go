@@ -62,7 +62,6 @@ Columns (--columns, comma-separated):
 	return cmd
 }
 
-
 // openRuns opens the existing database read-only and finds the runs refs name (ids or names), in
 // order; on error nothing is left open. show, metrics, samples, compare and plot start with it.
 func openRuns(ctx context.Context, g *globals, refs ...string) (*tracker.DB, []tracker.RunInfo, error) {
