@@ -28,7 +28,7 @@ func ParseSweep(specs []string) (Sweep, error) {
 	for _, spec := range specs {
 		key, list, err := ParseOverride(spec)
 		if err != nil {
-			return nil, fmt.Errorf("sweep axis %q: want key=v1,v2,...", spec)
+			return nil, fmt.Errorf("sweep axis %q: want key=v1,v2", spec)
 		}
 		if seen[key] {
 			return nil, fmt.Errorf("sweep axis %s given twice", key)

@@ -107,7 +107,7 @@ func RunCellStep(backend compute.Backend, w CellWeights, x, h, c []float32) (Cel
 	if err != nil {
 		return CellValues{}, fmt.Errorf("cell step: %w", err)
 	}
-	out, err := exec.Exec(args...)
+	out, err := exec.Call(args...)
 	if err != nil {
 		return CellValues{}, fmt.Errorf("cell step: %w", err)
 	}

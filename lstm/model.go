@@ -73,7 +73,7 @@ func (m *Model) param(g *Graph, path string) *Node {
 	if v == nil {
 		panic(fmt.Sprintf("lstm: parameter %s missing from the store", path))
 	}
-	return v.ValueGraph(g)
+	return v.NodeValue(g)
 }
 
 // stateShape is the shape of the carried hidden or cell state: [layers, batch, H].

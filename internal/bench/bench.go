@@ -308,7 +308,7 @@ func measureMatMulPeak(backend compute.Backend, n int) (MatMulPeak, error) {
 	best := math.Inf(1)
 	for i := range 6 {
 		t0 := time.Now()
-		out, err := exec.Exec(a, b)
+		out, err := exec.Call(a, b)
 		if err != nil {
 			return MatMulPeak{}, fmt.Errorf("benchmark: matmul peak: %w", err)
 		}
