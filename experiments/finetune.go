@@ -24,9 +24,9 @@ type parentInfo struct {
 // loadParent loads a run's record and best weights (on the backend lstm.Weights jobs use: they are
 // copied to the child's backend), checking the weights are that run's.
 func loadParent(ctx context.Context, db *tracker.DB, ref string) (*parentInfo, error) {
-	m, info, rec, err := loadRunWeights(ctx, db, ref)
+	m, info, rec, err := loadRun(ctx, db, ref, "", lstm.Weights)
 	if err != nil {
-		return nil, fmt.Errorf("--init-from: %w", err)
+		return nil, fmt.Errorf("init_from: %w", err)
 	}
 	return &parentInfo{info: info, rec: rec, model: m}, nil
 }
@@ -35,28 +35,8 @@ func loadParent(ctx context.Context, db *tracker.DB, ref string) (*parentInfo, e
 // the backend lstm.Weights jobs use: nothing is computed, so no accelerator is needed whatever the
 // backend setting.
 func LoadRunWeights(ctx context.Context, db *tracker.DB, ref string) (*lstm.Model, tracker.RunInfo, error) {
-	m, info, _, err := loadRunWeights(ctx, db, ref)
+	m, info, _, err := loadRun(ctx, db, ref, "", lstm.Weights)
 	return m, info, err
-}
-
-func loadRunWeights(ctx context.Context, db *tracker.DB, ref string) (*lstm.Model, tracker.RunInfo, *RunRecord, error) {
-	info, err := db.FindRun(ctx, ref)
-	if err != nil {
-		return nil, info, nil, err
-	}
-	rec, err := LoadRecord(ctx, db, info)
-	if err != nil {
-		return nil, info, nil, err
-	}
-	backend, _, err := lstm.OpenBackend("", lstm.Weights)
-	if err != nil {
-		return nil, info, nil, err
-	}
-	ck, err := loadRunCheckpoint(bestOrLatest(info.Dir), info, rec, backend)
-	if err != nil {
-		return nil, info, nil, err
-	}
-	return ck.Model, info, rec, nil
 }
 
 // resumeParent finds the parent of a resumed fine-tuning run, for its validation split.
@@ -145,7 +125,7 @@ func (s *session) logFineTuneSnapshot(when string, step int64) error {
 		if len(ids) < 2 {
 			return nil
 		}
-		r, err := m.Evaluate(ids)
+		r, err := m.EvaluateWindows(ids, m.Config.EvalLimit) // capped like the periodic validation
 		if err != nil {
 			return fmt.Errorf("fine-tune %s: %w", prefix, err)
 		}

@@ -116,12 +116,12 @@ func TestFineTuneVocabularyUnkOrExtend(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	parent, _, err := LoadRunModel(ctx, db, "parent", "", "go")
+	parent, _, err := LoadRunModel(ctx, db, "parent", "go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"unk", "extended"} {
-		m, info, err := LoadRunModel(ctx, db, name, "", "go")
+		m, info, err := LoadRunModel(ctx, db, name, "go")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -184,9 +184,9 @@ func loadRunCheckpoint(path string, info tracker.RunInfo, rec *RunRecord, backen
 	case ck.Owner == "" && !legacy:
 		return nil, refuse("it names no owning run (written by another program or an earlier lstmlab)")
 	}
+	have, want := ConfigParams(ck.Model.Config), ConfigParams(rec.Config)
 	for _, key := range lstm.ModelKeys {
-		got, want := ConfigParams(ck.Model.Config)[key], ConfigParams(rec.Config)[key]
-		if got != want {
+		if got, want := have[key], want[key]; got != want {
 			return nil, refuse("its %s is %v, the run's is %v", key, got, want)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/lstmlab/lstmlab/internal/buildinfo"
 	"github.com/lstmlab/lstmlab/lstm"
 	"github.com/lstmlab/lstmlab/lstm/text"
 	"github.com/lstmlab/lstmlab/tracker"
@@ -37,10 +38,7 @@ type TrainOptions struct {
 	Note       string            // free text stored with the run
 	Tags       map[string]string // labels stored with the run
 	Backend    string            // "", "go", "xla:cpu", "xla:cuda"
-	// Deprecated: ignored. The tracker keeps each run's files in the run's folder (tracker.Run.Dir,
-	// under tracker.Options.RunsDir).
-	RunsDir string
-	Command string // the command line, for the record
+	Command    string            // the command line, for the record
 
 	SamplePrompt string // prompt for periodic samples (the corpus's first line when empty)
 	SampleLength int    // characters/words per sample (DefaultSampleLength)
@@ -85,6 +83,9 @@ type Result struct {
 	Duration   float64          `json:"duration_s"`
 }
 
+// ErrFreezeWithoutParent is wrapped when TrainOptions.Freeze is set without TrainOptions.InitFrom.
+var ErrFreezeWithoutParent = errors.New("freezing parameter groups (TrainOptions.Freeze) needs a parent run (TrainOptions.InitFrom)")
+
 // session is one run being trained: model, data, tracker run and files.
 type session struct {
 	opts    TrainOptions
@@ -104,9 +105,12 @@ type session struct {
 
 type splits struct{ train, val, test []int32 }
 
-func (o TrainOptions) logf(format string, args ...any) {
-	if o.Log != nil {
-		fmt.Fprintf(o.Log, format+"\n", args...)
+func (o TrainOptions) logf(format string, args ...any) { logLine(o.Log, format, args...) }
+
+// logLine writes one line to w (TrainOptions.Log, ResumeOptions.Log); nil w discards it.
+func logLine(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, format+"\n", args...)
 	}
 }
 
@@ -133,6 +137,17 @@ func firstLine(s string) string {
 	return ""
 }
 
+// EvaluateTestSplit scores m on the test split of a run's corpus encoded with m's vocabulary (ids, split by
+// m's val_frac and test_frac, as the run split it): the whole split, so `eval RUN` gives the test metrics
+// the run logged.
+func EvaluateTestSplit(m *lstm.Model, ids []int32) (lstm.EvalResult, error) {
+	sp, err := splitIDs(ids, m.Config)
+	if err != nil {
+		return lstm.EvalResult{}, err
+	}
+	return m.Evaluate(sp.test)
+}
+
 func splitIDs(ids []int32, cfg lstm.Config) (splits, error) {
 	train, val, test, err := text.Split(ids, cfg.ValFrac, cfg.TestFrac)
 	if err != nil {
@@ -141,13 +156,24 @@ func splitIDs(ids []int32, cfg lstm.Config) (splits, error) {
 	return splits{train, val, test}, nil
 }
 
-// gitCommit returns the current commit of the working tree, or "".
+// gitCommit returns the code version of the training: the commit the running binary was built from
+// ("-dirty" when its checkout had uncommitted changes). A binary without that stamp (go test, go run,
+// a notebook, a build with -buildvcs=false) falls back to the commit checked out in the working
+// directory, if it is a git checkout (the code under test or in a notebook's folder), marked "-dirty"
+// the same way; "" otherwise.
 func gitCommit() string {
-	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if bi, ok := buildinfo.Read(); ok && bi.CodeVersion() != "" {
+		return bi.CodeVersion()
+	}
+	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
 	if err != nil {
 		return ""
 	}
-	return strings.TrimSpace(string(out))
+	commit := strings.TrimSpace(string(out))
+	if status, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(status) > 0 {
+		commit += "-dirty"
+	}
+	return commit
 }
 
 // Train runs a new training run, logged into db. When ctx is cancelled (Ctrl-C, SIGTERM) training stops
@@ -198,7 +224,7 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 		}
 	} else {
 		if len(opts.Freeze) > 0 {
-			return nil, fmt.Errorf("--freeze needs --init-from: freezing freshly initialised weights would leave them random")
+			return nil, fmt.Errorf("%w: freezing freshly initialised weights would leave them random", ErrFreezeWithoutParent)
 		}
 		vocab, err := buildVocab(cfg, corpus.Text)
 		if err != nil {
@@ -394,8 +420,6 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 		if err != nil {
 			return nil, s.fail(err)
 		}
-		// The test split is scored whole: eval_windows only caps the periodic validation.
-		bestModel.Model.Config.EvalLimit = 0
 		if res.Test, err = s.evalSplit(bestModel.Model, s.splits.test, "test"); err != nil {
 			return nil, s.fail(err)
 		}
@@ -441,8 +465,10 @@ func (s *session) info() tracker.RunInfo {
 	return tracker.RunInfo{ID: s.run.ID(), Name: s.run.Name(), UUID: s.run.UUID(), Dir: s.dir}
 }
 
-// evalSplit evaluates m on a split (skipped, with a message, when it has nothing to predict) and logs
-// lstm.EvalResult.Metrics: <name>_loss, _ppl, _acc, _oov_rate and bits per token (_bpc, _bpg or _bpw).
+// evalSplit evaluates m on a whole split (skipped, with a message, when it has nothing to predict) and
+// logs lstm.EvalResult.Metrics: <name>_loss, _ppl, _acc, _oov_rate and bits per token (_bpc, _bpg or
+// _bpw). The test split is scored whole, as EvaluateTestSplit scores it: eval_windows caps only the
+// periodic validation.
 func (s *session) evalSplit(m *lstm.Model, ids []int32, name string) (*lstm.EvalResult, error) {
 	if len(ids) < 2 {
 		s.opts.logf("%s split too short to evaluate (%d tokens)", name, len(ids))
@@ -480,8 +506,6 @@ func (s *session) logSample(step int) error {
 type ResumeOptions struct {
 	Backend string
 	DataDir string
-	// Deprecated: ignored; the tracker knows each run's folder.
-	RunsDir string
 	// Steps is the new total step count (0 keeps the run's); the same as the override "steps=N".
 	Steps int
 	// Overrides are key=value changes of keys that change neither the model's shape nor the data
@@ -496,6 +520,20 @@ type ResumeOptions struct {
 	// OnRun is called with the run's id once the run is open again (see TrainOptions.OnRun).
 	OnRun func(runID int64)
 	Log   io.Writer
+}
+
+// StepsReachedError is Resume's refusal of a run that already reached its steps (finished, or given other
+// settings to train with): the steps key (ResumeOptions.Steps) must be raised above Step.
+type StepsReachedError struct {
+	RunID int64
+	Name  string
+	Step  int // the checkpoint's step
+	Steps int // the steps key the run would resume with
+}
+
+func (e *StepsReachedError) Error() string {
+	return fmt.Sprintf("run %d (%s) already reached step %d of %d: set steps above %d to train further",
+		e.RunID, e.Name, e.Step, e.Steps, e.Step)
 }
 
 // Resume continues a run from its latest checkpoint, in the same tracker run: an interrupted or failed
@@ -551,8 +589,7 @@ func prepareResume(ctx context.Context, db *tracker.DB, run *tracker.Run, info t
 	}
 	step := ck.State.Step
 	if next.Config.Steps <= step && (info.Status == tracker.StatusFinished || len(changed) > 0) {
-		return nil, fmt.Errorf("run %d (%s) already reached step %d of %d: pass --steps N with N > %d to train further",
-			info.ID, info.Name, step, next.Config.Steps, step)
+		return nil, &StepsReachedError{RunID: info.ID, Name: info.Name, Step: step, Steps: next.Config.Steps}
 	}
 	corpus, err := loadRunCorpus(rec, info, opts.DataDir, opts.AllowDataChange)
 	if err != nil {
@@ -587,11 +624,11 @@ func prepareResume(ctx context.Context, db *tracker.DB, run *tracker.Run, info t
 			return nil, err
 		}
 	}
-	ck.State.LRAnchor = next.LRAnchor
 	trainer, err := lstm.ResumeTrainer(ck, sp.train, sp.val, frozen)
 	if err != nil {
 		return nil, err
 	}
+	trainer.LRAnchor = next.LRAnchor // the record is its one home (with the config it belongs to)
 	// The history must end where the checkpoint does: points logged after it (by a process killed
 	// before its next checkpoint) are logged again, with the same values, by the resumed training.
 	discarded, err := run.DiscardAfter(int64(step))
@@ -631,11 +668,7 @@ func discardNote(n int64) string {
 	return fmt.Sprintf(" (%d metric points logged after the checkpoint discarded: they are logged again)", n)
 }
 
-func (o ResumeOptions) logf(format string, args ...any) {
-	if o.Log != nil {
-		fmt.Fprintf(o.Log, format+"\n", args...)
-	}
-}
+func (o ResumeOptions) logf(format string, args ...any) { logLine(o.Log, format, args...) }
 
 // bestOrLatest returns the path of a run's best model, falling back to its latest checkpoint.
 func bestOrLatest(dir string) string {
@@ -646,24 +679,31 @@ func bestOrLatest(dir string) string {
 }
 
 // LoadRunModel loads the best model of a run (by id or name) for generation, evaluation or export,
-// checking it is that run's (see Resume). runsRoot is ignored (deprecated: the tracker knows each
-// run's folder).
-func LoadRunModel(ctx context.Context, db *tracker.DB, ref, runsRoot, backendName string) (*lstm.Model, tracker.RunInfo, error) {
+// checking it is that run's (see Resume). The tracker knows the run's folder.
+func LoadRunModel(ctx context.Context, db *tracker.DB, ref, backendName string) (*lstm.Model, tracker.RunInfo, error) {
+	m, info, _, err := loadRun(ctx, db, ref, backendName, lstm.Inference)
+	return m, info, err
+}
+
+// loadRun finds a run by id or name, reads its record and loads its best model (its latest checkpoint
+// when it has none) on the backend requested for job, checking the file is that run's
+// (loadRunCheckpoint).
+func loadRun(ctx context.Context, db *tracker.DB, ref, backendName string, job lstm.Job) (*lstm.Model, tracker.RunInfo, *RunRecord, error) {
 	info, err := db.FindRun(ctx, ref)
 	if err != nil {
-		return nil, info, err
+		return nil, info, nil, err
 	}
 	rec, err := LoadRecord(ctx, db, info)
 	if err != nil {
-		return nil, info, err
+		return nil, info, nil, err
 	}
-	backend, _, err := lstm.NewBackend(backendName)
+	backend, _, err := lstm.OpenBackend(backendName, job)
 	if err != nil {
-		return nil, info, err
+		return nil, info, nil, err
 	}
 	ck, err := loadRunCheckpoint(bestOrLatest(info.Dir), info, rec, backend)
 	if err != nil {
-		return nil, info, err
+		return nil, info, nil, err
 	}
-	return ck.Model, info, nil
+	return ck.Model, info, rec, nil
 }

@@ -22,21 +22,21 @@ const BackendEnv = "GOMLX_BACKEND"
 // GoBackend is the configuration used for the pure-Go backend, and for everything but training (see
 // GoTrainingBackend). The "ops_sequential" mode is not a detail: the default parallel-ops mode of GoMLX's Go
 // backend was seen to deadlock mid-training (all pool workers blocked under a matmul); and for the tiny
-// ops of single-token generation parallel ops gain nothing (2.5–2.9k against 2.3–3.1k tokens/s).
+// ops of single-token generation parallel ops gain nothing (docs/benchmarks.md).
 const GoBackend = "go:ops_sequential"
 
 // GoTrainingBackend is the pure-Go backend's configuration for training: ops run in parallel on an
-// unbounded worker pool, measured 30–60 % faster than GoBackend at the reference shapes
-// (docs/benchmarks.md). Why it cannot deadlock as the default mode did: that mode's pool
+// unbounded worker pool, faster than GoBackend at the reference shapes (docs/benchmarks.md). Why it
+// cannot deadlock as the default mode did: that mode's pool
 // is bounded, and every running op holds a slot while its matmul waits in Pool.Saturate for free slots,
 // so ops can take every slot and wait forever; with parallelism -1 ops take no slots and Saturate starts
 // its first GOMAXPROCS tasks unconditionally, waiting only for its own tasks (compute v0.1.2 and
-// v0.1.14, whose internal/gobackend/workerspool is the same). Over 4,000 training steps ran without a stall, and a same-seed run
-// repeats bit for bit. The step watchdog (Config.StepTimeout) still turns any stall into an error.
+// v0.1.14, whose internal/gobackend/workerspool is the same); long runs confirm it (docs/benchmarks.md).
+// The step watchdog (Config.StepTimeout) still turns any stall into an error.
 //
 // Opening it makes the Go backend print "Go backend: parallelism set to -1" on standard output (compute
 // v0.1.14 prints it with fmt.Printf); a program whose standard output is data should point os.Stdout
-// elsewhere for its library calls, as cmd/lstmlab does.
+// elsewhere for its library calls.
 const GoTrainingBackend = "go:parallelism=-1"
 
 // Job is what a backend is opened for: the pure-Go backend runs each job fastest in a different

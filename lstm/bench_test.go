@@ -86,11 +86,48 @@ func BenchmarkTrainB64T128(b *testing.B)        { benchmarkTrain(b, benchConfig(
 // on the host) at the reference shape: 2 layers × 256 hidden, embedding 64, vocabulary 80.
 func BenchmarkGenerate(b *testing.B) { benchmarkGenerate(b, DefaultConfig()) }
 
+// BenchmarkGenerateTiny measures the same on the tiny preset's shape (1 layer × 64, embedding 16), where
+// the per-token overhead around the step graph weighs most.
+func BenchmarkGenerateTiny(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Layers, cfg.Hidden, cfg.EmbedDim = 1, 64, 16
+	benchmarkGenerate(b, cfg)
+}
+
 // BenchmarkGenerateNoWatchdog measures what the per-call watchdog costs a generated token.
 func BenchmarkGenerateNoWatchdog(b *testing.B) {
 	cfg := DefaultConfig()
 	cfg.StepTimeout = 0
 	benchmarkGenerate(b, cfg)
+}
+
+// BenchmarkTinyValidate measures one periodic validation of the tiny preset's shape (1 layer × 64,
+// embedding 16, 32-step windows, eval_windows 10) over a 60,000-token split: 32 streams × 10 windows,
+// 10,240 tokens scored, on the training backend (the one validation runs on).
+func BenchmarkTinyValidate(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Layers, cfg.Hidden, cfg.EmbedDim, cfg.BatchSize, cfg.SeqLen, cfg.EvalLimit = 1, 64, 16, 16, 32, 10
+	corpus := syntheticCorpus(60_000, 80)
+	vocab := charVocab(b, corpus)
+	ids, _ := vocab.Encode(corpus)
+	m, err := New(cfg, vocab, benchBackend(b, Training))
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := NewTrainer(m, ids[:4096], ids, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev, err := tr.Validate() // compiles outside the timing
+	if err != nil || ev.Val.Tokens != 32*10*32 {
+		b.Fatalf("validation scored %+v (%v), want 32 streams × 10 windows × 32 tokens", ev.Val, err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := tr.Validate(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 func benchmarkGenerate(b *testing.B, cfg Config) {

@@ -30,10 +30,19 @@ import (
 // Biases start at zero, as the LSTM's do apart from its forget gate; weights at U(±1/√H), as PyTorch's.
 type gruCell struct{}
 
+// Blocks of PyTorch's GRU weights (rows of weight_ih, weight_hh; columns here).
 const (
 	gruReset  = 0 // r: how much of the previous state the candidate sees
 	gruUpdate = 1 // z: how much of the previous state h_t keeps
 	gruNew    = 2 // n: the candidate state
+)
+
+// Blocks of the fused per-step product a = [r | z | n_x | n_h] (see fuse).
+const (
+	gruFusedR  = 0 // W_ir x + W_hr h + b_ir + b_hr
+	gruFusedZ  = 1 // W_iz x + W_hz h + b_iz + b_hz
+	gruFusedNX = 2 // W_in x + b_in: the candidate's input part
+	gruFusedNH = 3 // W_hn h + b_hn: the candidate's recurrent part, scaled by r
 )
 
 func (gruCell) Name() string       { return "gru" }
@@ -72,10 +81,10 @@ func (gruCell) fuse(p []*Node) (wx, wh, b *Node) {
 func (gruCell) step(a, hPrev, _ *Node) Step {
 	batch, hidden := hPrev.Shape().Dimensions[0], hPrev.Shape().Dimensions[1]
 	block := func(k int) *Node { return stepBlock(a, k, batch, hidden) }
-	r := Sigmoid(block(0))
-	z := Sigmoid(block(1))
-	hn := block(3) // W_hn h_{t-1} + b_hn
-	n := Tanh(Add(block(2), Mul(r, hn)))
+	r := Sigmoid(block(gruFusedR))
+	z := Sigmoid(block(gruFusedZ))
+	hn := block(gruFusedNH) // W_hn h_{t-1} + b_hn
+	n := Tanh(Add(block(gruFusedNX), Mul(r, hn)))
 	h := Add(n, Mul(z, Sub(hPrev, n))) // (1 − z) ⊙ n + z ⊙ h_{t-1}
 	return Step{Values: []*Node{r, z, n, h}, H: h, HPrev: hPrev, saved: []*Node{hn}}
 }

@@ -127,13 +127,5 @@ func (lstmCell) backward(s Step, dh, dcNext *Node) (da, dhDirect, dcPrev *Node) 
 }
 
 // export: nn.LSTM stores W_ih [4H, in] and W_hh [4H, H] (rows i, f, g, o: this project's order) for W·x;
-// this project stores them transposed for x·W. Its single bias goes to bias_ih, and bias_hh is zero:
-// PyTorch only uses their sum.
-func (lstmCell) export(k int, p []hostTensor) map[string]hostTensor {
-	return map[string]hostTensor{
-		fmt.Sprintf("weight_ih_l%d", k): transposed(p[0]),
-		fmt.Sprintf("weight_hh_l%d", k): transposed(p[1]),
-		fmt.Sprintf("bias_ih_l%d", k):   p[2],
-		fmt.Sprintf("bias_hh_l%d", k):   {make([]float32, len(p[2].Data)), p[2].Dims},
-	}
-}
+// this project stores them transposed for x·W (singleBiasExport).
+func (lstmCell) export(k int, p []hostTensor) map[string]hostTensor { return singleBiasExport(k, p) }

@@ -54,13 +54,5 @@ func (rnnCell) backward(s Step, dh, _ *Node) (da, dhDirect, dcPrev *Node) {
 	return Mul(dh, OneMinus(Square(s.H))), nil, nil
 }
 
-// export: nn.RNN stores weight_ih [H, in], weight_hh [H, H], bias_ih and bias_hh [H]; the single bias
-// goes to bias_ih and bias_hh is zero.
-func (rnnCell) export(k int, p []hostTensor) map[string]hostTensor {
-	return map[string]hostTensor{
-		fmt.Sprintf("weight_ih_l%d", k): transposed(p[0]),
-		fmt.Sprintf("weight_hh_l%d", k): transposed(p[1]),
-		fmt.Sprintf("bias_ih_l%d", k):   p[2],
-		fmt.Sprintf("bias_hh_l%d", k):   {make([]float32, len(p[2].Data)), p[2].Dims},
-	}
-}
+// export: nn.RNN stores weight_ih [H, in], weight_hh [H, H], bias_ih and bias_hh [H] (singleBiasExport).
+func (rnnCell) export(k int, p []hostTensor) map[string]hostTensor { return singleBiasExport(k, p) }

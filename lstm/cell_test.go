@@ -195,7 +195,7 @@ func TestLSTMStepMatchesGoMLXLayer(t *testing.T) {
 		}
 		return []*Node{Stack(ours, 0), hT, cT, Reshape(all, steps, batch, hidden), Reshape(lastH, batch, hidden), Reshape(lastC, batch, hidden)}
 	})
-	out := exec.MustExec(xs, wIH, wHH, bias, h0, c0)
+	out := exec.MustCall(xs, wIH, wHH, bias, h0, c0)
 	for k, name := range []string{"every h_t", "h_T", "c_T"} {
 		ours, theirs := tensors.MustCopyFlatData[float32](out[k]), tensors.MustCopyFlatData[float32](out[k+3])
 		for j := range ours {

@@ -11,8 +11,8 @@ import (
 
 // Config holds every knob of a model and of its training, in the spirit of nanoGPT's train.py: one flat,
 // commented list. It is saved with checkpoints and logged as hyperparameters, so field names are stable
-// (the json tags are the keys users pass as overrides). Each field's comment is its help tag, so that
-// `lstmlab presets` can show it.
+// (the json tags are the keys users pass as overrides). Each field's help tag describes its key, for
+// listings of the keys.
 type Config struct {
 	// --- model ---
 	Cell      string  `json:"cell" help:"recurrent cell: 'lstm', 'gru' (PyTorch's nn.GRU) or 'rnn' (tanh); '' = lstm"`
@@ -80,7 +80,7 @@ func checkVocab(c Config, v *text.Vocab) error {
 
 // UnmarshalJSON reads a config as saved in checkpoints and run records, over the values c already holds.
 // A config saved before the "normalize" key existed means "none": those models were trained on text as
-// written.
+// written. One saved before the "cell" key existed (or with cell "") is an LSTM: DefaultCell.
 func (c *Config) UnmarshalJSON(data []byte) error {
 	type plain Config // without this method
 	p := plain(*c)
@@ -92,6 +92,9 @@ func (c *Config) UnmarshalJSON(data []byte) error {
 		if _, ok := keys["normalize"]; !ok {
 			p.Normalize = "none"
 		}
+	}
+	if p.Cell == "" {
+		p.Cell = DefaultCell
 	}
 	*c = Config(p)
 	return nil

@@ -16,7 +16,7 @@ import (
 // padded and the padding masked out), so a text's figures do not depend on the run's batch size or window
 // length:
 //
-//   - a text (Score, EvaluateStream, `lstmlab eval --data`) is one stream: read exactly as from its start;
+//   - a text (Score, EvaluateStream) is one stream: read exactly as from its start;
 //   - a split (validation, test: Evaluate) is SplitStreams(n) contiguous streams, one per EvalStreamTokens
 //     tokens, at most EvalStreams: long streams, so the cold start at each stream's beginning costs little,
 //     read in parallel rows, so that validating every eval_every steps stays cheap.
@@ -168,16 +168,22 @@ func (m *Model) splitStreams(ids []int32) (*text.ScoreStreams, error) {
 	return text.NewScoreStreams(ids, SplitStreams(len(ids)), m.Config.SeqLen)
 }
 
-// Evaluate scores a split (validation or test) of an encoded corpus, as SplitStreams(len(ids)) contiguous
-// streams from the zero state, every token after each stream's first scored; with cfg.EvalLimit > 0 only the
-// first EvalLimit windows of each stream. A split of fewer than two tokens is an error wrapping
-// text.ErrNothingToPredict.
-func (m *Model) Evaluate(ids []int32) (EvalResult, error) {
+// Evaluate scores a split (validation or test) of an encoded corpus whole, as SplitStreams(len(ids))
+// contiguous streams from the zero state, every token after each stream's first scored. A split of fewer
+// than two tokens is an error wrapping text.ErrNothingToPredict.
+func (m *Model) Evaluate(ids []int32) (EvalResult, error) { return m.EvaluateWindows(ids, 0) }
+
+// EvaluateWindows is Evaluate over only the first maxWindows windows of each stream (every window when
+// maxWindows is 0): the cheaper score periodic validation uses (the eval_windows key).
+func (m *Model) EvaluateWindows(ids []int32, maxWindows int) (EvalResult, error) {
+	if maxWindows < 0 {
+		return EvalResult{}, fmt.Errorf("evaluate: %d windows (want >= 0; 0 = all)", maxWindows)
+	}
 	s, err := m.splitStreams(ids)
 	if err != nil {
 		return EvalResult{}, fmt.Errorf("evaluate: %w", err)
 	}
-	return m.scoreSplit(s, m.Config.EvalLimit, nil)
+	return m.scoreSplit(s, maxWindows, nil)
 }
 
 // EvaluateStream scores ids as one text read from its start: one stream from the zero state, every token after

@@ -80,10 +80,14 @@ func TestEvaluateSplitDoesNotDependOnTheRunShape(t *testing.T) {
 	if err != nil || math.Abs(ev.Val.Loss-results[0].Loss) > 1e-6 {
 		t.Errorf("validation %+v, %v; Evaluate %g", ev.Val, err, results[0].Loss)
 	}
-	m.Config.EvalLimit = 3
-	capped, err := m.Evaluate(ids)
+	capped, err := m.EvaluateWindows(ids, 3)
 	if err != nil || capped.Tokens != streams*3*16 {
-		t.Errorf("eval_windows 3: %d tokens scored, want %d streams × 3 windows × 16; %v", capped.Tokens, streams, err)
+		t.Errorf("3 windows: %d tokens scored, want %d streams × 3 windows × 16; %v", capped.Tokens, streams, err)
+	}
+	// Evaluate scores the whole split whatever eval_windows says (it caps the periodic validation only).
+	m.Config.EvalLimit = 3
+	if whole, err := m.Evaluate(ids); err != nil || whole.Tokens != results[0].Tokens {
+		t.Errorf("Evaluate with eval_windows 3: %d tokens scored, want the whole split's %d; %v", whole.Tokens, results[0].Tokens, err)
 	}
 	if _, err := m.Evaluate(ids[:1]); err == nil || !strings.Contains(err.Error(), text.ErrNothingToPredict.Error()) {
 		t.Errorf("one-token split: %v", err)

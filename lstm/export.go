@@ -101,6 +101,18 @@ func (m *Model) ExportPyTorch(path string) error {
 }
 
 // transposed returns the transpose of a row-major matrix.
+// singleBiasExport exports layer k of a cell with one bias per block (LSTM, RNN; parameters W_ih, W_hh, b)
+// in PyTorch's names: the weights transposed to PyTorch's [blocks·H, in] layout, the bias as bias_ih and a
+// zero bias_hh (PyTorch only uses their sum).
+func singleBiasExport(k int, p []hostTensor) map[string]hostTensor {
+	return map[string]hostTensor{
+		fmt.Sprintf("weight_ih_l%d", k): transposed(p[0]),
+		fmt.Sprintf("weight_hh_l%d", k): transposed(p[1]),
+		fmt.Sprintf("bias_ih_l%d", k):   p[2],
+		fmt.Sprintf("bias_hh_l%d", k):   {make([]float32, len(p[2].Data)), p[2].Dims},
+	}
+}
+
 func transposed(t hostTensor) hostTensor {
 	rows, cols := t.Dims[0], t.Dims[1]
 	out := make([]float32, len(t.Data))

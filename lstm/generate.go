@@ -82,9 +82,8 @@ const (
 // state and a line break: training sees the zero state only at the start of each epoch, so a model has
 // barely learnt what follows it and may begin with rare symbols even greedily; a line break after lines of
 // text is what it sees at the start of every line. Sampled rather than greedy lines, because greedy text
-// tends to loop without ever breaking the line. Measured on Moby Dick (2×128 model, 300 steps): the first
-// 20 characters of validation lines cost 2.41 nats/char after this context, 2.59 after the zero state and a
-// line break, 2.30 after the 256 characters that really precede them (BenchmarkStartContext).
+// tends to loop without ever breaking the line. The first characters of a line cost less after this
+// context than after the zero state (BenchmarkStartContext; figures in docs/benchmarks.md).
 func (m *Model) readStart(s *Stepper) ([]float32, error) {
 	newline, hasNewline := m.Vocab.ID(text.NewlineToken)
 	logits, err := s.Step(m.StartToken())

@@ -107,7 +107,7 @@ func RunCellStep(backend compute.Backend, w CellWeights, x, h, c []float32) (Cel
 	if err != nil {
 		return CellValues{}, fmt.Errorf("cell step: %w", err)
 	}
-	out, err := exec.Exec(args...)
+	out, err := exec.Call(args...)
 	if err != nil {
 		return CellValues{}, fmt.Errorf("cell step: %w", err)
 	}
@@ -118,14 +118,6 @@ func RunCellStep(backend compute.Backend, w CellWeights, x, h, c []float32) (Cel
 		}
 	}
 	return vals, nil
-}
-
-func dimsSize(dims []int) int {
-	n := 1
-	for _, d := range dims {
-		n *= d
-	}
-	return n
 }
 
 // LayerWeights returns layer k's weights on the host.

@@ -11,9 +11,9 @@ type projection func(xt, h *Node) *Node
 
 // fusedProjection is training's projection: one product per step, a_t = [x_t, h_{t-1}, 1]·[Wx; Wh; b], with
 // the stacked weights [in+H+1, P] built once per window. The usual alternative, one [T*B, in]·Wx product
-// for all steps before the loop, measured no faster on the pure-Go backend (its Slice copies element by
-// element, so cutting each step's rows out of that projection and adding them cost what the batching
-// saved), and it makes every step of a layer wait for the whole layer below.
+// for all steps before the loop, is no faster on the pure-Go backend (its Slice copies element by element:
+// cutting each step's rows out of that projection costs what the batching saves; docs/benchmarks.md), and
+// it makes every step of a layer wait for the whole layer below.
 func fusedProjection(wx, wh, b *Node, batch int) projection {
 	wAll := Concatenate([]*Node{wx, wh, ExpandAxes(b, 0)}, 0)
 	ones := Ones(wx.Graph(), shapes.Make(wx.DType(), batch, 1))
@@ -23,8 +23,8 @@ func fusedProjection(wx, wh, b *Node, batch int) projection {
 // preparedProjection is generation's projection, from weights prepared once per weight update (see
 // preparedWeights): a_t = x_t·Wxᵀᵀ + h_{t-1}·Whᵀᵀ + b with wxT [P, in], whT [P, H]. Why transposed: with Wx
 // as [in, P] each output column walks Wx with a stride of P floats (4 KiB for an LSTM at H = 256), which
-// the pure-Go backend's small-product kernel reads ~1.5× slower than the contiguous rows of Wxᵀ
-// (measured [4, 256]·[256, 1024]: 87 µs against 58 µs).
+// the pure-Go backend's small-product kernel reads slower than the contiguous rows of Wxᵀ
+// (docs/benchmarks.md).
 func preparedProjection(wxT, whT, b *Node) projection {
 	timesTransposed := func(a, bT *Node) *Node { return Dot(a, bT).General([]int{1}, nil, []int{1}, nil) }
 	return func(xt, h *Node) *Node {
@@ -153,7 +153,7 @@ func layerBackward(cell Cell, dys, xs, h0 *Node, wx, wh *Node, trace []Step) []*
 	hPrevAll := StopGradient(Concatenate(hPrev, 0))
 	// aᵀ·DA with the transpose made explicit on the narrow left operand: the Go backend's matmul needs the
 	// contracting axis last on the left, and left to itself DotGeneral would transpose both operands,
-	// including the P-wide DA (measured: ~70 ms of a 0.8 s step).
+	// including the P-wide DA (docs/benchmarks.md, "No transposes of 4H-wide gradients").
 	contractRows := func(a, dA *Node) *Node { return MatMul(Transpose(a, 0, 1), dA) }
 	dWb := contractRows(appendOnes(xs), dA) // [in+1, P]: the rows of dWx, then db
 	dWx := Slice(dWb, AxisRange(0, in), AxisRange())

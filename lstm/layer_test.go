@@ -73,7 +73,7 @@ func TestHandWrittenBackwardMatchesAutodiff(t *testing.T) {
 					loss := ReduceAllSum(Mul(ys, probe))
 					return append([]*Node{loss}, Gradient(loss, append([]*Node{xs}, params...)...)...)
 				})
-				return exec.MustExec(anyArgs(args)...)
+				return exec.MustCall(anyArgs(args)...)
 			}
 			hand, auto := run(true), run(false)
 			for k := range hand {
@@ -113,7 +113,7 @@ func TestStackedLayersWithPerStepInputs(t *testing.T) {
 					wrt := append(append([]*Node{in[0]}, params0...), params1...)
 					return append([]*Node{loss}, Gradient(loss, wrt...)...)
 				})
-				return exec.MustExec(anyArgs(args)...)
+				return exec.MustCall(anyArgs(args)...)
 			}
 			want := run(false, false)
 			for _, tc := range []struct {

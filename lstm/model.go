@@ -62,11 +62,7 @@ func New(cfg Config, vocab *text.Vocab, backend compute.Backend) (*Model, error)
 func (m *Model) NumParams() int {
 	n := 0
 	for _, p := range paramSpecs(m.Config, m.Vocab.Size()) {
-		size := 1
-		for _, d := range p.Dims {
-			size *= d
-		}
-		n += size
+		n += dimsSize(p.Dims)
 	}
 	return n
 }
@@ -77,7 +73,7 @@ func (m *Model) param(g *Graph, path string) *Node {
 	if v == nil {
 		panic(fmt.Sprintf("lstm: parameter %s missing from the store", path))
 	}
-	return v.ValueGraph(g)
+	return v.NodeValue(g)
 }
 
 // stateShape is the shape of the carried hidden or cell state: [layers, batch, H].

@@ -177,20 +177,20 @@ func (m *Model) applyUpdates(g *Graph, opt Optimizer, trainable []string, grads 
 	cfg := m.Config
 	for i, path := range trainable {
 		v := m.Store.GetVariable(path)
-		w := v.ValueGraph(g)
+		w := v.NodeValue(g)
 		slotVars := make([]*model.Variable, len(opt.Slots()))
 		slots := make([]*Node, len(slotVars))
 		for j, slot := range opt.Slots() {
 			slotVars[j] = m.Store.GetVariable(slotPath(slot, path))
-			slots[j] = slotVars[j].ValueGraph(g)
+			slots[j] = slotVars[j].NodeValue(g)
 		}
 		step, newSlots := opt.Direction(grads[i], slots, scalars)
 		for j, sv := range slotVars {
-			sv.SetValueGraph(newSlots[j])
+			sv.SetNodeValue(newSlots[j])
 		}
 		if cfg.WeightDecay > 0 && w.Rank() >= 2 {
 			step = Add(step, MulScalar(w, cfg.WeightDecay))
 		}
-		v.SetValueGraph(Sub(w, Mul(lr, step)))
+		v.SetNodeValue(Sub(w, Mul(lr, step)))
 	}
 }

@@ -67,10 +67,9 @@ func layerInput(cfg Config, k int) int {
 func paramSpecs(cfg Config, vocabSize int) []paramSpec {
 	h := cfg.Hidden
 	// The embedding starts as nn.Embedding does, N(0, 1): unit-scale inputs move the first layer's gates from
-	// the first step. With ±0.1 (word_language_model's choice) a char model sat on the unigram plateau
-	// (~3.1 nats) about three times longer on Moby Dick: a 2×128 model's validation loss after 240 steps was
-	// 2.88 with ±0.1 and 2.41 with N(0, 1) (notebook 02's run; PyTorch showed the same gap). A tied
-	// embedding is also the head's weight, whose logits must start small, so it keeps ±0.1.
+	// the first step; with ±0.1 (word_language_model's choice) a char model sits on the unigram plateau
+	// much longer (docs/benchmarks.md). A tied embedding is also the head's weight, whose logits must start
+	// small, so it keeps ±0.1.
 	embedInit := normalInit(1)
 	if cfg.TieWeight {
 		embedInit = uniformInit(0.1)
@@ -103,11 +102,7 @@ func (m *Model) LayerParams(k int) []string {
 func initParams(store *model.Store, cfg Config, vocabSize int) error {
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x15744))
 	for _, p := range paramSpecs(cfg, vocabSize) {
-		n := 1
-		for _, d := range p.Dims {
-			n *= d
-		}
-		if _, err := store.CreateVariable(p.Path, tensors.FromFlatDataAndDimensions(p.Init(rng, n), p.Dims...)); err != nil {
+		if _, err := store.CreateVariable(p.Path, tensors.FromFlatDataAndDimensions(p.Init(rng, dimsSize(p.Dims)), p.Dims...)); err != nil {
 			return fmt.Errorf("create parameter %s: %w", p.Path, err)
 		}
 	}
@@ -116,3 +111,12 @@ func initParams(store *model.Store, cfg Config, vocabSize int) error {
 
 // shapesOf is the shape of a dtype tensor with dims.
 func shapesOf(dtype dtypes.DType, dims ...int) shapes.Shape { return shapes.Make(dtype, dims...) }
+
+// dimsSize is the number of elements of a tensor of shape dims.
+func dimsSize(dims []int) int {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	return n
+}

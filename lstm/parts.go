@@ -14,7 +14,7 @@ import (
 // convenience that adds the optimizer's state, the learning-rate schedule, evaluation and checkpoints.
 
 // NewExec compiles fn, a graph over the model's variables, for the model's backend. Inside fn a parameter is
-// read with m.Store.GetVariable(path).ValueGraph(g) and updated with SetValueGraph (the update is applied
+// read with m.Store.GetVariable(path).NodeValue(g) and updated with SetNodeValue (the update is applied
 // when the graph runs). Use it rather than GoMLX's model.NewExec: it keeps variables as graph inputs, so the
 // compiled graph sees every later change of the weights (see newExec).
 func (m *Model) NewExec(fn func(g *Graph, in []*Node) []*Node) (*model.Exec, error) {
@@ -105,7 +105,7 @@ func BPTT(backend compute.Backend, w CellWeights, xs [][]float32, h0, c0 []float
 	if err != nil {
 		return CellWeights{}, 0, fmt.Errorf("bptt: %w", err)
 	}
-	out, err := exec.Exec(args...)
+	out, err := exec.Call(args...)
 	if err != nil {
 		return CellWeights{}, 0, fmt.Errorf("bptt: %w", err)
 	}

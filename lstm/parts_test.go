@@ -38,11 +38,11 @@ func TestHandWrittenLoopMatchesTrainer(t *testing.T) {
 				loss := Loss(logits, in[1])                                    // loss
 				params := make([]*Node, len(paths))
 				for i, p := range paths {
-					params[i] = byHand.Store.GetVariable(p).ValueGraph(g)
+					params[i] = byHand.Store.GetVariable(p).NodeValue(g)
 				}
 				grads, norm := ClipByGlobalNorm(Gradient(loss, params...), cfg.ClipNorm) // backward, clip
 				for i, p := range paths {                                                // update
-					byHand.Store.GetVariable(p).SetValueGraph(Sub(params[i], MulScalar(grads[i], cfg.LR)))
+					byHand.Store.GetVariable(p).SetNodeValue(Sub(params[i], MulScalar(grads[i], cfg.LR)))
 				}
 				return []*Node{loss, norm, hT, cT}
 			})

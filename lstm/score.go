@@ -21,7 +21,7 @@ type TokenScore struct {
 //
 // The first token has nothing before it, so it is not scored: it is read as context, and every later token is
 // scored given all the tokens before it, state carried from the start of the text (zero state before the first
-// token): one stream, as EvaluateStream and `lstmlab eval --data` read it, with the same figures.
+// token): one stream, as EvaluateStream reads it, with the same figures.
 type ScoreResult struct {
 	EvalResult // over the scored tokens: loss, perplexity, bits per token, accuracy, OOV count and rate, in-vocabulary figures
 
@@ -39,22 +39,16 @@ type ScoreResult struct {
 // scoring graph on one stream, so long texts score fast. A text of fewer than two tokens is an error wrapping
 // text.ErrNothingToPredict that says why.
 func (m *Model) Score(txt string) (ScoreResult, error) {
-	ids, unseen, err := m.Vocab.EncodeUnseen(txt)
+	enc, err := m.Vocab.EncodeText(txt)
 	if err != nil {
 		return ScoreResult{}, fmt.Errorf("score: %w", err)
 	}
-	tokens, err := m.Vocab.Tokenize(txt)
-	if err != nil {
-		return ScoreResult{}, fmt.Errorf("score: %w", err)
-	}
-	if len(tokens) != len(ids) {
-		return ScoreResult{}, fmt.Errorf("score: tokenizer gave %d tokens but encoding %d ids", len(tokens), len(ids))
-	}
+	ids, tokens := enc.IDs, enc.Tokens
 	s, err := text.NewScoreStreams(ids, 1, m.Config.SeqLen)
 	if err != nil {
 		return ScoreResult{}, fmt.Errorf("score: %w", err)
 	}
-	res := ScoreResult{PerToken: make([]TokenScore, len(ids)-1), Unseen: unseen}
+	res := ScoreResult{PerToken: make([]TokenScore, len(ids)-1), Unseen: enc.Unseen}
 	res.EvalResult, err = m.scoreSplit(s, 0, func(pos int, nll float64) {
 		_, known := m.Vocab.ID(tokens[pos])
 		res.PerToken[pos-1] = TokenScore{Token: tokens[pos], LogProb: -nll, Unknown: !known}
@@ -65,7 +59,7 @@ func (m *Model) Score(txt string) (ScoreResult, error) {
 	for _, ts := range res.PerToken {
 		res.LogProb += ts.LogProb
 	}
-	res.Chars = scoredChars(m.Vocab.Level(), m.Vocab.Normalization().Apply(txt), tokens)
+	res.Chars = scoredChars(m.Vocab.Level(), enc.Text, tokens)
 	res.BitsPerChar = -res.LogProb / math.Ln2 / float64(res.Chars)
 	return res, nil
 }

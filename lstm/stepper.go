@@ -2,6 +2,7 @@ package lstm
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads like math with a dot import.
@@ -23,9 +24,9 @@ type Stepper struct {
 
 // stepperRows is how many streams a Stepper's graph runs, of which only the first is used. Why not
 // one: the pure-Go backend's small matrix products (compute v0.1.14) are about ten times slower for a
-// single row than for four — measured 1.5 ms against 0.14 ms for [1|4, 513]·[513, 1024] — so feeding
-// three idle streams (token 0, their own carried state) alongside makes a generated token several
-// times faster. Streams never mix, so the first stream's logits and state are exact (tested).
+// single row than for four (docs/benchmarks.md), so three idle streams (token 0, their own carried
+// state) alongside make a generated token several times faster. Streams never mix, so the first
+// stream's logits and state are exact (tested).
 const stepperRows = 4
 
 // NewStepper returns a Stepper over m with zero state.
@@ -49,28 +50,32 @@ func (m *Model) stepExec() (*model.Exec, error) {
 // are computed again only when a parameter holds a new value (training and loading set new tensors;
 // GoMLX never changes a variable's tensor in place), and shared by the model's Steppers.
 func (m *Model) preparedWeights() ([]*tensors.Tensor, error) {
-	var paths []string
-	for k := range m.Config.Layers {
-		paths = append(paths, m.LayerParams(k)...)
-	}
-	current := make([]*tensors.Tensor, len(paths))
-	for i, p := range paths {
-		v := m.Store.GetVariable(p)
-		if v == nil {
-			return nil, fmt.Errorf("parameter %s missing from the store", p)
-		}
-		value, err := v.Value()
-		if err != nil {
-			return nil, fmt.Errorf("parameter %s: %w", p, err)
-		}
-		current[i] = value
-	}
 	pw := &m.prepared
 	pw.mu.Lock()
 	defer pw.mu.Unlock()
+	// The layers' variables are looked up once per Store: a generated token only compares tensors.
+	if pw.store != m.Store {
+		pw.vars, pw.weights, pw.of = nil, nil, nil
+		for k := range m.Config.Layers {
+			for _, p := range m.LayerParams(k) {
+				v := m.Store.GetVariable(p)
+				if v == nil {
+					return nil, fmt.Errorf("parameter %s missing from the store", p)
+				}
+				pw.vars = append(pw.vars, v)
+			}
+		}
+		pw.store = m.Store
+		pw.current = make([]*tensors.Tensor, len(pw.vars))
+	}
 	fresh := pw.weights != nil
-	for i := range current {
-		fresh = fresh && current[i] == pw.of[i]
+	for i, v := range pw.vars {
+		value, err := v.Value()
+		if err != nil {
+			return nil, fmt.Errorf("parameter %s: %w", v.Path(), err)
+		}
+		pw.current[i] = value
+		fresh = fresh && value == pw.of[i]
 	}
 	if fresh {
 		return pw.weights, nil
@@ -94,13 +99,16 @@ func (m *Model) preparedWeights() ([]*tensors.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	pw.weights, pw.of = out, current
+	pw.weights, pw.of = out, slices.Clone(pw.current)
 	return out, nil
 }
 
 // preparedCache holds the prepared generation weights and the parameter values they were computed from.
 type preparedCache struct {
 	mu      sync.Mutex
+	store   *model.Store      // the Store vars belong to
+	vars    []*model.Variable // every layer's parameters, in preparation order
+	current []*tensors.Tensor // scratch: the values of vars now
 	weights []*tensors.Tensor
 	of      []*tensors.Tensor
 }

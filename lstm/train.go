@@ -24,8 +24,6 @@ type TrainState struct {
 	BestVal  float64 `json:"best_val"`  // best validation loss so far (+Inf before the first evaluation)
 	BestStep int     `json:"best_step"` // step of BestVal
 	BadEvals int     `json:"bad_evals"` // evaluations since BestVal improved (early stopping)
-	// LRAnchor restarts the schedule of a resumed run whose settings changed (see LRAnchor); nil: none.
-	LRAnchor *LRAnchor `json:"lr_anchor,omitempty"`
 }
 
 // EventKind says what an Event reports.
@@ -69,6 +67,11 @@ const (
 type Trainer struct {
 	Model *Model
 	State TrainState
+	// LRAnchor restarts the schedule of a resumed run whose schedule settings changed (see LRAnchor);
+	// nil: none. It belongs with the config the run trains with (package experiments keeps both in the
+	// run's record), not with the checkpoint: a checkpoint written before such a change must not bring
+	// back the old anchor.
+	LRAnchor *LRAnchor
 
 	train     *text.Streams
 	val       *text.ScoreStreams // the validation split, laid out as Evaluate scores it
@@ -185,7 +188,7 @@ func (t *Trainer) Step() (Event, error) {
 		t.resetState() // state is reset at the start of each epoch
 	}
 	x, y := t.train.Window(t.State.Window)
-	lr := ScheduledLR(cfg, t.State.LRAnchor, t.State.Step)
+	lr := ScheduledLR(cfg, t.LRAnchor, t.State.Step)
 	args := []any{timeMajor(x, cfg.BatchSize, cfg.SeqLen), timeMajor(y, cfg.BatchSize, cfg.SeqLen), t.h, t.c, float32(lr)}
 	scalars := t.opt.Scalars(t.State.Step)
 	for _, name := range t.scalars {

@@ -60,7 +60,7 @@ func callWithTimeout(what string, timeout time.Duration, f func() ([]*tensors.Te
 
 // callRunners are the goroutines Model.call runs executables on, kept between calls. Why not a new
 // goroutine per call: each would start on a small stack and grow it again through GoMLX's deep call
-// chain, which cost a generated token about 0.1 ms (a fifth of its time, BenchmarkGenerateNoWatchdog).
+// chain, a sizeable share of a generated token's time (BenchmarkGenerateNoWatchdog; docs/benchmarks.md).
 // There are as many as calls ever ran at once; a stalled one is abandoned, not reused.
 var callRunners runnerPool
 

@@ -4,9 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/url"
 	"strconv"
+
+	"github.com/lstmlab/lstmlab/tracker"
 )
 
 // RunStatus is the state of an MLflow run.
@@ -129,15 +130,15 @@ type Metric struct {
 }
 
 type metricJSON struct {
-	Key       string    `json:"key"`
-	Value     flexFloat `json:"value"`
-	Timestamp flexInt   `json:"timestamp"`
-	Step      flexInt   `json:"step"`
+	Key       string            `json:"key"`
+	Value     tracker.JSONFloat `json:"value"`
+	Timestamp flexInt           `json:"timestamp"`
+	Step      flexInt           `json:"step"`
 }
 
 // MarshalJSON writes the point with a non-finite value as a string.
 func (m Metric) MarshalJSON() ([]byte, error) {
-	return json.Marshal(metricJSON{m.Key, flexFloat(m.Value), flexInt(m.Timestamp), flexInt(m.Step)})
+	return json.Marshal(metricJSON{m.Key, tracker.JSONFloat(m.Value), flexInt(m.Timestamp), flexInt(m.Step)})
 }
 
 // UnmarshalJSON reads a point whose value is a number or "NaN",
@@ -148,50 +149,6 @@ func (m *Metric) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*m = Metric{Key: w.Key, Value: float64(w.Value), Timestamp: int64(w.Timestamp), Step: int64(w.Step)}
-	return nil
-}
-
-// flexFloat is a JSON double in protobuf's mapping: a number, or one of
-// the strings "NaN", "Infinity", "-Infinity" (or a number in a string).
-type flexFloat float64
-
-func (f flexFloat) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	switch {
-	case math.IsNaN(v):
-		return []byte(`"NaN"`), nil
-	case math.IsInf(v, 1):
-		return []byte(`"Infinity"`), nil
-	case math.IsInf(v, -1):
-		return []byte(`"-Infinity"`), nil
-	}
-	return json.Marshal(v)
-}
-
-func (f *flexFloat) UnmarshalJSON(b []byte) error {
-	var s string
-	if json.Unmarshal(b, &s) == nil {
-		switch s {
-		case "NaN":
-			*f = flexFloat(math.NaN())
-		case "Infinity":
-			*f = flexFloat(math.Inf(1))
-		case "-Infinity":
-			*f = flexFloat(math.Inf(-1))
-		default:
-			v, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				return fmt.Errorf("metric value %q is not a number", s)
-			}
-			*f = flexFloat(v)
-		}
-		return nil
-	}
-	var v float64
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*f = flexFloat(v)
 	return nil
 }
 

@@ -12,11 +12,12 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/google/renameio/v2"
+	"github.com/lstmlab/lstmlab/internal/atomicfile"
 )
 
-// ErrArtifactsUnsupported: the run's artifact location is one this client
-// cannot write to. The wrapping error says which location and why.
+// ErrArtifactsUnsupported is wrapped when the run's artifact location is one
+// this client cannot write to. The wrapping error says which location and
+// why.
 var ErrArtifactsUnsupported = errors.New("artifact upload not supported")
 
 // FileInfo is an entry of a run's artifact listing.
@@ -116,22 +117,14 @@ func (c *Client) UploadArtifact(ctx context.Context, run RunInfo, artifactPath s
 	return c.do(req, "mlflow-artifacts upload of "+clean, nil)
 }
 
-// writeLocalArtifact writes content to file atomically (a temporary file
-// renamed into place), so the server never serves half a file.
+// writeLocalArtifact writes content to file atomically (atomicfile), so the
+// server never serves half a file.
 func writeLocalArtifact(file string, content io.Reader) error {
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return fmt.Errorf("artifact folder: %w", err)
 	}
-	pf, err := renameio.NewPendingFile(file, renameio.WithPermissions(0o644))
-	if err != nil {
-		return fmt.Errorf("write artifact %s: %w", file, err)
-	}
-	defer pf.Cleanup()
-	if _, err := io.Copy(pf, content); err != nil {
-		return fmt.Errorf("write artifact %s: %w", file, err)
-	}
-	if err := pf.CloseAtomicallyReplace(); err != nil {
-		return fmt.Errorf("write artifact %s: %w", file, err)
+	if err := atomicfile.WriteFrom(file, content); err != nil {
+		return fmt.Errorf("artifact: %w", err)
 	}
 	return nil
 }

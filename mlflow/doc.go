@@ -29,6 +29,9 @@
 //	params                       → params (values as text; shortest float form), as at the start
 //	a param changed on resume    → param <key>.from_step_<N> (MLflow params never change)
 //	metric points                → metrics with step and wall time; NaN and ±Inf kept
+//	steps a resume took back     → the server keeps the points it had (MLflow cannot delete them); if
+//	  and logged with other        the run logged other values for them, tag
+//	  values                       lstmlab.history_rewritten_after_step = the checkpoint's step, and one warning
 //	tags                         → tags
 //	note                         → tag mlflow.note.content (the MLflow UI's description)
 //	fine-tuning parent           → tag mlflow.parentRunId (the parent is synced first)

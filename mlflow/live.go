@@ -115,16 +115,8 @@ func (l *Live) loop() {
 // pass syncs every run not yet ended once and reports whether all syncs
 // succeeded. While the server is unreachable it stops at the first failure.
 func (l *Live) pass(ctx context.Context) bool {
-	l.mu.Lock()
-	var ids []int64
-	for _, id := range l.order {
-		if !l.state[id].ended {
-			ids = append(ids, id)
-		}
-	}
-	l.mu.Unlock()
 	ok := true
-	for _, id := range ids {
+	for _, id := range l.pending() {
 		res, err := l.m.SyncRun(ctx, id)
 		if ctx.Err() != nil {
 			return false

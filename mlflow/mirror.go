@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"math"
 	"os"
 	"os/user"
 	"path"
@@ -51,6 +53,13 @@ const (
 	// TagSHA256Prefix + artifact path holds the SHA-256 of the uploaded
 	// file, so an unchanged file is not uploaded again.
 	TagSHA256Prefix = "lstmlab.sha256."
+	// TagHistoryRewritten holds the step after which the server's metric
+	// history holds values the run no longer has: the run was resumed from
+	// a checkpoint at that step after the server got later steps, and
+	// logged those steps again with other values (a resume that changed
+	// settings). MLflow cannot delete points, so the server keeps the
+	// earlier values of those steps; the points after them are the run's.
+	TagHistoryRewritten = "lstmlab.history_rewritten_after_step"
 )
 
 // SamplesArtifact is the artifact holding every sample of a run.
@@ -70,6 +79,10 @@ type MirrorOptions struct {
 	// Note receives one-line notes, each at most once per Mirror: which
 	// artifacts could not be uploaded and why. Nil discards them.
 	Note func(string)
+	// Warn receives one line, at most once per run per Mirror, when the
+	// server's copy of a run differs from the database in a way the mirror
+	// cannot repair (TagHistoryRewritten). Nil: Note receives it.
+	Warn func(string)
 }
 
 // Mirror copies runs from a tracker database to an MLflow tracking server.
@@ -83,8 +96,14 @@ type MirrorOptions struct {
 // the remote run, recorded in the tracker per server (tracker
 // DB.SetRemoteRun), and for each metric the last step the server holds,
 // read from the remote run (MLflow returns each metric's latest point).
-// Local steps only ever increase, so the points after that step are
-// exactly the missing ones.
+// Local steps increase, so the points after that step are the missing
+// ones — except after a resume, which takes back the steps logged after
+// its checkpoint (tracker DB.Discards) and logs them again. When the
+// server's latest point of a metric predates such a discard, the mirror
+// compares the server's copy of the steps taken back with the run's new
+// values before sending more: equal (an exact resume) is fine; different
+// (a resume that changed settings) gets TagHistoryRewritten and one
+// warning, since MLflow cannot delete or replace points.
 type Mirror struct {
 	db     *tracker.DB
 	client *Client
@@ -179,9 +198,14 @@ func (m *Mirror) syncRun(ctx context.Context, runID int64, visiting map[int64]bo
 	params, tags := m.paramsAndTags(info, changes, parent, sample, remote.Data)
 	res.Params, res.Tags = len(params), len(tags)
 	s := sender{client: m.client, runID: remote.Info.ID, pending: Batch{Params: params, Tags: tags}}
-	if res.Metrics, err = m.sendMetrics(ctx, info, remote.Data, &s); err != nil {
+	discards, err := m.db.Discards(ctx, info.ID)
+	if err != nil {
 		return res, err
 	}
+	if res.Metrics, err = m.sendMetrics(ctx, info, remote.Data, discards, &s); err != nil {
+		return res, err
+	}
+	res.Tags += s.extraTags
 	if err := s.send(ctx, true); err != nil {
 		return res, err
 	}
@@ -398,7 +422,7 @@ func (m *Mirror) paramsAndTags(info tracker.RunInfo, changes []tracker.ParamChan
 
 	var params []Param
 	mapped := RemoteParams(info.Params, changes)
-	for _, key := range sortedKeys(mapped) {
+	for _, key := range slices.Sorted(maps.Keys(mapped)) {
 		switch old, ok := remoteParams[key]; {
 		case !ok:
 			params = append(params, Param{key, mapped[key]})
@@ -407,7 +431,7 @@ func (m *Mirror) paramsAndTags(info tracker.RunInfo, changes []tracker.ParamChan
 		}
 	}
 	var tags []Tag
-	for _, k := range sortedKeys(want) {
+	for _, k := range slices.Sorted(maps.Keys(want)) {
 		v := Truncate(want[k], MaxTagValueBytes)
 		if old, ok := remoteTags[k]; !ok || old != v {
 			tags = append(tags, Tag{k, v})
@@ -417,24 +441,51 @@ func (m *Mirror) paramsAndTags(info tracker.RunInfo, changes []tracker.ParamChan
 }
 
 // sendMetrics sends, for every metric of the run, the points after the
-// last step the server holds, in step order.
-func (m *Mirror) sendMetrics(ctx context.Context, info tracker.RunInfo, have RunData, s *sender) (int, error) {
-	last := map[string]int64{}
+// last step the server holds, in step order. Before it sends a metric's
+// first point past a discard (see Mirror), it checks the server's copy of
+// the steps taken back (checkRewritten).
+func (m *Mirror) sendMetrics(ctx context.Context, info tracker.RunInfo, have RunData, discards []tracker.Discard, s *sender) (int, error) {
+	latest := map[string]Metric{} // the server's latest point of each metric
 	for _, p := range have.Metrics {
-		if cur, ok := last[p.Key]; !ok || p.Step > cur {
-			last[p.Key] = p.Step
+		if cur, ok := latest[p.Key]; !ok || p.Step > cur.Step {
+			latest[p.Key] = p
 		}
+	}
+	marked, hasMark := int64(0), false // TagHistoryRewritten on the server
+	if v, ok := have.TagMap()[TagHistoryRewritten]; ok {
+		marked, hasMark = parseStep(v)
 	}
 	const chunk = 10_000 // points read from the database at a time
 	sent := 0
-	for _, key := range sortedKeys(info.Metrics) {
+	for _, key := range slices.Sorted(maps.Keys(info.Metrics)) {
 		rkey := Key(key)
-		after, ok := last[rkey]
+		last, ok := latest[rkey]
+		after := last.Step
 		if !ok {
 			after = -1
 		}
 		if info.Metrics[key].Last.Step <= after {
 			continue
+		}
+		if from, stale := staleAfter(discards, last, ok); stale && !(hasMark && marked <= from) {
+			differ, err := m.rewritten(ctx, info, s.runID, key, from, last.Step)
+			if err != nil {
+				return sent, err
+			}
+			if differ >= 0 {
+				// Tagged before any point past the discard goes up: once one has, the server's
+				// latest point no longer shows that its earlier ones predate the discard.
+				s.pending.Tags = append(s.pending.Tags, Tag{TagHistoryRewritten, strconv.FormatInt(from, 10)})
+				s.extraTags++
+				if err := s.send(ctx, true); err != nil {
+					return sent, err
+				}
+				marked, hasMark = from, true
+				m.warn(fmt.Sprintf("rewritten:%d", info.ID), fmt.Sprintf("MLflow mirror: run %d (%s) was resumed from step %d and logged "+
+					"other values for steps %s already had (metric %s from step %d); MLflow cannot delete points, so the server keeps "+
+					"the earlier values of steps %d-%d; its run is tagged %s=%d", info.ID, info.Name, from, m.client.URI(), key, differ,
+					from+1, last.Step, TagHistoryRewritten, from))
+			}
 		}
 		for {
 			points, err := m.db.PointsAfter(ctx, info.ID, key, after, chunk)
@@ -457,11 +508,75 @@ func (m *Mirror) sendMetrics(ctx context.Context, info tracker.RunInfo, have Run
 	return sent, nil
 }
 
+// staleAfter reports whether the server's latest point of a metric predates
+// a discard that took back its step (it was logged before the discard, at
+// a step after the discard's): the server's points after the returned step
+// may then be values the run no longer has.
+func staleAfter(discards []tracker.Discard, last Metric, has bool) (int64, bool) {
+	from, stale := int64(0), false
+	for _, d := range discards {
+		if has && d.AfterStep < last.Step && last.Timestamp <= d.Time.UnixMilli() && (!stale || d.AfterStep < from) {
+			from, stale = d.AfterStep, true
+		}
+	}
+	return from, stale
+}
+
+// rewritten compares the server's points of one metric at steps from+1 to
+// through with the run's (which has logged them again by now) and returns
+// the first step whose value differs, or whose point the run no longer
+// has; -1 when the server's copy is the run's.
+func (m *Mirror) rewritten(ctx context.Context, info tracker.RunInfo, remoteID, key string, from, through int64) (int64, error) {
+	remote, err := m.client.MetricHistory(ctx, remoteID, Key(key))
+	if err != nil {
+		return 0, err
+	}
+	local, err := m.db.PointsAfter(ctx, info.ID, key, from, 0)
+	if err != nil {
+		return 0, err
+	}
+	values := make(map[int64]float64, len(local))
+	for _, p := range local {
+		values[p.Step] = p.Value
+	}
+	first := int64(-1)
+	for _, p := range remote {
+		if p.Step <= from || p.Step > through {
+			continue
+		}
+		if v, ok := values[p.Step]; (!ok || !SameValue(v, p.Value)) && (first < 0 || p.Step < first) {
+			first = p.Step
+		}
+	}
+	return first, nil
+}
+
+// SameValue reports whether a server's metric value is the local value v.
+// Servers may store ±Inf as ±math.MaxFloat64 (MLflow's SQL stores and
+// FastTrackML do); NaN is NaN.
+func SameValue(v, remote float64) bool {
+	switch {
+	case math.IsNaN(v):
+		return math.IsNaN(remote)
+	case math.IsInf(v, 1):
+		return math.IsInf(remote, 1) || remote == math.MaxFloat64
+	case math.IsInf(v, -1):
+		return math.IsInf(remote, -1) || remote == -math.MaxFloat64
+	}
+	return v == remote
+}
+
+func parseStep(s string) (int64, bool) {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	return n, err == nil
+}
+
 // sender sends pending items in full log-batch requests.
 type sender struct {
-	client  *Client
-	runID   string
-	pending Batch
+	client    *Client
+	runID     string
+	pending   Batch
+	extraTags int // tags added to pending after the first ones (TagHistoryRewritten)
 }
 
 // send sends the pending items in batches within the limits; unless final,
@@ -573,13 +688,24 @@ func SamplesText(info tracker.RunInfo, samples []tracker.Sample) string {
 	return sb.String()
 }
 
-func (m *Mirror) note(key, msg string) {
+func (m *Mirror) note(key, msg string) { m.once(key, msg, m.opts.Note) }
+
+// warn is note for warnings (MirrorOptions.Warn, else Note).
+func (m *Mirror) warn(key, msg string) {
+	to := m.opts.Warn
+	if to == nil {
+		to = m.opts.Note
+	}
+	m.once(key, msg, to)
+}
+
+func (m *Mirror) once(key, msg string, to func(string)) {
 	m.mu.Lock()
 	seen := m.noted[key]
 	m.noted[key] = true
 	m.mu.Unlock()
-	if !seen && m.opts.Note != nil {
-		m.opts.Note(msg)
+	if !seen && to != nil {
+		to(msg)
 	}
 }
 
@@ -632,13 +758,4 @@ func Truncate(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + ellipsis
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

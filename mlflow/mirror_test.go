@@ -426,3 +426,97 @@ func TestSyncFromReadOnlyCopy(t *testing.T) {
 		must(t, db.Close())
 	}
 }
+
+// TestResumeThatRewritesHistory: a run mirrored up to step 20 is resumed from its checkpoint at step 10
+// (DiscardAfter) and logs steps 11-30 again. When the new values are the old ones (an exact resume) the
+// server's copy is the run's: nothing is flagged. When they differ (a resume that changed settings) the
+// server keeps its earlier values of steps 11-20 (MLflow cannot delete points): the remote run is tagged
+// TagHistoryRewritten=10 before any later point goes up, one warning says so, and a later sync from
+// another process neither warns again nor sends anything twice. Syncs while the resumed run is still
+// below step 20 send nothing of those metrics and decide nothing yet.
+func TestResumeThatRewritesHistory(t *testing.T) {
+	srv := mlflowtest.Start(t, mlflowtest.Options{})
+	db := openDB(t)
+	ctx := context.Background()
+	for _, changed := range []bool{false, true} {
+		name := map[bool]string{false: "exact", true: "changed"}[changed]
+		t.Run(name, func(t *testing.T) {
+			var warnings []string
+			c, err := mlflow.NewClient(srv.URL, mlflow.ClientOptions{})
+			must(t, err)
+			m := mlflow.NewMirror(db, c, mlflow.MirrorOptions{Warn: func(s string) { warnings = append(warnings, s) }})
+			run, err := db.StartRun(ctx, tracker.RunSpec{Name: name})
+			must(t, err)
+			value := func(s int, factor float64) map[string]float64 {
+				return map[string]float64{"train_loss": factor / float64(s), "lr": 0.01 * factor}
+			}
+			for s := 1; s <= 20; s++ {
+				must(t, run.LogMetrics(int64(s), value(s, 1)))
+			}
+			first, err := m.SyncRun(ctx, run.ID())
+			must(t, err)
+			must(t, run.Finish(tracker.StatusInterrupted))
+
+			resumed, err := db.ResumeRun(ctx, run.ID())
+			must(t, err)
+			n, err := resumed.DiscardAfter(10)
+			must(t, err)
+			if n != 20 {
+				t.Fatalf("discarded %d points, want 20", n)
+			}
+			factor := 1.0
+			if changed {
+				factor = 0.5
+			}
+			for s := 11; s <= 15; s++ {
+				must(t, resumed.LogMetrics(int64(s), value(s, factor)))
+			}
+			early, err := m.SyncRun(ctx, run.ID())
+			must(t, err)
+			if early.Metrics != 0 || len(warnings) != 0 {
+				t.Errorf("sync at step 15 of 20: %d points sent, warnings %q; want none yet", early.Metrics, warnings)
+			}
+			for s := 16; s <= 30; s++ {
+				must(t, resumed.LogMetrics(int64(s), value(s, factor)))
+			}
+			res, err := m.SyncRun(ctx, run.ID())
+			must(t, err)
+			if res.Metrics != 20 || res.RemoteID != first.RemoteID {
+				t.Errorf("sync at step 30: %+v; want the 20 points of steps 21-30 on remote run %s", res, first.RemoteID)
+			}
+			r, err := c.GetRun(ctx, first.RemoteID)
+			must(t, err)
+			tag, tagged := r.Data.TagMap()[mlflow.TagHistoryRewritten]
+			switch {
+			case !changed && (tagged || len(warnings) != 0):
+				t.Errorf("exact resume flagged: tag %q, warnings %q", tag, warnings)
+			case changed && (tag != "10" || len(warnings) != 1 || !strings.Contains(warnings[0], "resumed from step 10") ||
+				!strings.Contains(warnings[0], "steps 11-20")):
+				t.Errorf("changed resume: tag %s=%q, warnings %q; want 10 and one warning naming steps 11-20", mlflow.TagHistoryRewritten, tag, warnings)
+			}
+			// The server: one point per step, 1-30; steps 11-20 as first sent, 21-30 the run's new values.
+			got, err := c.MetricHistory(ctx, first.RemoteID, "train_loss")
+			must(t, err)
+			if len(got) != 30 {
+				t.Fatalf("%d train_loss points on the server, want 30", len(got))
+			}
+			for _, p := range got {
+				want := 1 / float64(p.Step)
+				if p.Step > 20 || (p.Step > 10 && !changed) {
+					want = factor / float64(p.Step)
+				}
+				if p.Value != want {
+					t.Errorf("server train_loss step %d = %v, want %v", p.Step, p.Value, want)
+				}
+			}
+			must(t, resumed.Finish(tracker.StatusFinished))
+			m2 := mlflow.NewMirror(db, c, mlflow.MirrorOptions{Warn: func(s string) { warnings = append(warnings, s) }})
+			again, err := m2.SyncRun(ctx, run.ID())
+			must(t, err)
+			if again.Metrics != 0 || len(warnings) != map[bool]int{false: 0, true: 1}[changed] {
+				t.Errorf("sync from another process: %d points, warnings %q; want nothing new", again.Metrics, warnings)
+			}
+			mlflowtest.CheckRun(t, db, c, run.ID())
+		})
+	}
+}

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 rounds=${1:-3}
 preset=${2:-tiny}
 steps=${3:-3000}
-go build -o bin/lstmlab ./cmd/lstmlab
+go build -buildvcs=auto -o bin/lstmlab ./cmd/lstmlab
 [ -x .cache/bin/fasttrackml ] || bash .ci/install-mlflow-tools.sh
 
 work=$(mktemp -d)
@@ -23,7 +23,14 @@ port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1
   --default-artifact-root "${work}/artifacts" >"${work}/server.log" 2>&1 &
 server=$!
 trap 'kill ${server} 2>/dev/null; wait ${server} 2>/dev/null; rm -rf "${work}"' EXIT
-until curl -fsS "http://127.0.0.1:${port}/health" >/dev/null 2>&1; do sleep 0.2; done
+# Wait for the server (at most 60 s; a server that died or never answers ends the script with its log).
+for _ in $(seq 300); do
+  curl -fsS "http://127.0.0.1:${port}/health" >/dev/null 2>&1 && break
+  kill -0 "${server}" 2>/dev/null || { echo "FastTrackML exited; its log:" >&2; cat "${work}/server.log" >&2; exit 1; }
+  sleep 0.2
+done
+curl -fsS "http://127.0.0.1:${port}/health" >/dev/null 2>&1 ||
+  { echo "FastTrackML did not answer within 60 s; its log:" >&2; tail -20 "${work}/server.log" >&2; exit 1; }
 
 steps_per_s() { # DB NAME: steps per second over the run's train_loss history
   /usr/bin/python3 - "$1" "$2" <<'EOF'

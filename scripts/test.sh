@@ -23,7 +23,8 @@ bash .ci/install-mlflow-tools.sh || failed=1
 
 echo "== go test"
 # -v so every test's verdict can be counted; the full log is kept in .cache/go-test.log.
-# LSTMLAB_CI=1: a test whose real parts (FastTrackML, chromium) are missing fails instead of skipping.
+# LSTMLAB_CI=1: a test whose real parts (FastTrackML, chromium, permission to mount a tmpfs or a read-only
+# bind mount) are missing fails instead of skipping (internal/testenv).
 LSTMLAB_CI=1 go test -v -count=1 -timeout 40m $(go list ./... | grep -v /tracker) >"$log" 2>&1 || failed=1
 LSTMLAB_CI=1 go test -v -count=1 -race -timeout 20m ./tracker/... >>"$log" 2>&1 || failed=1
 echo "MLflow UI screenshots: .cache/test-output/TestMirrorToMLflowEndToEnd/"

@@ -2,8 +2,11 @@ package tracker
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -17,10 +20,6 @@ import (
 // metric and param keys (non-empty, at most 250 bytes, no control
 // characters); values must be valid UTF-8. All or none are set.
 func (db *DB) SetTags(ctx context.Context, runID int64, tags map[string]string) error {
-	if err := db.writable(); err != nil {
-		return err
-	}
-	keys := make([]string, 0, len(tags))
 	for k, v := range tags {
 		if err := validKey("tag", k); err != nil {
 			return fmt.Errorf("run %d: %w", runID, err)
@@ -28,24 +27,20 @@ func (db *DB) SetTags(ctx context.Context, runID int64, tags map[string]string) 
 		if !utf8.ValidString(v) {
 			return fmt.Errorf("run %d: tag %q: value is not valid UTF-8", runID, k)
 		}
-		keys = append(keys, k)
 	}
-	sort.Strings(keys)
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("run %d: set tags: %w", runID, err)
-	}
-	defer tx.Rollback()
-	if err := requireRunTx(ctx, tx, runID); err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)
-			ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value`, runID, k, tags[k]); err != nil {
-			return fmt.Errorf("run %d: set tag %q: %w", runID, k, err)
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		if err := requireRun(ctx, tx, runID); err != nil {
+			return err
 		}
-	}
-	if err := tx.Commit(); err != nil {
+		for _, k := range slices.Sorted(maps.Keys(tags)) {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)
+				ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value`, runID, k, tags[k]); err != nil {
+				return fmt.Errorf("tag %q: %w", k, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("run %d: set tags: %w", runID, err)
 	}
 	return nil
@@ -54,58 +49,51 @@ func (db *DB) SetTags(ctx context.Context, runID int64, tags map[string]string) 
 // DeleteTags removes tags from a run. A key the run does not have is an
 // error naming it, and then nothing is deleted.
 func (db *DB) DeleteTags(ctx context.Context, runID int64, keys []string) error {
-	if err := db.writable(); err != nil {
-		return err
-	}
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("run %d: delete tags: %w", runID, err)
-	}
-	defer tx.Rollback()
-	if err := requireRunTx(ctx, tx, runID); err != nil {
-		return err
-	}
 	var missing []string
-	for _, k := range keys {
-		res, err := tx.ExecContext(ctx, `DELETE FROM tags WHERE run_id = ? AND key = ?`, runID, k)
-		if err != nil {
-			return fmt.Errorf("run %d: delete tag %q: %w", runID, k, err)
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		if err := requireRun(ctx, tx, runID); err != nil {
+			return err
 		}
-		if n, err := res.RowsAffected(); err == nil && n == 0 {
-			missing = append(missing, fmt.Sprintf("%q", k))
+		missing = missing[:0]
+		for _, k := range keys {
+			res, err := tx.ExecContext(ctx, `DELETE FROM tags WHERE run_id = ? AND key = ?`, runID, k)
+			if err != nil {
+				return fmt.Errorf("tag %q: %w", k, err)
+			}
+			if n, err := res.RowsAffected(); err == nil && n == 0 {
+				missing = append(missing, fmt.Sprintf("%q", k))
+			}
 		}
-	}
-	if len(missing) > 0 {
+		if len(missing) > 0 {
+			return errNothingDeleted // rolls back
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errNothingDeleted):
 		return fmt.Errorf("run %d has no tag %s (nothing deleted)", runID, strings.Join(missing, ", "))
-	}
-	if err := tx.Commit(); err != nil {
+	case err != nil:
 		return fmt.Errorf("run %d: delete tags: %w", runID, err)
 	}
 	return nil
 }
+
+var errNothingDeleted = errors.New("nothing deleted")
 
 // SetNote replaces a run's free-text note (valid UTF-8; empty clears it).
 func (db *DB) SetNote(ctx context.Context, runID int64, note string) error {
-	if err := db.writable(); err != nil {
-		return err
-	}
 	if !utf8.ValidString(note) {
 		return fmt.Errorf("run %d: the note is not valid UTF-8", runID)
 	}
-	res, err := db.write.ExecContext(ctx, `UPDATE runs SET note = ? WHERE id = ?`, note, runID)
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		if err := requireRun(ctx, tx, runID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE runs SET note = ? WHERE id = ?`, note, runID)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("run %d: set note: %w", runID, err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return fmt.Errorf("%w: no run with id %d", ErrRunNotFound, runID)
-	}
-	return nil
-}
-
-func requireRunTx(ctx context.Context, q querier, id int64) error {
-	var one int
-	if err := q.QueryRowContext(ctx, `SELECT 1 FROM runs WHERE id = ?`, id).Scan(&one); err != nil {
-		return fmt.Errorf("%w: no run with id %d", ErrRunNotFound, id)
 	}
 	return nil
 }

@@ -1,9 +1,12 @@
 package tracker
 
 import (
+	"database/sql"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestAnnotateFinishedRun tags, untags and notes a run that finished, as
@@ -71,5 +74,37 @@ func TestShow(t *testing.T) {
 	}
 	if _, err := db.Show(ctx, 999); !errors.Is(err, ErrRunNotFound) {
 		t.Errorf("show unknown run: %v", err)
+	}
+}
+
+// TestAnnotateWaitsForABusyWriter: tagging and noting while another connection (SQLite locks it like
+// another process) holds the write lock far beyond BusyTimeout waits it out instead of failing; a
+// run's own SetTag checks the value like DB.SetTags.
+func TestAnnotateWaitsForABusyWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "runs.db")
+	db, err := OpenWith(path, Options{BusyTimeout: 20 * time.Millisecond})
+	must(t, err)
+	defer db.Close()
+	r := startRun(t, db, RunSpec{})
+	if err := r.SetTag("k", "caf\xe9"); err == nil || !strings.Contains(err.Error(), "UTF-8") {
+		t.Errorf("Run.SetTag with invalid UTF-8: %v", err)
+	}
+	must(t, r.Finish(StatusFinished))
+	blocker, err := sql.Open("sqlite3", "file:"+path+"?_txlock=immediate")
+	must(t, err)
+	defer blocker.Close()
+	tx, err := blocker.Begin()
+	must(t, err)
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		tx.Commit()
+	}()
+	must(t, db.SetTags(ctx, r.ID(), map[string]string{"team": "x"}))
+	must(t, db.SetNote(ctx, r.ID(), "waited"))
+	must(t, db.DeleteTags(ctx, r.ID(), []string{"team"}))
+	ri, err := db.GetRun(ctx, r.ID())
+	must(t, err)
+	if _, ok := ri.Tags["team"]; ok || ri.Note != "waited" {
+		t.Errorf("after waiting: tags %v note %q", ri.Tags, ri.Note)
 	}
 }

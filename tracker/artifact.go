@@ -96,7 +96,7 @@ func hashFile(path string) (string, int64, error) {
 
 // Artifacts lists a run's artifacts in the order they were first logged.
 func (db *DB) Artifacts(ctx context.Context, runID int64) ([]Artifact, error) {
-	if err := db.requireRun(ctx, runID); err != nil {
+	if err := requireRun(ctx, db.read, runID); err != nil {
 		return nil, err
 	}
 	arts := []Artifact{}

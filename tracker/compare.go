@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"time"
 )
@@ -91,7 +93,7 @@ func (db *DB) Compare(ctx context.Context, runIDs []int64, onlyChanged bool) (*C
 			paramSet[k] = true
 		}
 	}
-	cmp.MetricKeys = MetricOrder(keys(metricSet))
+	cmp.MetricKeys = MetricOrder(slices.Sorted(maps.Keys(metricSet)))
 	for _, k := range []string{MetricValLoss, MetricTrainLoss} {
 		if metricSet[k] {
 			cmp.BestKey = k
@@ -106,7 +108,7 @@ func (db *DB) Compare(ctx context.Context, runIDs []int64, onlyChanged bool) (*C
 			r.BestElapsed = best.Time.Sub(r.Start)
 		}
 	}
-	for _, k := range keys(paramSet) {
+	for _, k := range slices.Sorted(maps.Keys(paramSet)) {
 		if onlyChanged && !paramDiffers(cmp.Runs, k) {
 			cmp.HiddenParams++
 			continue
@@ -125,15 +127,6 @@ func paramDiffers(runs []ComparedRun, key string) bool {
 		}
 	}
 	return false
-}
-
-func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // preferredMetrics come first, in this order, in tables and comparisons.

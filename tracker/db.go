@@ -351,20 +351,32 @@ func dsn(path string, opts Options, readOnly bool) string {
 	return u.String()
 }
 
-// readOnlyDSN is the connection string of a reader that must create no
-// file. SQLite's mode=ro still creates the -wal and -shm files of a WAL
-// database when they are missing, and leaves them behind (owned by the
-// reader: another user's reads would lock the owner out); immutable=1
-// creates nothing and takes no locks. So: mode=ro while a -wal file exists
-// (a writer is, or was, active and the -shm is there too), else immutable,
-// which is exact for a file no process is writing. A writer that starts
-// while an immutable reader is open is not seen by that reader.
+// readOnlyDSN is the connection string of a reader that writes nothing and
+// leaves no file behind. SQLite's mode=ro creates the -wal and -shm files
+// of a WAL database when they are missing and leaves them behind (owned by
+// the reader: another user's reads would lock the owner out); immutable=1
+// creates nothing and takes no locks, but assumes no process writes the
+// file: a writer that starts meanwhile may show the reader torn pages. So:
+//   - where the file and its folder are writable (a writer may start at any
+//     time), a read-write connection that refuses writes (query_only): it
+//     takes the usual locks and, closing last, removes the -wal and -shm
+//     files as every SQLite client does;
+//   - elsewhere (a read-only folder, file or mount: a writer as unlikely as
+//     files are impossible to create) mode=ro while a -wal file exists (a
+//     writer with more rights is, or was, active: the -shm is there too),
+//     else immutable.
 func readOnlyDSN(path string, opts Options) string {
 	u := url.URL{Scheme: "file", Path: path}
 	q := url.Values{}
 	q.Set("_busy_timeout", fmt.Sprint(opts.BusyTimeout.Milliseconds()))
-	q.Set("mode", "ro")
-	if _, err := os.Stat(path + "-wal"); err != nil {
+	switch _, walErr := os.Stat(path + "-wal"); {
+	case checkWritable(path) == nil:
+		q.Set("mode", "rw")
+		q.Set("_query_only", "1")
+	case walErr == nil:
+		q.Set("mode", "ro")
+	default:
+		q.Set("mode", "ro")
 		q.Set("immutable", "1")
 	}
 	u.RawQuery = q.Encode()

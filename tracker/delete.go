@@ -6,17 +6,22 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
 )
 
 // DeleteRun removes a run and everything recorded for it (params, metrics,
 // samples, tags, artifact entries) in one transaction. With removeArtifacts
-// it also deletes the artifact files, except files another run also lists;
-// a file that cannot be removed aborts the whole deletion before commit (a
-// file already gone is fine). Runs fine-tuned from it keep their data and
-// lose the parent link. A run still running elsewhere is refused with
-// ErrRunActive naming the process that holds it. With removeArtifacts the
-// run's folder (Run.Dir) is removed too. It returns the paths of the files
-// and folder it removed.
+// it also deletes the artifact files, except files another run also lists,
+// and the run's folder (Run.Dir), once the transaction is committed: a
+// deletion that fails leaves every file in place. A file that plainly
+// cannot be removed (a folder in its place, a folder that is not writable)
+// refuses the deletion before anything is deleted; a file already gone is
+// fine. Runs fine-tuned from it keep their data and lose the parent link. A
+// run still running elsewhere is refused with ErrRunActive naming the
+// process that holds it. It returns the paths of the files and folder it
+// removed.
 func (db *DB) DeleteRun(ctx context.Context, id int64, removeArtifacts bool) ([]string, error) {
 	removed, err := db.deleteRun(ctx, id, removeArtifacts)
 	if err != nil {
@@ -49,31 +54,20 @@ func (db *DB) deleteRun(ctx context.Context, id int64, removeArtifacts bool) ([]
 		defer os.RemoveAll(c.dir)
 	}
 	var paths []string
-	var removed []string
-	err = db.writeTx(ctx, func(tx *sql.Tx) error {
-		paths, removed = nil, nil
-		if removeArtifacts {
-			rows, err := tx.QueryContext(ctx, `SELECT DISTINCT path FROM artifacts WHERE run_id = ?
-				AND path NOT IN (SELECT path FROM artifacts WHERE run_id != ?) ORDER BY path`, id, id)
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				var p string
-				if err := rows.Scan(&p); err != nil {
-					rows.Close()
-					return err
-				}
-				paths = append(paths, p)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
+	if removeArtifacts {
+		if paths, err = ownArtifacts(ctx, db, id); err != nil {
+			return nil, err
+		}
+		for _, p := range paths {
+			if err := removable(p); err != nil {
+				return nil, fmt.Errorf("artifact %s cannot be removed (nothing deleted): %w", p, err)
 			}
 		}
+	}
+	err = db.writeTx(ctx, func(tx *sql.Tx) error {
 		// ON DELETE CASCADE removes params, tags, metrics, summaries,
-		// samples, param changes and artifact rows; children get parent_id
-		// NULL.
+		// samples, param changes, discards and artifact rows; children get
+		// parent_id NULL.
 		res, err := tx.ExecContext(ctx, `DELETE FROM runs WHERE id = ?`, id)
 		if err != nil {
 			return err
@@ -81,19 +75,20 @@ func (db *DB) deleteRun(ctx context.Context, id int64, removeArtifacts bool) ([]
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrRunNotFound
 		}
-		for _, p := range paths {
-			err := os.Remove(p)
-			switch {
-			case err == nil:
-				removed = append(removed, p)
-			case !errors.Is(err, os.ErrNotExist):
-				return fmt.Errorf("remove artifact (database unchanged): %w", err)
-			}
-		}
 		return nil
 	})
 	if err != nil {
-		return removed, err
+		return nil, err
+	}
+	var removed []string
+	for _, p := range paths {
+		err := os.Remove(p)
+		switch {
+		case err == nil:
+			removed = append(removed, p)
+		case !errors.Is(err, os.ErrNotExist):
+			return removed, fmt.Errorf("run deleted, but not its artifact: %w", err)
+		}
 	}
 	if removeArtifacts {
 		// The run's folder is the tracker's: its lock file, checkpoints and
@@ -104,4 +99,36 @@ func (db *DB) deleteRun(ctx context.Context, id int64, removeArtifacts bool) ([]
 		removed = append(removed, c.dir)
 	}
 	return removed, nil
+}
+
+// ownArtifacts lists the artifact files of run id that no other run lists.
+func ownArtifacts(ctx context.Context, db *DB, id int64) ([]string, error) {
+	var paths []string
+	err := db.eachRow(ctx, `SELECT DISTINCT path FROM artifacts WHERE run_id = ?
+		AND path NOT IN (SELECT path FROM artifacts WHERE run_id != ?) ORDER BY path`, []any{id, id}, func(rows *sql.Rows) error {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return err
+		}
+		paths = append(paths, p)
+		return nil
+	})
+	return paths, err
+}
+
+// removable reports why os.Remove would fail on path, as far as can be told
+// without removing it: a folder in its place, or a folder holding it that
+// is not writable. A missing file is removable (already gone).
+func removable(path string) error {
+	info, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if info.IsDir() {
+		return errors.New("a folder is in its place")
+	}
+	return unix.Access(filepath.Dir(path), unix.W_OK|unix.X_OK)
 }

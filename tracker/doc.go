@@ -92,8 +92,9 @@
 // (Options.WriteRetry) while metric points stay buffered; a full disk is
 // ErrDiskFull, and the run's final status is still recorded thanks to a
 // reserve file kept in its folder. Options.ReadOnly opens a database
-// without writing or creating anything (no -wal/-shm files either), which
-// works on read-only files, folders and mounts. The schema is created and
+// without writing anything and leaves no file behind (no -wal/-shm files
+// either), which works on read-only files, folders and mounts; where a
+// writer may start meanwhile, the reader sees what it commits. The schema is created and
 // upgraded by numbered migrations embedded in the binary, applied in one
 // transaction; a file from a newer lstmlab, or another program's SQLite
 // file, is refused without being modified. Times are stored as Unix

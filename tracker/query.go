@@ -49,8 +49,8 @@ func (p *Point) UnmarshalJSON(data []byte) error {
 }
 
 // JSONFloat is a float64 whose JSON form is a number when finite and,
-// as in MLflow's REST API, the string "NaN", "Infinity" or "-Infinity"
-// otherwise.
+// as in MLflow's REST API (protobuf's JSON mapping of doubles), the string
+// "NaN", "Infinity" or "-Infinity" otherwise.
 type JSONFloat float64
 
 // MarshalJSON implements json.Marshaler.
@@ -67,7 +67,8 @@ func (f JSONFloat) MarshalJSON() ([]byte, error) {
 	return json.Marshal(v)
 }
 
-// UnmarshalJSON implements json.Unmarshaler; it also accepts null as NaN.
+// UnmarshalJSON implements json.Unmarshaler; it also accepts null as NaN
+// and, as protobuf's JSON mapping allows, a number in a string ("0.5").
 func (f *JSONFloat) UnmarshalJSON(data []byte) error {
 	switch string(data) {
 	case `"NaN"`, "null":
@@ -81,7 +82,11 @@ func (f *JSONFloat) UnmarshalJSON(data []byte) error {
 		return nil
 	}
 	var v float64
-	if err := json.Unmarshal(data, &v); err != nil {
+	err := json.Unmarshal(data, &v)
+	if s := ""; err != nil && json.Unmarshal(data, &s) == nil {
+		v, err = strconv.ParseFloat(s, 64)
+	}
+	if err != nil {
 		return fmt.Errorf("metric value %s: want a number, \"NaN\", \"Infinity\" or \"-Infinity\"", data)
 	}
 	*f = JSONFloat(v)
@@ -348,31 +353,17 @@ func (db *DB) History(ctx context.Context, runID int64, key string) ([]Point, er
 	if err := db.flushOpen(runID); err != nil {
 		return nil, err
 	}
-	if err := db.requireRun(ctx, runID); err != nil {
+	if err := requireRun(ctx, db.read, runID); err != nil {
 		return nil, err
 	}
-	points := []Point{}
-	err := db.eachRow(ctx, `SELECT step, time_ms, value FROM metrics WHERE run_id = ? AND key = ? ORDER BY step`,
-		[]any{runID, key}, func(rows *sql.Rows) error {
-			var (
-				step, timeMS int64
-				value        sql.NullFloat64
-			)
-			if err := rows.Scan(&step, &timeMS, &value); err != nil {
-				return err
-			}
-			points = append(points, Point{Step: step, Time: time.UnixMilli(timeMS), Value: nanIfNull(value)})
-			return nil
-		})
-	if err != nil {
-		return nil, fmt.Errorf("history of run %d metric %q: %w", runID, key, err)
-	}
-	return points, nil
+	return db.PointsAfter(ctx, runID, key, -1, 0) // steps are never negative
 }
 
-func (db *DB) requireRun(ctx context.Context, id int64) error {
+// requireRun returns an error wrapping ErrRunNotFound when no run has id,
+// read through q (the read pool, or a write transaction).
+func requireRun(ctx context.Context, q querier, id int64) error {
 	var one int
-	err := db.read.QueryRowContext(ctx, `SELECT 1 FROM runs WHERE id = ?`, id).Scan(&one)
+	err := q.QueryRowContext(ctx, `SELECT 1 FROM runs WHERE id = ?`, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%w: no run with id %d", ErrRunNotFound, id)
 	}
@@ -381,7 +372,7 @@ func (db *DB) requireRun(ctx context.Context, id int64) error {
 
 // Samples returns a run's generated samples in step order.
 func (db *DB) Samples(ctx context.Context, runID int64) ([]Sample, error) {
-	if err := db.requireRun(ctx, runID); err != nil {
+	if err := requireRun(ctx, db.read, runID); err != nil {
 		return nil, err
 	}
 	return db.samples(ctx, `WHERE run_id = ? ORDER BY step, id`, runID)
@@ -389,7 +380,7 @@ func (db *DB) Samples(ctx context.Context, runID int64) ([]Sample, error) {
 
 // LatestSample returns a run's last generated sample, or nil if it has none.
 func (db *DB) LatestSample(ctx context.Context, runID int64) (*Sample, error) {
-	if err := db.requireRun(ctx, runID); err != nil {
+	if err := requireRun(ctx, db.read, runID); err != nil {
 		return nil, err
 	}
 	s, err := db.samples(ctx, `WHERE run_id = ? ORDER BY step DESC, id DESC LIMIT 1`, runID)

@@ -129,7 +129,7 @@ func (r *Run) ChangeParams(step int64, params map[string]any) error {
 
 // ParamChanges returns the param changes of a run, by step then key.
 func (db *DB) ParamChanges(ctx context.Context, runID int64) ([]ParamChange, error) {
-	if err := db.requireRun(ctx, runID); err != nil {
+	if err := requireRun(ctx, db.read, runID); err != nil {
 		return nil, err
 	}
 	changes := []ParamChange{}
@@ -171,7 +171,8 @@ func (db *DB) ParamChanges(ctx context.Context, runID int64) ([]ParamChange, err
 // step, and rebuilds the affected summaries, so that a run resumed from a
 // checkpoint at step holds exactly one point per step once it has logged
 // the following steps again. It returns the number of points deleted.
-// Buffered points after step are dropped too.
+// Buffered points after step are dropped too. A discard that deleted
+// anything is recorded (DB.Discards), in the same transaction.
 func (r *Run) DiscardAfter(step int64) (int64, error) {
 	if err := r.checkOpen(); err != nil {
 		return 0, err
@@ -184,6 +185,11 @@ func (r *Run) DiscardAfter(step int64) (int64, error) {
 	var keys []string
 	err := r.db.writeTx(ctx, func(tx *sql.Tx) error {
 		keys = keys[:0]
+		var through int64
+		if err := tx.QueryRowContext(ctx, `SELECT max(coalesce((SELECT max(step) FROM metrics WHERE run_id = ?1 AND step > ?2), ?2),
+			coalesce((SELECT max(step) FROM samples WHERE run_id = ?1 AND step > ?2), ?2))`, r.id, step).Scan(&through); err != nil {
+			return err
+		}
 		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT key FROM metrics WHERE run_id = ? AND step > ?`, r.id, step)
 		if err != nil {
 			return err
@@ -205,8 +211,15 @@ func (r *Run) DiscardAfter(step int64) (int64, error) {
 			return err
 		}
 		deleted, _ = res.RowsAffected()
-		if _, err := tx.ExecContext(ctx, `DELETE FROM samples WHERE run_id = ? AND step > ?`, r.id, step); err != nil {
+		res, err = tx.ExecContext(ctx, `DELETE FROM samples WHERE run_id = ? AND step > ?`, r.id, step)
+		if err != nil {
 			return err
+		}
+		if samples, _ := res.RowsAffected(); deleted+samples > 0 {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO discards (run_id, after_step, through_step, points, time_ms) VALUES (?, ?, ?, ?, ?)`,
+				r.id, step, through, deleted, r.db.now().UnixMilli()); err != nil {
+				return err
+			}
 		}
 		for _, k := range keys {
 			var goal string
@@ -240,4 +253,35 @@ func (r *Run) DiscardAfter(step int64) (int64, error) {
 	}
 	r.mu.Unlock()
 	return deleted, nil
+}
+
+// Discard is one taking back of a run's history by Run.DiscardAfter: the
+// points and samples after AfterStep, up to ThroughStep, were deleted at
+// Time (and logged again, perhaps with other values, by the resumed run).
+type Discard struct {
+	AfterStep   int64     `json:"after_step"`
+	ThroughStep int64     `json:"through_step"`
+	Points      int64     `json:"points"` // metric points deleted
+	Time        time.Time `json:"time"`
+}
+
+// Discards returns the run's discards, oldest first: what a copy of its
+// history made earlier (a mirror) may hold that the database no longer does.
+func (db *DB) Discards(ctx context.Context, runID int64) ([]Discard, error) {
+	var out []Discard
+	err := db.eachRow(ctx, `SELECT after_step, through_step, points, time_ms FROM discards WHERE run_id = ? ORDER BY time_ms, rowid`,
+		[]any{runID}, func(rows *sql.Rows) error {
+			var d Discard
+			var ms int64
+			if err := rows.Scan(&d.AfterStep, &d.ThroughStep, &d.Points, &ms); err != nil {
+				return err
+			}
+			d.Time = time.UnixMilli(ms)
+			out = append(out, d)
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("discards of run %d: %w", runID, err)
+	}
+	return out, nil
 }

@@ -4,12 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lstmlab/lstmlab/internal/testenv"
 )
 
 // On its own host a run's liveness is its lock: a reader sees it running whatever its heartbeat says,
@@ -88,6 +91,18 @@ func TestReadOnlyOpenCreatesNothing(t *testing.T) {
 	if runs, err := ro.ListRuns(ctx, ListOptions{}); err != nil || len(runs) != 1 {
 		t.Fatalf("list: %v %v", runs, err)
 	}
+	// A writer that starts while the reader is open is seen by it (a reader that assumed the file
+	// immutable would not see it, and could read torn pages).
+	w, err := Open(path)
+	must(t, err)
+	must(t, startRun(t, w, RunSpec{Name: "y"}).Finish(StatusFinished))
+	if runs, err := ro.ListRuns(ctx, ListOptions{}); err != nil || len(runs) != 2 {
+		t.Errorf("list after another process wrote: %d runs, %v; want 2", len(runs), err)
+	}
+	if _, err := ro.GetRun(ctx, 2); err != nil {
+		t.Errorf("the reader does not see the new run: %v", err)
+	}
+	must(t, w.Close())
 	if _, err := ro.StartRun(ctx, RunSpec{}); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("StartRun on a read-only DB: %v", err)
 	}
@@ -180,7 +195,7 @@ func TestBusyWriterWaits(t *testing.T) {
 func TestDiskFull(t *testing.T) {
 	mnt := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a small tmpfs here (%v: %s); CI runs as root and mounts one", err, strings.TrimSpace(string(out)))
+		testenv.Missing(t, "permission to mount a tmpfs", fmt.Sprintf("%v: %s; run the tests as root", err, strings.TrimSpace(string(out))))
 	}
 	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
 	path := filepath.Join(mnt, "runs.db")
@@ -219,8 +234,8 @@ func TestDiskFull(t *testing.T) {
 	must(t, db.IntegrityCheck(ctx))
 }
 
-// DiscardAfter leaves the history ending at the checkpoint's step and the summaries consistent;
-// ChangeParams records each change with its step.
+// DiscardAfter leaves the history ending at the checkpoint's step and the summaries consistent, and
+// records what it took back; ChangeParams records each change with its step.
 func TestDiscardAfterAndParamChanges(t *testing.T) {
 	db := openTemp(t, Options{})
 	r := startRun(t, db, RunSpec{})
@@ -234,6 +249,15 @@ func TestDiscardAfterAndParamChanges(t *testing.T) {
 	must(t, err)
 	if n != 11 {
 		t.Errorf("discarded %d points, want 11 (steps 21-30 and the val point)", n)
+	}
+	if n, err := r.DiscardAfter(25); err != nil || n != 0 {
+		t.Errorf("second discard after 25: %d points, %v; want nothing left to discard", n, err)
+	}
+	// The discard is recorded (a mirror needs it); the one that deleted nothing is not.
+	discards, err := db.Discards(ctx, r.ID())
+	must(t, err)
+	if len(discards) != 1 || discards[0].AfterStep != 20 || discards[0].ThroughStep != 30 || discards[0].Points != 11 || discards[0].Time.IsZero() {
+		t.Errorf("discards %+v, want one after step 20 through 30 of 11 points", discards)
 	}
 	if err := r.LogMetric(MetricTrainLoss, 21, 99); err != nil {
 		t.Fatal(err)

@@ -34,10 +34,10 @@ func (db *DB) SetRemoteRun(ctx context.Context, runID int64, uri, remoteID strin
 	if err := db.writable(); err != nil {
 		return err
 	}
-	if err := db.requireRun(ctx, runID); err != nil {
+	if err := requireRun(ctx, db.read, runID); err != nil {
 		return err
 	}
-	_, err := db.write.ExecContext(ctx, `INSERT INTO remote_runs (run_id, uri, remote_id, linked_ms) VALUES (?, ?, ?, ?)
+	err := db.exec(ctx, `INSERT INTO remote_runs (run_id, uri, remote_id, linked_ms) VALUES (?, ?, ?, ?)
 		ON CONFLICT (run_id, uri) DO UPDATE SET remote_id = excluded.remote_id, linked_ms = excluded.linked_ms`,
 		runID, uri, remoteID, db.now().UnixMilli())
 	if err != nil {

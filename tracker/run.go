@@ -690,31 +690,21 @@ func (r *Run) LogSample(s Sample) error {
 	return nil
 }
 
-// SetTag sets (or replaces) a tag. Unlike params, tags may change.
+// SetTag sets (or replaces) a tag (DB.SetTags). Unlike params, tags may
+// change.
 func (r *Run) SetTag(key, value string) error {
-	if err := validKey("tag", key); err != nil {
-		return fmt.Errorf("run %d: %w", r.id, err)
-	}
 	if err := r.checkOpen(); err != nil {
 		return err
 	}
-	err := r.db.exec(context.Background(), `INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)
-		ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value`, r.id, key, value)
-	if err != nil {
-		return fmt.Errorf("run %d: set tag %q: %w", r.id, key, err)
-	}
-	return nil
+	return r.db.SetTags(context.Background(), r.id, map[string]string{key: value})
 }
 
-// SetNote replaces the run's free-text note.
+// SetNote replaces the run's free-text note (DB.SetNote).
 func (r *Run) SetNote(note string) error {
 	if err := r.checkOpen(); err != nil {
 		return err
 	}
-	if err := r.db.exec(context.Background(), `UPDATE runs SET note = ? WHERE id = ?`, note, r.id); err != nil {
-		return fmt.Errorf("run %d: set note: %w", r.id, err)
-	}
-	return nil
+	return r.db.SetNote(context.Background(), r.id, note)
 }
 
 // Finish writes the buffered points, stops the heartbeat, records the final

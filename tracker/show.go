@@ -64,7 +64,7 @@ func (db *DB) Show(ctx context.Context, id int64) (*RunDetail, error) {
 
 // MetricKeys lists the metrics a run logged, in MetricOrder.
 func (db *DB) MetricKeys(ctx context.Context, runID int64) ([]string, error) {
-	if err := db.requireRun(ctx, runID); err != nil {
+	if err := requireRun(ctx, db.read, runID); err != nil {
 		return nil, err
 	}
 	var keys []string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -49,7 +50,7 @@ func (db *DB) unknownKeys(ctx context.Context, opts ListOptions) ([]string, erro
 			known[kind] = keys
 		}
 		name := f.String()
-		if seen[name] || contains(known[kind], f.Name) {
+		if _, found := slices.BinarySearch(known[kind], f.Name); seen[name] || found { // known lists are sorted
 			continue
 		}
 		seen[name] = true
@@ -68,11 +69,6 @@ func (db *DB) unknownKeys(ctx context.Context, opts ListOptions) ([]string, erro
 		warnings = append(warnings, msg)
 	}
 	return warnings, nil
-}
-
-func contains(list []string, s string) bool {
-	i := sort.SearchStrings(list, s)
-	return i < len(list) && list[i] == s
 }
 
 // distinctKeys lists the keys of a key/value table, sorted. table is one

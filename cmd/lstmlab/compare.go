@@ -17,16 +17,12 @@ func newCompareCmd(g *globals) *cobra.Command {
   lstmlab compare parent child --format markdown`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, db, err := openForRender(g)
+			f, db, runs, err := openRunsForRender(cmd.Context(), g, args...)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			ids, err := runIDs(cmd, db, args)
-			if err != nil {
-				return err
-			}
-			c, err := db.Compare(cmd.Context(), ids, onlyChanged)
+			c, err := db.Compare(cmd.Context(), runIDs(runs), onlyChanged)
 			if err != nil {
 				return err
 			}

@@ -240,6 +240,10 @@ func TestCLIEndToEnd(t *testing.T) {
 	c.fails("unknown backend", "train", "--preset", "tiny", "--data", sea, "--backend", "tpu")
 	c.fails("xla", "train", "--preset", "tiny", "--data", sea, "--backend", "xla:cuda")
 	c.fails("filter", "runs", "--filter", "params.lr >> 3")
+	// The library's errors name options; the CLI names its flags.
+	c.fails("--freeze needs --init-from", "train", "--preset", "tiny", "--data", sea, "--freeze", "embedding")
+	c.fails("already reached step 60 of 60: pass --steps N with N > 60", "resume", "first")
+	c.fails(`sweep axis "hidden": want key=v1,v2`, "train", "--preset", "tiny", "--data", sea, "--sweep", "hidden")
 
 	// A corrupt checkpoint is a clear error, and a corrupt database is refused untouched.
 	ckpt := res["best_model"].(string)

@@ -75,7 +75,7 @@ func runEval(ctx context.Context, g *globals, ref, data string) (lstm.EvalResult
 		return lstm.EvalResult{}, none, "", err
 	}
 	defer db.Close()
-	m, info, err := experiments.LoadRunModel(ctx, db, ref, g.runsDir, g.backend)
+	m, info, err := experiments.LoadRunModel(ctx, db, ref, g.backend)
 	if err != nil {
 		return lstm.EvalResult{}, none, "", err
 	}
@@ -97,13 +97,8 @@ func runEval(ctx context.Context, g *globals, ref, data string) (lstm.EvalResult
 	}
 	var res lstm.EvalResult
 	if data == "" {
-		_, _, test, err := text.Split(ids, m.Config.ValFrac, m.Config.TestFrac)
-		if err != nil {
-			return lstm.EvalResult{}, none, "", err
-		}
-		m.Config.EvalLimit = 0 // score all of it
 		source = source + " (test split)"
-		res, err = m.Evaluate(test)
+		res, err = experiments.EvaluateTestSplit(m, ids)
 		unseen = none
 		if err != nil {
 			return lstm.EvalResult{}, none, "", fmt.Errorf("%s: %w", source, err)

@@ -31,7 +31,7 @@ them). Without a prompt the text starts at the beginning of a line (the README's
 				return err
 			}
 			defer db.Close()
-			m, info, err := experiments.LoadRunModel(cmd.Context(), db, args[0], g.runsDir, g.backend)
+			m, info, err := experiments.LoadRunModel(cmd.Context(), db, args[0], g.backend)
 			if err != nil {
 				return err
 			}

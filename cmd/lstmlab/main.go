@@ -25,6 +25,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/lstmlab/lstmlab/tracker"
+	"github.com/lstmlab/lstmlab/tracker/render"
 )
 
 // globals are the flags every command shares.
@@ -39,6 +40,30 @@ type globals struct {
 	args    []string // the command line, recorded with runs
 	// interrupted is the command that continues a run stopped by a signal (set by train and resume).
 	interrupted string
+	// stops says when stop signals arrive (run's handler, the only one).
+	stops *stops
+}
+
+// stops turns the stop signals into contexts: the command's context ends at the first; hurry at the
+// second, which also exits the process at once unless cleanup code is waiting for it (next).
+type stops struct {
+	first   context.Context
+	hurry   context.Context
+	waiters atomic.Int32
+}
+
+// next returns a context that ends at the next stop signal (the first, or the second when the first
+// came already), and a function to call once done waiting. While a caller waits, the second signal
+// ends its context instead of exiting, so the caller can still say what it leaves undone.
+func (s *stops) next() (context.Context, func()) {
+	if s == nil { // not started from run (tests)
+		return context.Background(), func() {}
+	}
+	if s.first.Err() == nil {
+		return s.first, func() {}
+	}
+	s.waiters.Add(1)
+	return s.hurry, func() { s.waiters.Add(-1) }
 }
 
 func defaultDB() string {
@@ -92,25 +117,37 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	}()
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
+	hurry, hurryCancel := context.WithCancel(context.Background())
+	defer hurryCancel()
+	returned := make(chan struct{}) // ends the signal goroutine when run returns
+	defer close(returned)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, stopSignals...)
 	defer signal.Stop(sigs)
+	st := &stops{first: ctx, hurry: hurry}
 	var stoppedBy atomic.Value // os.Signal
 	go func() {
-		first, ok := <-sigs
-		if !ok {
+		var first, second os.Signal
+		select {
+		case first = <-sigs:
+		case <-returned:
 			return
 		}
 		stoppedBy.Store(first)
 		cancel(fmt.Errorf("stopped by %s", signalName(first)))
-		second, ok := <-sigs
-		if !ok {
+		select {
+		case second = <-sigs:
+		case <-returned:
+			return
+		}
+		hurryCancel()
+		if st.waiters.Load() > 0 { // cleanup waiting on the network gives up and says what is left
 			return
 		}
 		fmt.Fprintf(stderr, "\nlstmlab: %s again: stopping now, without the final checkpoint and plot (the run reads as interrupted)\n", signalName(second))
 		os.Exit(exitCode(second))
 	}()
-	g := &globals{stdout: stdout, stderr: stderr, args: args}
+	g := &globals{stdout: stdout, stderr: stderr, args: args, stops: st}
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -171,13 +208,20 @@ func addFormatFlag(cmd *cobra.Command, g *globals, allowed ...string) {
 	cmd.Flags().StringVar(&g.format, "format", "", fmt.Sprintf("output format: %v (default %s)", allowed, allowed[0]))
 }
 
+// checkFormat checks --format against the formats a command allows, read as render.ParseFormat reads
+// every --format (any case; "text" and "table" are one, "md" is markdown), and sets g.format to the
+// allowed spelling (allowed[0] when none was given).
 func checkFormat(g *globals, allowed ...string) error {
 	if g.format == "" {
 		g.format = allowed[0]
+		return nil
 	}
-	for _, a := range allowed {
-		if g.format == a {
-			return nil
+	if want, err := render.ParseFormat(g.format); err == nil {
+		for _, a := range allowed {
+			if f, _ := render.ParseFormat(a); f == want {
+				g.format = a
+				return nil
+			}
 		}
 	}
 	return fmt.Errorf("unknown --format %q (want one of %v)", g.format, allowed)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -444,11 +445,16 @@ func TestSyncAfterKill9(t *testing.T) {
 	// Resumed with the mirror on, it continues the same remote run. The steps after its last checkpoint
 	// are trained and logged again; the server keeps the copies it had (it cannot delete points), which
 	// hold the same values: one point per step on both sides.
-	c.launch(nil, "resume", "crashed", "--steps", strconv.FormatInt(last+30, 10), "-q", "--tracking-uri", srv.URL).
+	resumeOut := c.launch(nil, "resume", "crashed", "--steps", strconv.FormatInt(last+30, 10), "-q", "--tracking-uri", srv.URL).
 		wait(t, "resume crashed", 0)
 	db = openTracker(t, c.db)
-	if r := remoteRuns(t, client, "default")["crashed"]; r.Info.ID != remote.Info.ID || r.Info.Status != mlflow.StatusFinished {
+	r := remoteRuns(t, client, "default")["crashed"]
+	if r.Info.ID != remote.Info.ID || r.Info.Status != mlflow.StatusFinished {
 		t.Errorf("after resume: remote run %s %s; want %s FINISHED", r.Info.ID, r.Info.Status, remote.Info.ID)
+	}
+	// An exact resume is not flagged as having rewritten the history.
+	if tag, ok := r.Data.TagMap()[mlflow.TagHistoryRewritten]; ok || strings.Contains(resumeOut, "warning") {
+		t.Errorf("exact resume flagged: tag %s=%q, output %q", mlflow.TagHistoryRewritten, tag, resumeOut)
 	}
 	local, err := db.History(context.Background(), id, "train_loss")
 	must(t, err)
@@ -461,5 +467,114 @@ func TestSyncAfterKill9(t *testing.T) {
 		if got[i].Step != local[i].Step || got[i].Value != local[i].Value {
 			t.Errorf("train_loss point %d: server step %d value %v, here step %d value %v", i, got[i].Step, got[i].Value, local[i].Step, local[i].Value)
 		}
+	}
+}
+
+// TestSyncWarnsOfRewrittenHistory: a run synced up to step 20, then resumed from step 10 with other
+// values (here logged through the tracker, as a resume with --set lr=... would log them): lstmlab sync
+// says in one warning line that the server keeps the earlier values of steps 11-20, and tags the remote run.
+func TestSyncWarnsOfRewrittenHistory(t *testing.T) {
+	srv := mlflowtest.Start(t, mlflowtest.Options{})
+	client, err := mlflow.NewClient(srv.URL, mlflow.ClientOptions{})
+	must(t, err)
+	dir := t.TempDir()
+	c := &cli{t: t, db: filepath.Join(dir, "lab.db"), dir: dir}
+	db := openTracker(t, c.db)
+	ctx := context.Background()
+	run, err := db.StartRun(ctx, tracker.RunSpec{Name: "rewritten"})
+	must(t, err)
+	for s := int64(1); s <= 20; s++ {
+		must(t, run.LogMetric("train_loss", s, 1/float64(s)))
+	}
+	must(t, run.Finish(tracker.StatusInterrupted))
+	must(t, db.Close())
+	c.ok("sync", "--tracking-uri", srv.URL)
+
+	db = openTracker(t, c.db)
+	resumed, err := db.ResumeRun(ctx, run.ID())
+	must(t, err)
+	_, err = resumed.DiscardAfter(10)
+	must(t, err)
+	for s := int64(11); s <= 30; s++ {
+		must(t, resumed.LogMetric("train_loss", s, 0.5/float64(s)))
+	}
+	must(t, resumed.Finish(tracker.StatusFinished))
+	must(t, db.Close())
+	_, stderr, code := c.run("sync", "--tracking-uri", srv.URL)
+	if code != 0 || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "lstmlab: warning: MLflow mirror: run 1 (rewritten) was resumed from step 10") ||
+		!strings.Contains(stderr, "steps 11-20") {
+		t.Errorf("sync after a rewriting resume: exit %d, stderr %q; want one warning naming steps 11-20", code, stderr)
+	}
+	if tag := remoteRuns(t, client, "default")["rewritten"].Data.TagMap()[mlflow.TagHistoryRewritten]; tag != "10" {
+		t.Errorf("remote run tag %s = %q, want 10", mlflow.TagHistoryRewritten, tag)
+	}
+	if _, stderr, _ := c.run("sync", "--tracking-uri", srv.URL); stderr != "" {
+		t.Errorf("second sync: stderr %q, want nothing (the tag records it)", stderr)
+	}
+}
+
+// TestStopSignalsDuringMirrorFinish: a tracking server that accepts connections and never answers keeps
+// the end-of-command mirror waiting (up to a minute). A SIGHUP then (training finished) gives up at once:
+// exit 129 and one line naming the sync that finishes the job. A second Ctrl-C (the first stopped
+// training) does the same with 130, instead of exiting without that line.
+func TestStopSignalsDuringMirrorFinish(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	defer l.Close()
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, conn) // held open, never answered
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+	uri := "http://" + l.Addr().String()
+	dir := t.TempDir()
+	c := &cli{t: t, db: filepath.Join(dir, "lab.db"), dir: dir}
+	sea := generatedText(t, dir, "sea.txt", 1, seaWords)
+	for _, tc := range []struct {
+		name    string
+		steps   string
+		signals []syscall.Signal
+		code    int
+	}{
+		{"hup", "--set=steps=20", []syscall.Signal{syscall.SIGHUP}, 129},
+		{"twice", "--set=steps=1000000", []syscall.Signal{syscall.SIGINT, syscall.SIGINT}, 130},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := c.launch(nil, append([]string{"train", "--preset", "tiny", "--data", sea, "--name", tc.name, "-q", "--tracking-uri", uri, tc.steps},
+				"--set=hidden=32", "--set=eval_every=10", "--set=batch=8")...)
+			if len(tc.signals) == 2 { // the first stops training
+				waitFor(t, time.Minute, "training under way", func() bool {
+					out, _, code := c.run("runs", "--filter", "name = '"+tc.name+"' and metrics.train_loss > 0", "--format", "csv")
+					return code == 0 && strings.Contains(out, tc.name)
+				})
+				must(t, p.cmd.Process.Signal(tc.signals[0]))
+			}
+			waitFor(t, 2*time.Minute, "the result printed (the mirror then finishes)", func() bool { return strings.Contains(p.stdout.String(), "checkpoint:") })
+			time.Sleep(300 * time.Millisecond) // into finish's wait
+			sent := time.Now()
+			must(t, p.cmd.Process.Signal(tc.signals[len(tc.signals)-1]))
+			stderr := p.wait(t, tc.name, tc.code)
+			if waited := time.Since(sent); waited > 10*time.Second {
+				t.Errorf("the command took %v to end after the signal", waited)
+			}
+			if !strings.Contains(stderr, "not fully mirrored to "+uri) || !strings.Contains(stderr, "lstmlab sync 1") && !strings.Contains(stderr, "lstmlab sync 2") {
+				t.Errorf("stderr %q: want the line naming the sync that finishes the job", stderr)
+			}
+		})
 	}
 }

@@ -23,17 +23,13 @@ func newPlotCmd(g *globals) *cobra.Command {
 			if out == "" {
 				return fmt.Errorf("--out FILE.png or FILE.svg is required")
 			}
-			db, err := openExistingDB(g)
+			db, runs, err := openRuns(cmd.Context(), g, args...)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			ids, err := runIDs(cmd, db, args)
-			if err != nil {
-				return err
-			}
 			opts := plot.Options{Metrics: metrics, X: plot.XAxis(x), Smoothing: smooth, LogY: logY}
-			notes, err := plot.Save(cmd.Context(), db, ids, opts, out)
+			notes, err := plot.Save(cmd.Context(), db, runIDs(runs), opts, out)
 			if err != nil {
 				return err
 			}

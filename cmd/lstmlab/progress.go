@@ -4,13 +4,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/term"
 
 	"github.com/lstmlab/lstmlab/experiments"
 	"github.com/lstmlab/lstmlab/lstm"
@@ -34,7 +31,6 @@ type progressView struct {
 
 	state     progressState
 	runID     int64
-	lastVal   *lstm.EvalResult
 	shown     bool      // a progress line is on screen
 	lastDraw  time.Time // throttles redraws
 	runStart  time.Time // when this process started stepping the current run
@@ -54,14 +50,9 @@ type progressState struct {
 
 func newProgressView(w io.Writer, quiet bool) *progressView {
 	p := &progressView{w: w, quiet: quiet, now: time.Now, width: func() int { return 80 }}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if _, ok := terminal(w); ok {
 		p.tty = true
-		p.width = func() int {
-			if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
-				return cols
-			}
-			return 80
-		}
+		p.width = func() int { return terminalWidth(w, 80) }
 	}
 	return p
 }
@@ -77,7 +68,6 @@ func (p *progressView) Observe(ev experiments.RunEvent) error {
 	case lstm.EventStep:
 		p.step(ev)
 	case lstm.EventEval:
-		p.lastVal = ev.Val
 		p.state.HasVal, p.state.ValLoss = true, ev.Val.Loss
 		mark := ""
 		if ev.Improved {
@@ -99,7 +89,7 @@ func (p *progressView) step(ev experiments.RunEvent) {
 	// A new run (the next point of a sweep, or a step count that went back): start afresh.
 	if ev.RunID != p.runID || ev.Step <= p.state.Step || ev.TotalSteps != p.state.Total {
 		p.clear()
-		p.state, p.lastVal, p.runID = progressState{}, nil, ev.RunID
+		p.state, p.runID = progressState{}, ev.RunID
 		p.runStart, p.startStep = now, ev.Step-1
 	}
 	s := &p.state

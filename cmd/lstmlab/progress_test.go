@@ -2,40 +2,17 @@ package main
 
 import (
 	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lstmlab/lstmlab/experiments"
+	"github.com/lstmlab/lstmlab/internal/goldenfile"
 	"github.com/lstmlab/lstmlab/lstm"
 )
 
-// update rewrites the golden files: go test ./cmd/lstmlab -run Progress -update
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (rerun with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
+// golden compares got with testdata/name, or rewrites it: go test ./cmd/lstmlab -run Progress -update
+func golden(t *testing.T, name string, got []byte) { goldenfile.Check(t, name, got) }
 
 // TestProgressLineWidths renders the progress line at 60, 80 and 200 columns (and narrower), checks it
 // never reaches the last column, and pins the result to a golden file.

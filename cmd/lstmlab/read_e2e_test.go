@@ -51,6 +51,11 @@ func TestCLIReadSide(t *testing.T) {
 			t.Errorf("runs table lacks %q:\n%s", want, table)
 		}
 	}
+	// Too narrow for the differing params: the line under the table names them and the flag that chooses.
+	narrow := strings.Split(strings.TrimRight(c.ok("runs", "--width", "60"), "\n"), "\n")
+	if note := narrow[len(narrow)-1]; !strings.Contains(note, "lr") || !strings.HasSuffix(note, "; choose columns with --columns)") {
+		t.Errorf("runs --width 60: last line %q, want the params left out and --columns", note)
+	}
 	cols := c.ok("runs", "--columns", "id,name,params.hidden,best.val_loss,tags.team")
 	if h := strings.Fields(strings.SplitN(cols, "\n", 2)[0]); strings.Join(h, " ") != "id name hidden best.val_loss tags.team" {
 		t.Errorf("--columns header %v", h)
@@ -125,6 +130,15 @@ func TestCLIReadSide(t *testing.T) {
 	if head, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
 		if v["commit"] != strings.TrimSpace(string(head)) {
 			t.Errorf("version commit %v, want %s", v["commit"], head)
+		}
+		// Each run records the commit of the binary that trained it (not of whatever the working
+		// directory holds), "-dirty" when built with uncommitted changes.
+		want := strings.TrimSpace(string(head))
+		if dirty, _ := v["dirty"].(bool); dirty {
+			want += "-dirty"
+		}
+		if got := c.runInfo("État-Ω").GitCommit; got != want {
+			t.Errorf("run git commit %q, want the binary's %q", got, want)
 		}
 	}
 	presets := c.ok("presets", "tiny")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"math"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lstmlab/lstmlab/internal/testenv"
 	"github.com/lstmlab/lstmlab/tracker"
 )
 
@@ -249,7 +251,7 @@ func TestReadOnlyCopy(t *testing.T) {
 	}
 	if !mounted {
 		if os.Geteuid() == 0 {
-			t.Skip("running as root without mount permission: neither a read-only mount nor chmod can make the folder read-only; CI runs this as root with mounts")
+			testenv.Missing(t, "permission to mount", "running as root, where chmod cannot make a folder read-only, a read-only bind mount is needed")
 		}
 		t.Log("falling back to a folder made read-only with chmod")
 		ro = lab
@@ -331,7 +333,7 @@ func TestDiskFullFailsTheRun(t *testing.T) {
 	mnt := filepath.Join(dir, "small")
 	os.Mkdir(mnt, 0o755)
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=900k", "tmpfs", mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a small tmpfs here (%v: %s); CI runs as root and mounts one", err, strings.TrimSpace(string(out)))
+		testenv.Missing(t, "permission to mount a tmpfs", fmt.Sprintf("%v: %s; run the tests as root", err, strings.TrimSpace(string(out))))
 	}
 	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
 	sea := generatedText(t, dir, "sea.txt", 1, seaWords)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -62,7 +64,7 @@ process and its host, even while the process is stopped.`,
 			if err != nil {
 				return err
 			}
-			defer mirror.finish()
+			defer mirror.finish(g)
 			opts := experiments.ResumeOptions{Backend: g.backend, DataDir: g.dataDir, Steps: steps, Overrides: sets,
 				AllowDataChange: allowDataChange, Observe: view.Observe, OnRun: mirror.onRun()}
 			if !quiet {
@@ -70,6 +72,10 @@ process and its host, even while the process is stopped.`,
 			}
 			res, err := experiments.Resume(cmd.Context(), db, args[0], opts)
 			view.Close()
+			if reached := (*experiments.StepsReachedError)(nil); errors.As(err, &reached) {
+				return fmt.Errorf("run %d (%s) already reached step %d of %d: pass --steps N with N > %d to train further",
+					reached.RunID, reached.Name, reached.Step, reached.Steps, reached.Step)
+			}
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -36,7 +37,7 @@ Columns (--columns, comma-separated):
   lstmlab runs --sort "metrics.val_loss" --format csv > runs.csv`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, db, err := openForRender(g)
+			f, db, _, err := openRunsForRender(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
@@ -48,7 +49,8 @@ Columns (--columns, comma-separated):
 			for _, w := range res.Warnings {
 				fmt.Fprintf(g.stderr, "lstmlab: warning: %s\n", w)
 			}
-			return render.RunsWith(g.stdout, res.Runs, f, render.RunsOptions{Columns: columns, Width: width})
+			return render.RunsWith(g.stdout, res.Runs, f, render.RunsOptions{Columns: columns, Width: width,
+				ColumnsHint: "choose columns with --columns"})
 		},
 	}
 	cmd.Flags().StringVar(&filter, "filter", "", "search filter, e.g. \"params.lr < 0.01 and status = finished\" (see above)")
@@ -60,31 +62,45 @@ Columns (--columns, comma-separated):
 	return cmd
 }
 
-// openForRender resolves --format (default table) for the tracker's renderers, then opens the
-// existing database; runs and compare share it.
-func openForRender(g *globals) (render.Format, *tracker.DB, error) {
+// openRuns opens the existing database read-only and finds the runs refs name (ids or names), in
+// order; on error nothing is left open. show, metrics, samples, compare and plot start with it.
+func openRuns(ctx context.Context, g *globals, refs ...string) (*tracker.DB, []tracker.RunInfo, error) {
+	db, err := openExistingDB(g)
+	if err != nil {
+		return nil, nil, err
+	}
+	infos := make([]tracker.RunInfo, 0, len(refs))
+	for _, ref := range refs {
+		info, err := db.FindRun(ctx, ref)
+		if err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+		infos = append(infos, info)
+	}
+	return db, infos, nil
+}
+
+// openRunsForRender is openRuns after resolving --format for the tracker's renderers (default table).
+func openRunsForRender(ctx context.Context, g *globals, refs ...string) (render.Format, *tracker.DB, []tracker.RunInfo, error) {
 	if g.format == "" {
 		g.format = "table"
 	}
 	f, err := render.ParseFormat(g.format)
 	if err != nil {
-		return f, nil, err
+		return f, nil, nil, err
 	}
-	db, err := openExistingDB(g)
-	return f, db, err
+	db, infos, err := openRuns(ctx, g, refs...)
+	return f, db, infos, err
 }
 
-// runIDs resolves run references (ids or names).
-func runIDs(cmd *cobra.Command, db *tracker.DB, refs []string) ([]int64, error) {
-	ids := make([]int64, 0, len(refs))
-	for _, ref := range refs {
-		info, err := db.FindRun(cmd.Context(), ref)
-		if err != nil {
-			return nil, err
-		}
-		ids = append(ids, info.ID)
+// runIDs are the ids of runs.
+func runIDs(runs []tracker.RunInfo) []int64 {
+	ids := make([]int64, len(runs))
+	for i, r := range runs {
+		ids[i] = r.ID
 	}
-	return ids, nil
+	return ids
 }
 
 // printSweep prints the comparison table of a sweep's runs, best validation loss first.

@@ -2,12 +2,11 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/lstmlab/lstmlab/tracker"
 	"github.com/lstmlab/lstmlab/tracker/render"
@@ -21,16 +20,12 @@ func newShowCmd(g *globals) *cobra.Command {
   lstmlab show moby --format json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, db, err := openForRender(g)
+			f, db, runs, err := openRunsForRender(cmd.Context(), g, args[0])
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			info, err := db.FindRun(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			d, err := db.Show(cmd.Context(), info.ID)
+			d, err := db.Show(cmd.Context(), runs[0].ID)
 			if err != nil {
 				return err
 			}
@@ -53,16 +48,13 @@ key to its points. NaN and infinities are kept (JSON: "NaN", "Infinity", "-Infin
   lstmlab metrics 3 --key val_loss --key val_bpc --format csv > history.csv`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, db, err := openForRender(g)
+			ctx := cmd.Context()
+			f, db, runs, err := openRunsForRender(ctx, g, args[0])
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			ctx := cmd.Context()
-			info, err := db.FindRun(ctx, args[0])
-			if err != nil {
-				return err
-			}
+			info := runs[0]
 			logged, err := db.MetricKeys(ctx, info.ID)
 			if err != nil {
 				return err
@@ -72,7 +64,7 @@ key to its points. NaN and infinities are kept (JSON: "NaN", "Infinity", "-Infin
 			}
 			history := map[string][]tracker.Point{}
 			for _, k := range keys {
-				if !contains(logged, k) {
+				if !slices.Contains(logged, k) {
 					return fmt.Errorf("run %d (%s) has no metric %q (it has %s)", info.ID, info.Name, k, strings.Join(logged, ", "))
 				}
 				if history[k], err = db.History(ctx, info.ID, k); err != nil {
@@ -85,15 +77,6 @@ key to its points. NaN and infinities are kept (JSON: "NaN", "Infinity", "-Infin
 	cmd.Flags().StringArrayVar(&keys, "key", nil, "metric to show (repeatable; default: every metric the run logged)")
 	cmd.Flags().StringVar(&g.format, "format", "", "output format: table, csv, json, markdown, html (default table)")
 	return cmd
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func newSamplesCmd(g *globals) *cobra.Command {
@@ -113,16 +96,17 @@ func newSamplesCmd(g *globals) *cobra.Command {
 				}
 				diff = args[1]
 			}
-			f, db, err := openForRender(g)
+			ctx := cmd.Context()
+			refs := []string{args[0]}
+			if diff != "" {
+				refs = append(refs, diff)
+			}
+			f, db, runs, err := openRunsForRender(ctx, g, refs...)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			ctx := cmd.Context()
-			a, err := db.FindRun(ctx, args[0])
-			if err != nil {
-				return err
-			}
+			a := runs[0]
 			sa, err := db.Samples(ctx, a.ID)
 			if err != nil {
 				return err
@@ -130,10 +114,7 @@ func newSamplesCmd(g *globals) *cobra.Command {
 			if diff == "" {
 				return render.Samples(g.stdout, a, sa, f)
 			}
-			b, err := db.FindRun(ctx, diff)
-			if err != nil {
-				return err
-			}
+			b := runs[1]
 			sb, err := db.Samples(ctx, b.ID)
 			if err != nil {
 				return err
@@ -148,16 +129,6 @@ func newSamplesCmd(g *globals) *cobra.Command {
 	cmd.Flags().IntVar(&width, "width", 0, "line width for two runs side by side (default: the terminal's, or 120)")
 	cmd.Flags().StringVar(&g.format, "format", "", "output format: table, json (also csv, markdown, html for one run) (default table)")
 	return cmd
-}
-
-// terminalWidth is the width of w when it is a terminal, else def.
-func terminalWidth(w any, def int) int {
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
-			return cols
-		}
-	}
-	return def
 }
 
 func newTagCmd(g *globals) *cobra.Command {
@@ -217,11 +188,7 @@ func formatTagList(tags map[string]string) string {
 	if len(tags) == 0 {
 		return "(none)"
 	}
-	keys := make([]string, 0, len(tags))
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(tags))
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = k + "=" + tags[k]

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -46,7 +44,8 @@ func newMirror(uri string, db *tracker.DB, w io.Writer) (*mlflow.Mirror, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", uriSource(uri), err)
 	}
-	return mlflow.NewMirror(db, client, mlflow.MirrorOptions{Note: func(msg string) { notice(w, "note", msg) }}), nil
+	return mlflow.NewMirror(db, client, mlflow.MirrorOptions{Note: func(msg string) { notice(w, "note", msg) },
+		Warn: func(msg string) { notice(w, "warning", msg) }}), nil
 }
 
 // notice prints one line of the mirror's (a warning or a note).
@@ -82,24 +81,17 @@ func (l *liveMirror) onRun() func(int64) {
 }
 
 // finish sends what the server still lacks (for at most a minute, a few seconds once the server is
-// found down, or until the next Ctrl-C) and says, in one line, which runs remain to be synced.
-func (l *liveMirror) finish() {
+// found down, or until the next stop signal: Ctrl-C, SIGTERM, SIGHUP) and says, in one line, which runs
+// remain to be synced.
+func (l *liveMirror) finish(g *globals) {
 	if l == nil {
 		return
 	}
+	stop, done := g.stops.next()
+	defer done()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	// A Ctrl-C now (after the one that may have stopped training) gives up waiting for the server.
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
-	go func() {
-		select {
-		case <-sig:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+	defer context.AfterFunc(stop, cancel)()
 	behind, err := l.live.Close(ctx)
 	if len(behind) == 0 {
 		return
@@ -164,7 +156,7 @@ func runSync(ctx context.Context, g *globals, uri string, noArtifacts bool, refs
 		return fmt.Errorf("%s: %w", uriSource(uri), err)
 	}
 	m := mlflow.NewMirror(db, client, mlflow.MirrorOptions{SkipArtifacts: noArtifacts,
-		Note: func(msg string) { notice(g.stderr, "note", msg) }})
+		Note: func(msg string) { notice(g.stderr, "note", msg) }, Warn: func(msg string) { notice(g.stderr, "warning", msg) }})
 
 	var ids []int64
 	if len(refs) == 0 {

@@ -74,7 +74,7 @@ func TestCLIAnyTextIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, _, err := experiments.LoadRunModel(context.Background(), db, "chars", "", "go")
+	m, _, err := experiments.LoadRunModel(context.Background(), db, "chars", "go")
 	db.Close()
 	if err != nil {
 		t.Fatal(err)

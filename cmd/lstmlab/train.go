@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -83,6 +84,9 @@ func parseTags(tags []string) (map[string]string, error) {
 }
 
 func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
+	if len(f.freeze) > 0 && f.initFrom == "" {
+		return errors.New("--freeze needs --init-from: freezing freshly initialised weights would leave them random")
+	}
 	tags, err := parseTags(f.tags)
 	if err != nil {
 		return err
@@ -98,10 +102,10 @@ func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
 	if err != nil {
 		return err
 	}
-	defer mirror.finish()
+	defer mirror.finish(g)
 	opts := experiments.TrainOptions{
 		Preset: f.preset, Data: f.data, DataDir: g.dataDir, Overrides: f.sets, Name: f.name, Experiment: f.experiment,
-		Note: f.note, Tags: tags, Backend: g.backend, RunsDir: g.runsDir, Command: "lstmlab " + strings.Join(g.args, " "),
+		Note: f.note, Tags: tags, Backend: g.backend, Command: "lstmlab " + strings.Join(g.args, " "),
 		SamplePrompt: f.prompt, SampleLength: f.sampleLength, InitFrom: f.initFrom, Freeze: f.freeze, ExtendVocab: f.extendVocab,
 		Observe: view.Observe, OnRun: mirror.onRun(),
 	}

@@ -3,13 +3,13 @@ package main
 import (
 	"fmt"
 	"runtime"
-	"runtime/debug"
 	"sort"
 	"strings"
 
 	"github.com/gomlx/compute"
 	"github.com/spf13/cobra"
 
+	"github.com/lstmlab/lstmlab/internal/buildinfo"
 	"github.com/lstmlab/lstmlab/lstm"
 	"github.com/lstmlab/lstmlab/tracker"
 )
@@ -45,27 +45,12 @@ func readVersion() versionInfo {
 		}
 	}
 	sort.Strings(v.Backends)
-	bi, ok := debug.ReadBuildInfo()
+	bi, ok := buildinfo.Read()
 	if !ok {
 		return v
 	}
-	v.Version = bi.Main.Version
-	v.Go = bi.GoVersion
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			v.Commit = s.Value
-		case "vcs.time":
-			v.CommitTime = s.Value
-		case "vcs.modified":
-			dirty := s.Value == "true"
-			v.Dirty = &dirty
-		case "GOEXPERIMENT":
-			v.GOEXPERIMENT = s.Value
-		case "-tags":
-			v.Tags = s.Value
-		}
-	}
+	v.Version, v.Go, v.Commit, v.CommitTime, v.Dirty = bi.Version, bi.GoVersion, bi.Commit, bi.CommitTime, bi.Dirty
+	v.GOEXPERIMENT, v.Tags = bi.GOEXPERIMENT, bi.Tags
 	return v
 }
 

@@ -1,6 +1,7 @@
 // Package atomicfile writes files so that a reader, or the next run after a crash, sees either the
 // old file or the complete new one, never a part: every file lstmlab writes (checkpoints, exports,
-// plots, the fetched corpus) goes through WriteFile.
+// plots, the fetched corpus, artifacts copied to an MLflow server's folder) goes through WriteFile or
+// WriteFrom.
 //
 // The temporary file, fsync and rename come from github.com/google/renameio/v2. renameio does not
 // fsync the folder after the rename, which is what makes the rename itself survive a power loss, so
@@ -10,11 +11,14 @@
 package atomicfile
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
+	"syscall"
 
 	"github.com/google/renameio/v2"
 )
@@ -25,7 +29,11 @@ const Mode os.FileMode = 0o644
 // WriteFile writes data to path atomically: into a temporary file in the same folder (named
 // "."+base+digits), fsynced, renamed over path, then the folder fsynced. On error path is unchanged
 // and the temporary file is removed. The error names path.
-func WriteFile(path string, data []byte) error {
+func WriteFile(path string, data []byte) error { return WriteFrom(path, bytes.NewReader(data)) }
+
+// WriteFrom is WriteFile with the content read from r (to its end): a large file need not be in memory.
+// An error reading r leaves path unchanged.
+func WriteFrom(path string, r io.Reader) error {
 	dir := filepath.Dir(path)
 	// WithTempDir(dir): renameio would otherwise probe os.TempDir() with test files and may place the
 	// temporary file there; the same folder guarantees the rename is atomic. Not renameio.WriteFile:
@@ -35,7 +43,7 @@ func WriteFile(path string, data []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	defer f.Cleanup()
-	if _, err := f.Write(data); err != nil {
+	if _, err := io.Copy(f, r); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := f.CloseAtomicallyReplace(); err != nil {
@@ -62,7 +70,7 @@ func syncDir(dir string) error {
 }
 
 func isUnsupported(err error) bool {
-	return strings.Contains(err.Error(), "invalid argument") || strings.Contains(err.Error(), "not supported")
+	return errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTSUP) || errors.Is(err, syscall.EOPNOTSUPP)
 }
 
 // tempName matches the temporary files WriteFile leaves when its process is killed mid-write:

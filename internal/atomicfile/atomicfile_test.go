@@ -1,8 +1,10 @@
 package atomicfile
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -87,5 +89,50 @@ func TestWriteFileResetsOldMode(t *testing.T) {
 	}
 	if info, _ := os.Stat(path); info.Mode().Perm() != 0o644 {
 		t.Errorf("a 0600 file of an earlier version stays %v after a rewrite, want 0644", info.Mode().Perm())
+	}
+}
+
+// failingReader yields some bytes, then an error.
+type failingReader struct{ sent bool }
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if r.sent {
+		return 0, errors.New("the source broke")
+	}
+	r.sent = true
+	return copy(p, "partial"), nil
+}
+
+// TestWriteFromReader: WriteFrom writes what it reads; a reader that fails midway leaves the old file
+// and no temporary file.
+func TestWriteFromReader(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "artifact.png")
+	if err := WriteFrom(path, strings.NewReader("whole")); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFrom(path, &failingReader{}); err == nil || !strings.Contains(err.Error(), "the source broke") {
+		t.Fatalf("failing reader: %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "whole" {
+		t.Errorf("content %q after a failed write, want the old file", b)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("folder holds %d entries, want the file alone", len(entries))
+	}
+}
+
+// TestIsUnsupported: a folder fsync refused as unsupported (EINVAL, ENOTSUP) is told apart from a real
+// failure by the error's number, whatever its text.
+func TestIsUnsupported(t *testing.T) {
+	for err, want := range map[error]bool{
+		&os.PathError{Op: "sync", Path: "/x", Err: syscall.EINVAL}:  true,
+		&os.PathError{Op: "sync", Path: "/x", Err: syscall.ENOTSUP}: true,
+		&os.PathError{Op: "sync", Path: "/x", Err: syscall.EIO}:     false,
+		errors.New("invalid argument"):                              false,
+	} {
+		if got := isUnsupported(err); got != want {
+			t.Errorf("isUnsupported(%v) = %v, want %v", err, got, want)
+		}
 	}
 }

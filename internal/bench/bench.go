@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads like math with a dot import.
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/lstmlab/lstmlab/internal/buildinfo"
 	"github.com/lstmlab/lstmlab/lstm"
 	"github.com/lstmlab/lstmlab/lstm/text"
 )
@@ -222,7 +222,7 @@ func Run(backend compute.Backend, backendName string, opts Options) (*Report, er
 	r := &Report{
 		Backend: backendName, TrainBackend: backendName, BackendInfo: backend.Description(),
 		GoVersion: runtime.Version(), GOARCH: runtime.GOARCH,
-		GOExp: buildSetting("GOEXPERIMENT"), CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+		GOExp: goExperiment(), CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		Started: start.UTC().Truncate(time.Second),
 	}
 	load := loadAverage()
@@ -308,7 +308,7 @@ func measureMatMulPeak(backend compute.Backend, n int) (MatMulPeak, error) {
 	best := math.Inf(1)
 	for i := range 6 {
 		t0 := time.Now()
-		out, err := exec.Exec(a, b)
+		out, err := exec.Call(a, b)
 		if err != nil {
 			return MatMulPeak{}, fmt.Errorf("benchmark: matmul peak: %w", err)
 		}
@@ -408,20 +408,6 @@ func syntheticText(n, vocab int) string {
 	return sb.String()
 }
 
-// buildSetting returns a build setting of the running binary ("" when unknown).
-func buildSetting(key string) string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
-	for _, s := range info.Settings {
-		if s.Key == key {
-			return s.Value
-		}
-	}
-	return ""
-}
-
 // loadAverage returns the 1-minute load average on Linux (nil elsewhere): other work on the machine
 // is the first thing to check when figures vary between runs.
 func loadAverage() []float64 {
@@ -478,4 +464,10 @@ func (r *Report) Table() string {
 			g.Tokens, 1e3*g.Seconds/float64(max(g.Tokens, 1)), g.TokensPerSec)
 	}
 	return sb.String()
+}
+
+// goExperiment is the GOEXPERIMENT the running binary was built with ("" when unknown).
+func goExperiment() string {
+	bi, _ := buildinfo.Read()
+	return bi.GOEXPERIMENT
 }

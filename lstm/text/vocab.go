@@ -334,12 +334,31 @@ func (v *Vocab) Encode(s string) ([]int32, error) {
 
 // EncodeUnseen is [Vocab.Encode] that also reports the tokens the vocabulary lacked (read as [UnkToken]).
 func (v *Vocab) EncodeUnseen(s string) ([]int32, Unseen, error) {
+	e, err := v.encode(s, false)
+	return e.IDs, e.Unseen, err
+}
+
+// Encoded is a text as a vocabulary reads it.
+type Encoded struct {
+	Text   string   // the text after the vocabulary's Unicode normalization
+	Tokens []string // its tokens, as written in Text
+	IDs    []int32  // their ids ([UnkToken]'s for the tokens the vocabulary lacks)
+	Unseen Unseen   // what the vocabulary lacked
+}
+
+// EncodeText is [Vocab.EncodeUnseen] that also returns the normalised text and its tokens (what
+// [Vocab.Tokenize] returns), normalising and tokenizing the text once. Errors are EncodeUnseen's.
+func (v *Vocab) EncodeText(s string) (Encoded, error) { return v.encode(s, true) }
+
+// encode normalises and tokenizes s once; the tokens are kept only when asked (character-level
+// encoding of a corpus would otherwise make a string per character).
+func (v *Vocab) encode(s string, keepTokens bool) (Encoded, error) {
 	unseen := Unseen{Level: v.level}
 	if len(v.tokens) == 0 {
-		return nil, unseen, errors.New("encode: empty vocabulary (build one with BuildVocab)")
+		return Encoded{Unseen: unseen}, errors.New("encode: empty vocabulary (build one with BuildVocab)")
 	}
 	if offset, ok := firstInvalidUTF8(s); !ok {
-		return nil, unseen, fmt.Errorf("encode: %w at byte offset %d", ErrInvalidUTF8, offset)
+		return Encoded{Unseen: unseen}, fmt.Errorf("encode: %w at byte offset %d", ErrInvalidUTF8, offset)
 	}
 	s = v.norm.Apply(s)
 	unk, hasUnk := v.UnkID()
@@ -366,15 +385,19 @@ func (v *Vocab) EncodeUnseen(s string) ([]int32, Unseen, error) {
 			id, ok := v.index[tok]
 			if !ok {
 				if err := unknown(tok, func() string { return fmt.Sprintf(" (token %d)", i+1) }); err != nil {
-					return nil, unseen, err
+					return Encoded{Unseen: unseen}, err
 				}
 				id = unk
 			}
 			ids[i] = id
 		}
-		return ids, unseen, nil
+		if !keepTokens {
+			tokens = nil
+		}
+		return Encoded{Text: s, Tokens: tokens, IDs: ids, Unseen: unseen}, nil
 	}
 	ids := make([]int32, 0, len(s))
+	var tokens []string
 	line, column := 1, 0
 	for _, r := range s {
 		column++
@@ -384,16 +407,19 @@ func (v *Vocab) EncodeUnseen(s string) ([]int32, Unseen, error) {
 				return fmt.Sprintf(" (U+%04X) at character %d (line %d, column %d)", r, len(ids)+1, line, column)
 			}
 			if err := unknown(string(r), where); err != nil {
-				return nil, unseen, err
+				return Encoded{Unseen: unseen}, err
 			}
 			id = unk
 		}
 		ids = append(ids, id)
+		if keepTokens {
+			tokens = append(tokens, string(r))
+		}
 		if r == '\n' {
 			line, column = line+1, 0
 		}
 	}
-	return ids, unseen, nil
+	return Encoded{Text: s, Tokens: tokens, IDs: ids, Unseen: unseen}, nil
 }
 
 // Decode turns ids back into text. Characters and grapheme clusters are concatenated, so Decode(Encode(s)) is

@@ -387,3 +387,30 @@ func TestZeroVocabDoesNotEncode(t *testing.T) {
 		t.Errorf("zero Vocab Encode error = %v", err)
 	}
 }
+
+// TestEncodeTextAgreesWithItsParts: EncodeText's text, tokens, ids and unseen tokens are what
+// Normalization().Apply, Tokenize and EncodeUnseen give separately, at every level, on decomposed
+// (non-NFC) text with tokens the vocabulary lacks.
+func TestEncodeTextAgreesWithItsParts(t *testing.T) {
+	corpus := strings.Repeat("the café sat on the mat. the cat ate. ", 5)
+	in := "the cafe\u0301 ate the zebra 🐳 mat."
+	for _, level := range []Level{Char, Grapheme, Word} {
+		v, err := BuildVocab(corpus, VocabOptions{Level: level, MinFreq: 1, Normalize: NFC})
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc, err := v.EncodeText(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, unseen, err1 := v.EncodeUnseen(in)
+		tokens, err2 := v.Tokenize(in)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		if enc.Text != v.Normalization().Apply(in) || !slices.Equal(enc.Tokens, tokens) || !slices.Equal(enc.IDs, ids) ||
+			enc.Unseen.Count != unseen.Count || !slices.Equal(enc.Unseen.Tokens, unseen.Tokens) || unseen.Count == 0 {
+			t.Errorf("%s: EncodeText %+v; parts: text %q, tokens %q, ids %v, unseen %+v", level, enc, v.Normalization().Apply(in), tokens, ids, unseen)
+		}
+	}
+}

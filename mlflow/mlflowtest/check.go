@@ -3,8 +3,8 @@ package mlflowtest
 import (
 	"context"
 	"html"
-	"math"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -15,7 +15,10 @@ import (
 // CheckRun asserts that the server of c holds a complete copy of the local
 // run: name, status, start and end time, every param, every tag and the
 // note, and every metric's full history (same steps, wall times and
-// values; no point missing or repeated). It returns the remote run.
+// values; no point missing or repeated). Steps a resume took back and
+// logged again may keep the server's earlier point (earlier wall time; the
+// same value unless the run is tagged mlflow.TagHistoryRewritten). It
+// returns the remote run.
 func CheckRun(t testing.TB, db *tracker.DB, c *mlflow.Client, runID int64) mlflow.Run {
 	t.Helper()
 	ctx := context.Background()
@@ -69,6 +72,26 @@ func CheckRun(t testing.TB, db *tracker.DB, c *mlflow.Client, runID int64) mlflo
 	if info.Note != "" && tags["mlflow.note.content"] != info.Note {
 		t.Errorf("run %d (%s): note %q on the server, %q here", runID, info.Name, tags["mlflow.note.content"], info.Note)
 	}
+	discards, err := db.Discards(ctx, runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rewritten, hasMark := int64(0), false
+	if v, ok := tags[mlflow.TagHistoryRewritten]; ok {
+		n, err := strconv.ParseInt(v, 10, 64)
+		rewritten, hasMark = n, err == nil
+	}
+	// earlier reports whether the server may hold, for step, a point the run logged before a discard
+	// took it back (the server keeps those: MLflow cannot delete points), and whether its value may
+	// differ from the run's (the remote run is tagged mlflow.TagHistoryRewritten).
+	earlier := func(step, timeMS int64) (ok, mayDiffer bool) {
+		for _, d := range discards {
+			if d.AfterStep < step && step <= d.ThroughStep && timeMS <= d.Time.UnixMilli() {
+				ok, mayDiffer = true, mayDiffer || (hasMark && rewritten <= d.AfterStep)
+			}
+		}
+		return ok, mayDiffer
+	}
 	for key := range info.Metrics {
 		local, err := db.History(ctx, runID, key)
 		if err != nil {
@@ -78,35 +101,40 @@ func CheckRun(t testing.TB, db *tracker.DB, c *mlflow.Client, runID int64) mlflo
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(remote) != len(local) {
-			t.Errorf("run %d (%s) metric %s: %d points on the server, %d here", runID, info.Name, key, len(remote), len(local))
-			continue
+		byStep := map[int64]mlflow.Metric{}
+		for _, rp := range remote {
+			if _, dup := byStep[rp.Step]; dup {
+				t.Errorf("run %d (%s) metric %s: step %d twice on the server", runID, info.Name, key, rp.Step)
+			}
+			byStep[rp.Step] = rp
 		}
-		for i := range local {
-			l, rp := local[i], remote[i]
-			if rp.Step != l.Step || rp.Timestamp != l.Time.UnixMilli() || !SameValue(l.Value, rp.Value) {
-				t.Errorf("run %d (%s) metric %s point %d: server step %d time %d value %v; here step %d time %d value %v",
-					runID, info.Name, key, i, rp.Step, rp.Timestamp, rp.Value, l.Step, l.Time.UnixMilli(), l.Value)
+		mismatch := false
+		for _, l := range local {
+			rp, ok := byStep[l.Step]
+			delete(byStep, l.Step)
+			if ok && rp.Timestamp == l.Time.UnixMilli() && mlflow.SameValue(l.Value, rp.Value) {
+				continue
+			}
+			if ok {
+				if prior, mayDiffer := earlier(rp.Step, rp.Timestamp); prior && (mayDiffer || mlflow.SameValue(l.Value, rp.Value)) {
+					continue
+				}
+			}
+			t.Errorf("run %d (%s) metric %s step %d: server %+v (present %v); here time %d value %v",
+				runID, info.Name, key, l.Step, rp, ok, l.Time.UnixMilli(), l.Value)
+			mismatch = true
+			break
+		}
+		for step, rp := range byStep {
+			if mismatch {
 				break
+			}
+			if _, mayDiffer := earlier(step, rp.Timestamp); !mayDiffer {
+				t.Errorf("run %d (%s) metric %s: step %d on the server, not here", runID, info.Name, key, step)
 			}
 		}
 	}
 	return r
-}
-
-// SameValue compares a local metric value with the server's copy. Servers
-// may store ±Inf as ±math.MaxFloat64 (MLflow's SQL stores and FastTrackML
-// do).
-func SameValue(local, remote float64) bool {
-	switch {
-	case math.IsNaN(local):
-		return math.IsNaN(remote)
-	case math.IsInf(local, 1):
-		return math.IsInf(remote, 1) || remote == math.MaxFloat64
-	case math.IsInf(local, -1):
-		return math.IsInf(remote, -1) || remote == -math.MaxFloat64
-	}
-	return local == remote
 }
 
 var (

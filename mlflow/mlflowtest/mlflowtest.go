@@ -26,22 +26,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lstmlab/lstmlab/internal/testenv"
 )
-
-// InCI reports whether the tests run in CI, where a missing server or
-// browser is a failure rather than a reason to skip.
-func InCI() bool { return os.Getenv("CI") != "" || os.Getenv("LSTMLAB_CI") != "" }
-
-// missing fails the test in CI and skips it (loudly) otherwise.
-func missing(t testing.TB, what, how string) {
-	t.Helper()
-	if InCI() {
-		t.Fatalf("%s is missing: %s", what, how)
-	}
-	msg := fmt.Sprintf("SKIPPED, NOT TESTED: %s: %s is missing (%s)", t.Name(), what, how)
-	fmt.Fprintln(os.Stderr, msg)
-	t.Skip(msg)
-}
 
 // ModuleRoot returns the lstmlab working tree (the folder of go.mod) that
 // holds the current directory.
@@ -72,7 +59,7 @@ func Binary(t testing.TB) string {
 	}
 	p := filepath.Join(ModuleRoot(t), ".cache", "bin", "fasttrackml")
 	if _, err := os.Stat(p); err != nil {
-		missing(t, "FastTrackML", "build it with .ci/install-mlflow-tools.sh, or set LSTMLAB_FASTTRACKML")
+		testenv.Missing(t, "FastTrackML", "build it with .ci/install-mlflow-tools.sh, or set LSTMLAB_FASTTRACKML")
 	}
 	return p
 }
@@ -233,7 +220,7 @@ func Chromium(t testing.TB) string {
 			return p
 		}
 	}
-	missing(t, "Chromium", "install Debian's chromium (.ci/install-mlflow-tools.sh does), or set LSTMLAB_CHROMIUM")
+	testenv.Missing(t, "Chromium", "install Debian's chromium (.ci/install-mlflow-tools.sh does), or set LSTMLAB_CHROMIUM")
 	return ""
 }
 

@@ -138,9 +138,7 @@ func startsNumber(s string) bool {
 	if s[0] == '-' || s[0] == '+' {
 		s = s[1:]
 	}
-	if strings.HasPrefix(s, ".") {
-		s = s[1:]
-	}
+	s = strings.TrimPrefix(s, ".")
 	return s != "" && isDigit(rune(s[0]))
 }
 

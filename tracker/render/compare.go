@@ -3,6 +3,8 @@ package render
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/lstmlab/lstmlab/tracker"
@@ -71,7 +73,7 @@ func comparisonDocument(c *tracker.Comparison) document {
 	}
 	if len(tagSet) > 0 {
 		tags := section{title: "Tags", header: header}
-		for _, k := range sortedKeys(tagSet) {
+		for _, k := range slices.Sorted(maps.Keys(tagSet)) {
 			tags.rows = append(tags.rows, row(k, func(r tracker.ComparedRun) string { return r.Tags[k] }))
 		}
 		doc.sections = append(doc.sections, tags)

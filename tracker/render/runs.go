@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +31,10 @@ type RunsOptions struct {
 	// columns only) the rightmost params are left out, and a line under
 	// the table says which.
 	Width int
+	// ColumnsHint tells the reader how to choose columns; it ends the line
+	// under a table that left params out (a CLI: "choose columns with
+	// --columns"). Empty: that line names the params left out only.
+	ColumnsHint string
 }
 
 // DefaultColumns are the runs table's columns unless chosen: params is the
@@ -127,7 +133,7 @@ func runsDocument(runs []tracker.RunInfo, opts RunsOptions, fit bool) (document,
 		if width <= 0 {
 			width = 120
 		}
-		s = fitSection(s, cols, width, !chosen)
+		s = fitSection(s, cols, width, !chosen, opts.ColumnsHint)
 	}
 	doc.sections = []section{s}
 	return doc, nil
@@ -135,8 +141,9 @@ func runsDocument(runs []tracker.RunInfo, opts RunsOptions, fit bool) (document,
 
 // fitSection shrinks the widest shrinkable columns of s (down to their
 // min) until a line fits width cells, then, if allowed, leaves out param
-// columns from the right, noting which under the table.
-func fitSection(s section, cols []column, width int, mayDrop bool) section {
+// columns from the right, noting which under the table (and hint, how to
+// choose columns).
+func fitSection(s section, cols []column, width int, mayDrop bool, hint string) section {
 	natural := func(j int) int {
 		w := Width(s.header[j])
 		for _, r := range s.rows {
@@ -194,8 +201,11 @@ func fitSection(s section, cols []column, width int, mayDrop bool) section {
 	}
 	s.limits = widths
 	if len(dropped) > 0 {
-		s.notes = append(s.notes, fmt.Sprintf("(%d more params not shown to fit %d columns: %s; choose columns with --columns)",
-			len(dropped), width, strings.Join(dropped, ", ")))
+		if hint != "" {
+			hint = "; " + hint
+		}
+		s.notes = append(s.notes, fmt.Sprintf("(%d more params not shown to fit %d columns: %s%s)",
+			len(dropped), width, strings.Join(dropped, ", "), hint))
 	}
 	return s
 }
@@ -331,7 +341,7 @@ func allKeys(runs []tracker.RunInfo, of func(tracker.RunInfo) []string) []string
 			set[k] = true
 		}
 	}
-	return sortedKeys(set)
+	return slices.Sorted(maps.Keys(set))
 }
 
 func runsCSVDocument(runs []tracker.RunInfo) document {
@@ -347,7 +357,7 @@ func runsCSVDocument(runs []tracker.RunInfo) document {
 			tagSet[k] = true
 		}
 	}
-	params, metrics, tags := sortedKeys(paramSet), tracker.MetricOrder(sortedKeys(metricSet)), sortedKeys(tagSet)
+	params, metrics, tags := slices.Sorted(maps.Keys(paramSet)), tracker.MetricOrder(slices.Sorted(maps.Keys(metricSet))), slices.Sorted(maps.Keys(tagSet))
 	s := section{header: []string{"id", "name", "experiment", "status", "start", "end", "duration_s", "active_s",
 		"backend", "host", "git_commit", "parent_id", "command", "note"}}
 	for _, k := range params {
@@ -400,7 +410,7 @@ func varyingParams(runs []tracker.RunInfo) []string {
 		}
 	}
 	var out []string
-	for _, k := range sortedKeys(set) {
+	for _, k := range slices.Sorted(maps.Keys(set)) {
 		if len(runs) == 1 {
 			out = append(out, k)
 			continue
@@ -424,16 +434,7 @@ func metricKeys(runs []tracker.RunInfo) []string {
 			set[k] = true
 		}
 	}
-	return tracker.MetricOrder(sortedKeys(set))
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return tracker.MetricOrder(slices.Sorted(maps.Keys(set)))
 }
 
 func lastValue(r tracker.RunInfo, key string) string {

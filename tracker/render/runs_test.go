@@ -113,7 +113,8 @@ func TestRunsTableFitsWidth(t *testing.T) {
 	}
 	for _, width := range []int{100, 120} {
 		var buf bytes.Buffer
-		if err := RunsWith(&buf, runs, Table, RunsOptions{Width: width}); err != nil {
+		hint := fmt.Sprintf("choose with option %d", width)
+		if err := RunsWith(&buf, runs, Table, RunsOptions{Width: width, ColumnsHint: hint}); err != nil {
 			t.Fatal(err)
 		}
 		out := buf.String()
@@ -123,7 +124,8 @@ func TestRunsTableFitsWidth(t *testing.T) {
 				t.Errorf("width %d: line of %d cells: %q", width, Width(l), l)
 			}
 		}
-		if note := lines[len(lines)-1]; !strings.Contains(note, "more params not shown") || !strings.Contains(note, "knob_11") {
+		if note := lines[len(lines)-1]; !strings.Contains(note, "more params not shown") || !strings.Contains(note, "knob_11") ||
+			!strings.HasSuffix(note, "; "+hint+")") || strings.Contains(note, "--") {
 			t.Errorf("width %d: no note about the params left out:\n%s", width, out)
 		}
 		if !strings.Contains(lines[0], "best.val_loss") || !strings.Contains(lines[0], "tags") {
