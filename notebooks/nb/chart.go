@@ -118,7 +118,8 @@ func (c Chart) plot() (*plot.Plot, error) {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = powerTicks{}
 	}
-	xmin, xmax := math.Inf(1), math.Inf(-1)
+	var curves []plot.Plotter // drawn after the markers, so a marker never hides a curve
+	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	for i, s := range c.Series {
 		if len(s.X) != len(s.Y) || len(s.X) == 0 {
 			return nil, fmt.Errorf("chart: series %q has %d x and %d y values", s.Label, len(s.X), len(s.Y))
@@ -130,6 +131,7 @@ func (c Chart) plot() (*plot.Plot, error) {
 			}
 			xys = append(xys, plotter.XY{X: s.X[k], Y: s.Y[k]})
 			xmin, xmax = math.Min(xmin, s.X[k]), math.Max(xmax, s.X[k])
+			ymin, ymax = math.Min(ymin, s.Y[k]), math.Max(ymax, s.Y[k])
 		}
 		if len(xys) == 0 {
 			continue
@@ -149,11 +151,11 @@ func (c Chart) plot() (*plot.Plot, error) {
 		if s.Dashed {
 			line.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
 		}
-		p.Add(line)
+		curves = append(curves, line)
 		entry := []plot.Thumbnailer{line}
 		if s.Dots {
 			points.Color, points.Shape, points.Radius = col, draw.CircleGlyph{}, vg.Points(2.5)
-			p.Add(points)
+			curves = append(curves, points)
 			entry = append(entry, points)
 		}
 		if s.Label != "" {
@@ -169,23 +171,25 @@ func (c Chart) plot() (*plot.Plot, error) {
 			return nil, err
 		}
 		line.Color, line.Width, line.Dashes = baselineGrey, vg.Points(1.5), baselineDashes[i%len(baselineDashes)]
-		p.Add(line)
+		curves = append(curves, line)
 		p.Legend.Add(fmt.Sprintf("%s %.2f", b.Label, b.Y), line)
+		ymin, ymax = math.Min(ymin, b.Y), math.Max(ymax, b.Y)
 	}
-	if len(c.Markers) > 0 {
-		lo, hi := c.yRange(p)
-		for k, x := range c.Markers {
-			line, err := plotter.NewLine(plotter.XYs{{X: x, Y: lo}, {X: x, Y: hi}})
-			if err != nil {
-				return nil, err
-			}
-			line.Color, line.Width = markerColor, vg.Points(1)
-			p.Add(line)
-			if k == 0 && c.MarkerLabel != "" {
-				p.Legend.Add(c.MarkerLabel, line)
-			}
+	if c.YMax > c.YMin {
+		ymin, ymax = c.YMin, c.YMax
+	}
+	for k, x := range c.Markers {
+		line, err := plotter.NewLine(plotter.XYs{{X: x, Y: ymin}, {X: x, Y: ymax}})
+		if err != nil {
+			return nil, err
+		}
+		line.Color, line.Width, line.Dashes = markerColor, vg.Points(1), []vg.Length{vg.Points(3), vg.Points(3)}
+		p.Add(line)
+		if k == 0 && c.MarkerLabel != "" {
+			p.Legend.Add(c.MarkerLabel, line)
 		}
 	}
+	p.Add(curves...)
 	if c.YMax > c.YMin {
 		p.Y.Min, p.Y.Max = c.YMin, c.YMax
 	}
@@ -212,14 +216,6 @@ func (powerTicks) Ticks(lowest, highest float64) []plot.Tick {
 		ticks = append(ticks, t)
 	}
 	return ticks
-}
-
-// yRange is the y extent vertical markers span: the fixed range, or the data's.
-func (c Chart) yRange(p *plot.Plot) (float64, float64) {
-	if c.YMax > c.YMin {
-		return c.YMin, c.YMax
-	}
-	return p.Y.Min, p.Y.Max
 }
 
 // newPlot returns a plot with a white background and the notebook text sizes.

@@ -302,3 +302,14 @@ func Mean(v []float64) float64 {
 	}
 	return sum / float64(len(v))
 }
+
+// EpochStartJumps returns, for every epoch start after the first (steps perEpoch+1, 2·perEpoch+1, ...), how
+// much the loss of its first step exceeds the mean of the `before` steps before it.
+func EpochStartJumps(losses []float64, perEpoch, before int) []float64 {
+	var jumps []float64
+	for s := perEpoch + 1; perEpoch > 0 && s <= len(losses); s += perEpoch {
+		prior := losses[max(s-1-before, 0) : s-1]
+		jumps = append(jumps, losses[s-1]-Mean(prior))
+	}
+	return jumps
+}

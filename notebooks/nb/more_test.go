@@ -39,6 +39,9 @@ func TestEpochStartLossAndMultiples(t *testing.T) {
 	if first != 4 || before != 1 {
 		t.Fatalf("first %.2f, before %.2f: want 4 and 1", first, before)
 	}
+	if got := EpochStartJumps(losses, 10, 4); len(got) != 2 || got[0] != 2 || got[1] != 4 {
+		t.Fatalf("EpochStartJumps = %v, want [2 4]", got)
+	}
 	if got := Multiples(10, 30); len(got) != 2 || got[0] != 10 || got[1] != 20 {
 		t.Fatalf("Multiples(10, 30) = %v", got)
 	}
