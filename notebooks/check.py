@@ -56,7 +56,8 @@ nothing failed, 1 otherwise, and 2 for bad usage or a missing tool.
 Executed notebooks go to --out-dir (default .cache/notebooks-out), beside each
 kernel's log. With --write, a notebook that passed is saved in place instead,
 so committed notebooks carry outputs from a real run by this very script; a
-failed one is never written in place.
+failed one is never written in place. --write runs the full length (as
+--full): committed outputs are never the shortened CI run.
 """
 
 import argparse
