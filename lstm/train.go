@@ -2,6 +2,7 @@ package lstm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -87,6 +88,12 @@ type Trainer struct {
 func NewTrainer(m *Model, train, val []int32, frozen []string) (*Trainer, error) {
 	cfg := m.Config
 	trainStreams, err := text.NewStreams(train, cfg.BatchSize, cfg.SeqLen)
+	if errors.Is(err, text.ErrTooShort) {
+		// Named by the config keys that set the sizes (text.NewStreams knows only its arguments).
+		return nil, fmt.Errorf("training split: %w: %d tokens, but batch %d × seq_len %d needs at least %d; "+
+			"use a longer text, or a smaller batch or seq_len", text.ErrTooShort, len(train), cfg.BatchSize, cfg.SeqLen,
+			cfg.BatchSize*cfg.SeqLen+1)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("training split: %w", err)
 	}

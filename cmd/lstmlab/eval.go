@@ -89,7 +89,7 @@ func runEval(ctx context.Context, g *globals, ref, data string) (lstm.EvalResult
 		}
 		source = corpus.Source
 	} else if corpus, err = text.Load(source, g.dataDir); err != nil {
-		return lstm.EvalResult{}, none, "", fmt.Errorf("load corpus: %w", err)
+		return lstm.EvalResult{}, none, "", err // text.Load's errors say "load corpus"
 	}
 	ids, unseen, err := m.Vocab.EncodeUnseen(corpus.Text)
 	if err != nil {

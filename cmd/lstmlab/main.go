@@ -152,7 +152,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	err := phrase(root.ExecuteContext(ctx))
 	if err != nil {
 		// One line, whatever the error wraps.
 		fmt.Fprintf(stderr, "lstmlab: %s\n", strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; "))
