@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -86,6 +87,29 @@ type Result struct {
 // ErrFreezeWithoutParent is wrapped when TrainOptions.Freeze is set without TrainOptions.InitFrom.
 var ErrFreezeWithoutParent = errors.New("freezing parameter groups (TrainOptions.Freeze) needs a parent run (TrainOptions.InitFrom)")
 
+// ErrExtendWithoutParent is wrapped when TrainOptions.ExtendVocab is set without TrainOptions.InitFrom.
+var ErrExtendWithoutParent = errors.New("extending the vocabulary (TrainOptions.ExtendVocab) needs a parent run (TrainOptions.InitFrom)")
+
+// PresetWithParentError is Train's refusal of a preset (TrainOptions.Preset) other than the parent's for a
+// fine-tuned run (TrainOptions.InitFrom), whose model and training settings are the parent's.
+type PresetWithParentError struct {
+	Preset       string // the preset asked for
+	Parent       string // the parent run's name
+	ParentPreset string // the preset the parent's settings came from ("" for a run recorded without one)
+}
+
+func (e *PresetWithParentError) Error() string {
+	return fmt.Sprintf("preset %s (TrainOptions.Preset): a fine-tuned run takes its model and training settings from its parent %s "+
+		"(preset %s), not from a preset; change keys with TrainOptions.Overrides", e.Preset, e.Parent, presetOrNone(e.ParentPreset))
+}
+
+func presetOrNone(name string) string {
+	if name == "" {
+		return "none recorded"
+	}
+	return name
+}
+
 // session is one run being trained: model, data, tracker run and files.
 type session struct {
 	opts    TrainOptions
@@ -125,14 +149,33 @@ func loadCorpus(data, dataDir string) (*text.Corpus, error) {
 	return text.Load(data, dataDir)
 }
 
-// firstLine returns the corpus's first non-empty line (trimmed, at most 60 runes): a prompt that is
-// surely in the vocabulary.
-func firstLine(s string) string {
-	for line := range strings.SplitSeq(s, "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			r := []rune(line)
-			return string(r[:min(len(r), 60)])
+// promptTokens is how many tokens of the corpus's first line the default sample prompt keeps.
+const promptTokens = 60
+
+// defaultPrompt is the default sample prompt: the corpus's first non-empty line, trimmed, normalised as
+// vocab reads text and cut after its first promptTokens tokens of vocab's level, so never inside a
+// character, a grapheme cluster or a word; a prompt that is surely in the vocabulary.
+func defaultPrompt(corpus string, vocab *text.Vocab) string {
+	for line := range strings.SplitSeq(corpus, "\n") {
+		if line = strings.TrimSpace(line); line == "" {
+			continue
 		}
+		line = vocab.Normalization().Apply(line)
+		tokens, err := vocab.Tokenize(line)
+		if err != nil || len(tokens) <= promptTokens {
+			return line
+		}
+		// The tokens are pieces of the normalised line in order (spaces between words are not tokens):
+		// the prompt ends where the last kept token does.
+		end := 0
+		for _, tok := range tokens[:promptTokens] {
+			i := strings.Index(line[end:], tok)
+			if i < 0 { // cannot happen for a token of line; keep what was found
+				break
+			}
+			end += i + len(tok)
+		}
+		return line[:end]
 	}
 	return ""
 }
@@ -180,22 +223,47 @@ func gitCommit() string {
 // cleanly: every logged point is committed, a final checkpoint written, the plot drawn, and the run
 // recorded as interrupted, resumable with Resume; the end-of-run work does not use the cancelled ctx.
 func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, error) {
-	preset, err := LookupPreset(opts.Preset)
-	if err != nil {
-		return nil, err
-	}
-	cfg := preset.Config
-	var parent *parentInfo
+	var (
+		preset Preset
+		cfg    lstm.Config
+		parent *parentInfo
+		err    error
+	)
 	if opts.InitFrom != "" {
 		if parent, err = loadParent(ctx, db, opts.InitFrom); err != nil {
 			return nil, err
 		}
-		cfg = parent.model.Config // model shape comes from the parent
+		// The child's model and training settings are the parent's (Overrides change them), so its preset
+		// is the one the parent's settings came from.
+		if opts.Preset != "" && opts.Preset != parent.rec.Preset {
+			return nil, &PresetWithParentError{Preset: opts.Preset, Parent: parent.info.Name, ParentPreset: parent.rec.Preset}
+		}
+		preset = Preset{Name: parent.rec.Preset, Data: text.MobyDickName}
+		if p, err := LookupPreset(parent.rec.Preset); err == nil && parent.rec.Preset != "" {
+			preset.Data = p.Data
+		}
+		cfg = parent.model.Config
 		if err := rejectShapeOverrides(opts.Overrides); err != nil {
 			return nil, err
 		}
+		// Checked on the parent (the child has its groups) before anything is opened or logged.
+		if _, err := FreezeGroups(parent.model, opts.Freeze); err != nil {
+			return nil, err
+		}
+	} else {
+		switch {
+		case len(opts.Freeze) > 0:
+			return nil, fmt.Errorf("%w: freezing freshly initialised weights would leave them random", ErrFreezeWithoutParent)
+		case opts.ExtendVocab:
+			return nil, fmt.Errorf("%w: a new run builds its vocabulary from its corpus", ErrExtendWithoutParent)
+		}
+		if preset, err = LookupPreset(opts.Preset); err != nil {
+			return nil, err
+		}
+		cfg = preset.Config
 	}
-	if err := ApplyOverrides(&cfg, opts.Overrides); err != nil {
+	sample, err := trainSample(opts, &cfg)
+	if err != nil {
 		return nil, err
 	}
 	data := opts.Data
@@ -223,9 +291,6 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 			return nil, err
 		}
 	} else {
-		if len(opts.Freeze) > 0 {
-			return nil, fmt.Errorf("%w: freezing freshly initialised weights would leave them random", ErrFreezeWithoutParent)
-		}
 		vocab, err := buildVocab(cfg, corpus.Text)
 		if err != nil {
 			return nil, err
@@ -234,6 +299,7 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 			return nil, err
 		}
 	}
+	cfg = m.Config // what the model trains with (a fine-tuned model keeps its parent's shape whatever cfg said)
 	ids, unseen, err := m.Vocab.EncodeUnseen(corpus.Text)
 	if err != nil {
 		return nil, fmt.Errorf("encode corpus: %w", err)
@@ -259,13 +325,10 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 		Version: recordVersion, Preset: preset.Name, Config: cfg, Backend: backendName,
 		Data:        DataSource{Source: absData(corpus.Source), SHA256: textSHA256(corpus.Text), Chars: utf8.RuneCountInString(corpus.Text)},
 		VocabSHA256: vocabSum, VocabSize: m.Vocab.Size(),
-		Sample: SampleSettings{Prompt: opts.SamplePrompt, Length: opts.SampleLength, Temperature: DefaultSampleTemperature},
+		Sample: sample,
 	}
 	if rec.Sample.Prompt == "" {
-		rec.Sample.Prompt = firstLine(corpus.Text)
-	}
-	if rec.Sample.Length <= 0 {
-		rec.Sample.Length = DefaultSampleLength
+		rec.Sample.Prompt = defaultPrompt(corpus.Text, m.Vocab)
 	}
 
 	host, _ := os.Hostname()
@@ -301,6 +364,7 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 	params["train_tokens"] = len(sp.train)
 	params["sample_prompt"] = rec.Sample.Prompt
 	params["sample_length"] = rec.Sample.Length
+	params["sample_temperature"] = rec.Sample.Temperature
 	if parent != nil {
 		params["init_from"] = parent.info.Name
 		params["freeze"] = strings.Join(opts.Freeze, ",")
@@ -548,6 +612,9 @@ func Resume(ctx context.Context, db *tracker.DB, ref string, opts ResumeOptions)
 	}
 	sets := slices.Clone(opts.Overrides)
 	if opts.Steps > 0 {
+		if v, ok := stepsOverride(sets); ok && v != strconv.Itoa(opts.Steps) {
+			return nil, fmt.Errorf("two step counts: ResumeOptions.Steps %d and the override steps=%s", opts.Steps, v)
+		}
 		sets = append(sets, fmt.Sprintf("steps=%d", opts.Steps))
 	}
 	// Claim the run first: its lock keeps another resume (or a still-running owner, even a stopped
@@ -659,6 +726,22 @@ func prepareResume(ctx context.Context, db *tracker.DB, run *tracker.Run, info t
 	s.opts.logf("backend: %s", backendName)
 	s.opts.logf("resuming run %d (%s) at step %d of %d%s", info.ID, info.Name, step, next.Config.Steps, discardNote(discarded))
 	return s, nil
+}
+
+// stepsOverride returns the last value of the steps key among overrides, if any, in canonical form (so
+// "1e3" reads as 1000).
+func stepsOverride(overrides []string) (string, bool) {
+	value, found := "", false
+	for _, kv := range overrides {
+		if key, v, err := ParseOverride(kv); err == nil && key == "steps" {
+			cfg := lstm.Config{}
+			if SetConfigValue(&cfg, "steps", v) == nil {
+				v = strconv.Itoa(cfg.Steps)
+			}
+			value, found = v, true
+		}
+	}
+	return value, found
 }
 
 func discardNote(n int64) string {

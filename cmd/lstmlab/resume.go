@@ -48,6 +48,11 @@ process and its host, even while the process is stopped.`,
 			if err := checkFormat(g, "table", "json"); err != nil {
 				return err
 			}
+			for _, kv := range sets {
+				if key, value, _ := strings.Cut(kv, "="); steps > 0 && strings.TrimSpace(key) == "steps" {
+					return fmt.Errorf("--steps %d and --set steps=%s: give the step count once", steps, strings.TrimSpace(value))
+				}
+			}
 			db, err := openWritableDB(g)
 			if err != nil {
 				return err

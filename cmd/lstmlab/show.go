@@ -143,7 +143,7 @@ func newTagCmd(g *globals) *cobra.Command {
 			if len(args) == 1 && len(del) == 0 {
 				return fmt.Errorf("nothing to do: give key=value pairs to set, or --delete KEY")
 			}
-			tags, err := parseTags(args[1:])
+			tags, err := parseTags("tag "+args[0], args[1:])
 			if err != nil {
 				return err
 			}

@@ -34,8 +34,12 @@ the shell's (130, 143, 129) and one line says how to continue ("lstmlab resume R
 during that stops at once; the run still reads interrupted and resumes from its last checkpoint.
 Even kill -9 loses nothing the checkpoint does not cover: see "Guarantees" in the README.
 
-Presets: ` + strings.Join(experiments.PresetNames(), ", ") + `. Keys for --set: ` + strings.Join(experiments.ConfigKeys(), ", ") + `
-("lstmlab presets NAME" shows each key's value and what it does).`,
+Presets: ` + strings.Join(experiments.PresetNames(), ", ") + `. Keys for --set: ` + strings.Join(experiments.TrainKeys(), ", ") + `
+("lstmlab presets NAME" shows each key's value and what it does; the sample_* keys set the samples logged at
+each evaluation, --prompt and --sample-length are shorthands for two of them).
+
+Fine-tuning (--init-from RUN): the run starts from RUN's weights and takes its model and training settings
+(and so its preset) from RUN; --set changes training keys, not the model's shape.`,
 		Example: `  lstmlab train                                   # preset moby on Moby Dick
   lstmlab train --preset tiny --data notes.txt --set steps=500 --set hidden=128
   lstmlab train --preset tiny --sweep hidden=64,128 --sweep lr=1e-3,3e-3 --experiment sizes
@@ -49,7 +53,7 @@ Presets: ` + strings.Join(experiments.PresetNames(), ", ") + `. Keys for --set: 
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.preset, "preset", experiments.DefaultPreset, "named configuration: "+strings.Join(experiments.PresetNames(), ", "))
+	fl.StringVar(&f.preset, "preset", experiments.DefaultPreset, "named configuration: "+strings.Join(experiments.PresetNames(), ", ")+" (with --init-from: the parent's)")
 	fl.StringVar(&f.data, "data", "", `corpus: a UTF-8 text file, a folder of them, or "moby-dick" (default: the preset's)`)
 	fl.StringArrayVar(&f.sets, "set", nil, "override a configuration key: --set key=value (repeatable)")
 	fl.StringVar(&f.name, "name", "", "run name (unique; default <experiment>-<id>); with --sweep the runs are NAME-1, NAME-2, ...")
@@ -61,8 +65,8 @@ Presets: ` + strings.Join(experiments.PresetNames(), ", ") + `. Keys for --set: 
 	fl.StringVar(&f.initFrom, "init-from", "", "fine-tune: start from this run's weights (id or name)")
 	fl.StringSliceVar(&f.freeze, "freeze", nil, "fine-tune: parameter groups to freeze: embedding, lstm.K (gru.K, rnn.K for those cells), decoder")
 	fl.BoolVar(&f.extendVocab, "extend-vocab", false, "fine-tune: add the new corpus's unseen tokens to the vocabulary (default: map them to <unk>)")
-	fl.StringVar(&f.prompt, "prompt", "", "prompt for the periodic samples (default: the corpus's first line)")
-	fl.IntVar(&f.sampleLength, "sample-length", 200, "tokens per periodic sample")
+	fl.StringVar(&f.prompt, "prompt", "", "prompt for the periodic samples, as --set sample_prompt=TEXT (default: the corpus's first line)")
+	fl.IntVar(&f.sampleLength, "sample-length", experiments.DefaultSampleLength, "tokens per periodic sample, as --set sample_length=N")
 	fl.StringVar(&g.backend, "backend", "", "compute backend: go, xla:cpu, xla:cuda (default: XLA if its plugin is installed, else go; or $GOMLX_BACKEND)")
 	fl.StringVar(&g.dataDir, "data-dir", "data", "where the default corpus is downloaded")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
@@ -71,12 +75,14 @@ Presets: ` + strings.Join(experiments.PresetNames(), ", ") + `. Keys for --set: 
 	return cmd
 }
 
-func parseTags(tags []string) (map[string]string, error) {
+// parseTags reads key=value tags; form names where they were given in errors ("--tag" for train's flag,
+// "tag" for the tag command's arguments).
+func parseTags(form string, tags []string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, t := range tags {
 		k, v, ok := strings.Cut(t, "=")
 		if !ok || strings.TrimSpace(k) == "" {
-			return nil, fmt.Errorf("--tag %q: want key=value", t)
+			return nil, fmt.Errorf("%s %q: want key=value", form, t)
 		}
 		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
@@ -87,7 +93,26 @@ func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
 	if len(f.freeze) > 0 && f.initFrom == "" {
 		return errors.New("--freeze needs --init-from: freezing freshly initialised weights would leave them random")
 	}
-	tags, err := parseTags(f.tags)
+	if f.extendVocab && f.initFrom == "" {
+		return errors.New("--extend-vocab needs --init-from: a new run builds its vocabulary from its corpus")
+	}
+	// --prompt and --sample-length are shorthands of --set sample_prompt=... and --set sample_length=...
+	for _, kv := range f.sets {
+		key, value, _ := strings.Cut(kv, "=")
+		for flag, k := range map[string]string{"prompt": "sample_prompt", "sample-length": "sample_length"} {
+			if strings.TrimSpace(key) == k && cmd.Flags().Changed(flag) {
+				return fmt.Errorf("--%s %s and --set %s=%s: give the setting once", flag, cmd.Flags().Lookup(flag).Value, k, value)
+			}
+		}
+	}
+	preset, sampleLength := f.preset, 0
+	if f.initFrom != "" && !cmd.Flags().Changed("preset") {
+		preset = "" // the parent's
+	}
+	if cmd.Flags().Changed("sample-length") {
+		sampleLength = f.sampleLength
+	}
+	tags, err := parseTags("--tag", f.tags)
 	if err != nil {
 		return err
 	}
@@ -104,9 +129,9 @@ func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
 	}
 	defer mirror.finish(g)
 	opts := experiments.TrainOptions{
-		Preset: f.preset, Data: f.data, DataDir: g.dataDir, Overrides: f.sets, Name: f.name, Experiment: f.experiment,
+		Preset: preset, Data: f.data, DataDir: g.dataDir, Overrides: f.sets, Name: f.name, Experiment: f.experiment,
 		Note: f.note, Tags: tags, Backend: g.backend, Command: "lstmlab " + strings.Join(g.args, " "),
-		SamplePrompt: f.prompt, SampleLength: f.sampleLength, InitFrom: f.initFrom, Freeze: f.freeze, ExtendVocab: f.extendVocab,
+		SamplePrompt: f.prompt, SampleLength: sampleLength, InitFrom: f.initFrom, Freeze: f.freeze, ExtendVocab: f.extendVocab,
 		Observe: view.Observe, OnRun: mirror.onRun(),
 	}
 	if !f.quiet {
