@@ -2,9 +2,11 @@ package experiments
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,8 +55,27 @@ type TrainOptions struct {
 	Observe func(RunEvent) error
 	// OnRun is called with the run's id as soon as the run exists in the tracker (e.g. to mirror it).
 	OnRun func(runID int64)
+	// OnEnd is called as the end of the run (after its last step, or once stopped) completes each stage,
+	// in order, so that a process stopped during it can say what was done (nil: not called).
+	OnEnd func(EndStage)
 	// Log receives one-line messages (which backend runs, where files go). Nil: discarded.
 	Log io.Writer
+}
+
+// EndStage is a stage of the end of a run (TrainOptions.OnEnd, ResumeOptions.OnEnd).
+type EndStage int32
+
+// The end of a run, in order.
+const (
+	EndCheckpoint EndStage = iota + 1 // the final checkpoint is written, every point logged so far committed
+	EndPlot                           // the learning-curve plot is written
+	EndRecorded                       // the run's final status (finished, interrupted) is recorded
+)
+
+func (o TrainOptions) ended(stage EndStage) {
+	if o.OnEnd != nil {
+		o.OnEnd(stage)
+	}
 }
 
 // RunEvent is a training event with the run it belongs to.
@@ -65,15 +86,19 @@ type RunEvent struct {
 	WindowsEpoch int // training windows in one epoch
 }
 
-// Result is what a finished (or stopped) run reports.
+// Result is what a finished (or stopped) run reports. Its JSON form has best_val_loss and best_step null
+// when the run has no validation loss yet (HasBestVal), and non-finite figures as "NaN" or "Infinity".
 type Result struct {
-	RunID      int64            `json:"run_id"`
-	RunName    string           `json:"run_name"`
-	Status     tracker.Status   `json:"status"`
-	Stop       lstm.StopReason  `json:"stop_reason"`
-	Steps      int              `json:"steps"`
-	BestVal    float64          `json:"best_val_loss"`
-	BestStep   int              `json:"best_step"`
+	RunID   int64           `json:"run_id"`
+	RunName string          `json:"run_name"`
+	Status  tracker.Status  `json:"status"`
+	Stop    lstm.StopReason `json:"stop_reason"`
+	Steps   int             `json:"steps"`
+	// BestVal is the best validation loss (nats per token) and BestStep its step; +Inf and 0 before the
+	// first validation (or when every validation loss was NaN).
+	BestVal  float64    `json:"best_val_loss"`
+	BestStep int        `json:"best_step"`
+	Level    text.Level `json:"unit"` // what a token is: "char", "grapheme" or "word" (names bits per token: text.Level.Unit)
 	Val        *lstm.EvalResult `json:"val,omitempty"`
 	Test       *lstm.EvalResult `json:"test,omitempty"`
 	Sample     string           `json:"sample"`
@@ -82,6 +107,26 @@ type Result struct {
 	Plot       string           `json:"plot"`
 	Backend    string           `json:"backend"`
 	Duration   float64          `json:"duration_s"`
+}
+
+// HasBestVal reports whether the run has a best validation loss (it validated at least once, with a
+// number).
+func (r *Result) HasBestVal() bool { return !math.IsInf(r.BestVal, 1) && !math.IsNaN(r.BestVal) }
+
+// resultFields is Result without its methods (for MarshalJSON).
+type resultFields Result
+
+// MarshalJSON writes best_val_loss and best_step as null when the run has no validation loss yet.
+func (r Result) MarshalJSON() ([]byte, error) {
+	out := struct {
+		resultFields
+		BestVal  *float64 `json:"best_val_loss"`
+		BestStep *int     `json:"best_step"`
+	}{resultFields: resultFields(r)}
+	if r.HasBestVal() {
+		out.BestVal, out.BestStep = &r.BestVal, &r.BestStep
+	}
+	return json.Marshal(out)
 }
 
 // ErrFreezeWithoutParent is wrapped when TrainOptions.Freeze is set without TrainOptions.InitFrom.
@@ -467,10 +512,11 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 		return nil, s.fail(fmt.Errorf("run %d: %w", s.run.ID(), err))
 	}
 	res := &Result{RunID: s.run.ID(), RunName: s.run.Name(), Stop: reason, Backend: s.backend,
-		Checkpoint: ckpt, Best: best, Steps: s.trainer.State.Step}
+		Checkpoint: ckpt, Best: best, Steps: s.trainer.State.Step, Level: m.Vocab.Level()}
 	if err := s.checkpoint(ckpt); err != nil {
 		return nil, s.fail(err)
 	}
+	s.opts.ended(EndCheckpoint)
 	if _, err := os.Stat(best); err != nil { // stopped before the first evaluation
 		if err := m.SaveOwned(best, s.run.UUID()); err != nil {
 			return nil, s.fail(err)
@@ -513,12 +559,14 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 		return nil, s.fail(fmt.Errorf("plot: %w", err))
 	}
 	res.Plot = plotPath
+	s.opts.ended(EndPlot)
 	if _, err := s.run.LogArtifact(tracker.ArtifactPlot, plotPath); err != nil {
 		return nil, s.fail(err)
 	}
 	if err := s.run.Finish(status); err != nil {
 		return nil, err
 	}
+	s.opts.ended(EndRecorded)
 	res.Status = status
 	res.Duration = time.Since(start).Seconds()
 	return res, nil
@@ -583,6 +631,8 @@ type ResumeOptions struct {
 	Observe         func(RunEvent) error
 	// OnRun is called with the run's id once the run is open again (see TrainOptions.OnRun).
 	OnRun func(runID int64)
+	// OnEnd reports the stages of the run's end (see TrainOptions.OnEnd).
+	OnEnd func(EndStage)
 	Log   io.Writer
 }
 
@@ -714,7 +764,7 @@ func prepareResume(ctx context.Context, db *tracker.DB, run *tracker.Run, info t
 		return nil, err
 	}
 	s := &session{
-		opts: TrainOptions{Observe: opts.Observe, Log: opts.Log, DataDir: opts.DataDir},
+		opts: TrainOptions{Observe: opts.Observe, Log: opts.Log, DataDir: opts.DataDir, OnEnd: opts.OnEnd},
 		db:   db, run: run, rec: next, trainer: trainer, backend: backendName, splits: sp, dir: info.Dir, log: opts.Log,
 		sampled: -1,
 	}

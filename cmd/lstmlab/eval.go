@@ -9,6 +9,7 @@ import (
 	"github.com/lstmlab/lstmlab/experiments"
 	"github.com/lstmlab/lstmlab/lstm"
 	"github.com/lstmlab/lstmlab/lstm/text"
+	"github.com/lstmlab/lstmlab/tracker/render"
 )
 
 func newEvalCmd(g *globals) *cobra.Command {
@@ -58,10 +59,11 @@ func evalLine(source string, r lstm.EvalResult) string {
 	if r.Streams > 1 {
 		line += fmt.Sprintf(" in %d streams", r.Streams)
 	}
-	line += fmt.Sprintf("  loss %.4f  perplexity %.3f  oov %.2f%% (%d)  %s %.4f  accuracy %.4f",
-		r.Loss, r.Perplexity, 100*r.OOVRate, r.OOV, unit.Bits, r.BitsPerToken, r.Accuracy)
+	line += fmt.Sprintf("  loss %s  perplexity %s  oov %s%% (%d)  %s %s  accuracy %s",
+		render.Number(r.Loss, 4), render.Number(r.Perplexity, 3), render.Number(100*r.OOVRate, 2), r.OOV, unit.Bits,
+		render.Number(r.BitsPerToken, 4), render.Number(r.Accuracy, 4))
 	if r.OOV > 0 && r.OOV < r.Tokens {
-		line += fmt.Sprintf("  in-vocabulary: loss %.4f  perplexity %.3f", r.InVocabLoss, r.InVocabPerplexity)
+		line += fmt.Sprintf("  in-vocabulary: loss %s  perplexity %s", render.Number(r.InVocabLoss, 4), render.Number(r.InVocabPerplexity, 3))
 	}
 	return line
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"github.com/lstmlab/lstmlab/experiments"
 	"github.com/lstmlab/lstmlab/tracker"
 	"github.com/lstmlab/lstmlab/tracker/render"
 )
@@ -42,6 +43,54 @@ type globals struct {
 	interrupted string
 	// stops says when stop signals arrive (run's handler, the only one).
 	stops *stops
+	// end is how far the end of the run being trained has got, for the line a second stop signal prints.
+	end endState
+}
+
+// endState is what train and resume report of the run they train, so that a second stop signal, which
+// exits at once, can say truly what was written and what was not.
+type endState struct {
+	training    atomic.Bool  // a train or resume command is training a run
+	stage       atomic.Int32 // the experiments.EndStage the run's end has completed (0: none yet)
+	hint        atomic.Value // string: the command that continues the run
+	interrupted atomic.Bool  // the run ended recorded as interrupted
+}
+
+// onRun starts a run (the next one of a sweep too) that hint continues.
+func (e *endState) onRun(hint string) {
+	e.training.Store(true)
+	e.stage.Store(0)
+	e.interrupted.Store(false)
+	e.hint.Store(hint)
+}
+
+func (e *endState) onEnd(stage experiments.EndStage) { e.stage.Store(int32(stage)) }
+
+// secondStop is the line printed when a second stop signal (named sig) exits at once: what the end of the
+// run had written by then (nothing more is written after it: the process exits right after the line).
+func (e *endState) secondStop(sig string) string {
+	line := sig + " again: stopping now"
+	if !e.training.Load() {
+		return line
+	}
+	hint, _ := e.hint.Load().(string)
+	switch experiments.EndStage(e.stage.Load()) {
+	case experiments.EndCheckpoint:
+		line += ": the final checkpoint was written, the plot was not; the run reads as interrupted"
+	case experiments.EndPlot:
+		line += ": the final checkpoint and the plot were written; the run reads as interrupted"
+	case experiments.EndRecorded:
+		line += ": the run had already ended cleanly (final checkpoint and plot written, its status recorded)"
+		if !e.interrupted.Load() {
+			hint = ""
+		}
+	default:
+		line += ", without the final checkpoint and plot; the run reads as interrupted and resumes from its last checkpoint"
+	}
+	if hint != "" {
+		line += "; continue with: " + hint
+	}
+	return line
 }
 
 // stops turns the stop signals into contexts: the command's context ends at the first; hurry at the
@@ -104,7 +153,8 @@ func exitCode(sig os.Signal) int {
 // checkpoint, every point committed, the plot drawn, the run recorded as interrupted) and the exit
 // status is the shell's for that signal. A second one during that cleanup exits at once: what is
 // recorded stays consistent (each database write is a transaction, each file is replaced atomically,
-// and the run's lock, released by the kernel, makes it read as interrupted).
+// and the run's lock, released by the kernel, makes it read as interrupted), and its line says what the
+// end of the run had written by then (endState).
 func run(args []string, stdout, stderr io.Writer) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -125,6 +175,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	signal.Notify(sigs, stopSignals...)
 	defer signal.Stop(sigs)
 	st := &stops{first: ctx, hurry: hurry}
+	g := &globals{stdout: stdout, stderr: stderr, args: args, stops: st}
 	var stoppedBy atomic.Value // os.Signal
 	go func() {
 		var first, second os.Signal
@@ -144,10 +195,9 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		if st.waiters.Load() > 0 { // cleanup waiting on the network gives up and says what is left
 			return
 		}
-		fmt.Fprintf(stderr, "\nlstmlab: %s again: stopping now, without the final checkpoint and plot (the run reads as interrupted)\n", signalName(second))
+		fmt.Fprintf(stderr, "\nlstmlab: %s\n", g.end.secondStop(signalName(second)))
 		os.Exit(exitCode(second))
 	}()
-	g := &globals{stdout: stdout, stderr: stderr, args: args, stops: st}
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	root.SetOut(stdout)

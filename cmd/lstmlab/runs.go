@@ -125,7 +125,11 @@ func printSweep(g *globals, db *tracker.DB, results []*experiments.Result) error
 		f = render.Format("json")
 	}
 	if f != "json" {
-		fmt.Fprintf(g.stdout, "best: run %d (%s), val_loss %.4f\n", results[0].RunID, results[0].RunName, results[0].BestVal)
+		best := "none (no validation yet)"
+		if results[0].HasBestVal() {
+			best = render.Number(results[0].BestVal, 4)
+		}
+		fmt.Fprintf(g.stdout, "best: run %d (%s), val_loss %s\n", results[0].RunID, results[0].RunName, best)
 	}
 	return render.Comparison(g.stdout, c, f)
 }

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lstmlab/lstmlab/experiments"
 	"github.com/lstmlab/lstmlab/tracker"
+	"github.com/lstmlab/lstmlab/tracker/render"
 )
 
 type trainFlags struct {
@@ -132,7 +134,12 @@ func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
 		Preset: preset, Data: f.data, DataDir: g.dataDir, Overrides: f.sets, Name: f.name, Experiment: f.experiment,
 		Note: f.note, Tags: tags, Backend: g.backend, Command: "lstmlab " + strings.Join(g.args, " "),
 		SamplePrompt: f.prompt, SampleLength: sampleLength, InitFrom: f.initFrom, Freeze: f.freeze, ExtendVocab: f.extendVocab,
-		Observe: view.Observe, OnRun: mirror.onRun(),
+		Observe: view.Observe, OnRun: func(id int64) {
+			g.end.onRun(resumeHint(g, strconv.FormatInt(id, 10)))
+			if on := mirror.onRun(); on != nil {
+				on(id)
+			}
+		}, OnEnd: g.end.onEnd,
 	}
 	if !f.quiet {
 		opts.Log = view.Writer(g.stderr)
@@ -147,6 +154,8 @@ func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
 		view.Close()
 		if n := len(results); n > 0 && results[n-1].Status == tracker.StatusInterrupted {
 			g.interrupted = resumeHint(g, results[n-1].RunName) + " (the sweep's remaining points did not run)"
+			g.end.hint.Store(g.interrupted)
+			g.end.interrupted.Store(true)
 		}
 		if err != nil {
 			return err
@@ -157,6 +166,8 @@ func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
 	view.Close()
 	if res != nil && res.Status == tracker.StatusInterrupted {
 		g.interrupted = resumeHint(g, res.RunName)
+		g.end.hint.Store(g.interrupted)
+		g.end.interrupted.Store(true)
 	}
 	if err != nil {
 		return err
@@ -164,22 +175,27 @@ func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
 	return printResult(g.stdout, g.format, res)
 }
 
-// printResult prints the end-of-training summary.
+// printResult prints the end-of-training summary. Figures go through render.Number (huge ones get an
+// exponent), bits are named by the run's level, and a run stopped before its first validation says so
+// instead of showing an infinite loss and an empty sample.
 func printResult(w io.Writer, format string, res *experiments.Result) error {
 	if format == "json" {
 		return printJSON(w, res)
 	}
 	fmt.Fprintf(w, "run %d (%s): %s after %d steps (%s) in %.0fs on %s\n", res.RunID, res.RunName, res.Status, res.Steps, res.Stop, res.Duration, res.Backend)
-	unit := "token"
-	if res.Test != nil {
-		unit = res.Test.Level.Unit().Short
+	unit := res.Level.Unit().Short
+	if res.HasBestVal() {
+		fmt.Fprintf(w, "best val_loss %s (%s bits/%s) at step %d\n", render.Number(res.BestVal, 4), render.Number(res.BestVal/math.Ln2, 3), unit, res.BestStep)
+	} else {
+		fmt.Fprintln(w, "best val_loss: none (no validation yet)")
 	}
-	fmt.Fprintf(w, "best val_loss %.4f (%.3f bits/%s) at step %d\n", res.BestVal, res.BestVal/math.Ln2, unit, res.BestStep)
-	if res.Test != nil {
-		fmt.Fprintf(w, "test: loss %.4f  perplexity %.2f  %s %.3f  accuracy %.3f  oov %.2f%%\n", res.Test.Loss,
-			res.Test.Perplexity, res.Test.BitsName(), res.Test.BitsPerToken, res.Test.Accuracy, 100*res.Test.OOVRate)
+	if t := res.Test; t != nil {
+		fmt.Fprintf(w, "test: loss %s  perplexity %s  %s %s  accuracy %s  oov %s%%\n", render.Number(t.Loss, 4), render.Number(t.Perplexity, 2),
+			t.BitsName(), render.Number(t.BitsPerToken, 3), render.Number(t.Accuracy, 3), render.Number(100*t.OOVRate, 2))
 	}
-	fmt.Fprintf(w, "sample:\n%s\n", indent(res.Sample))
+	if res.Sample != "" {
+		fmt.Fprintf(w, "sample:\n%s\n", indent(res.Sample))
+	}
 	fmt.Fprintf(w, "plot: %s\ncheckpoint: %s\n", res.Plot, res.Checkpoint)
 	return nil
 }

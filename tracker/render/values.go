@@ -8,10 +8,15 @@ import (
 	"github.com/lstmlab/lstmlab/tracker"
 )
 
-// formatMetric shows a metric value with four significant digits, enough
-// to tell runs apart (1.234, 0.0003421), and values from 10 000 to a
-// billion (throughputs, counts) as whole numbers (22680, not 2.268e+04).
-func formatMetric(v float64) string {
+// LargeNumber is where Number switches to four significant digits and an exponent (1.256e+50): a
+// diverging run's perplexity would otherwise print as hundreds of digits.
+const LargeNumber = 1e6
+
+// Number formats a figure the same way in tables, progress lines and summaries: NaN, +Inf and -Inf as
+// such; four significant digits with an exponent from LargeNumber on (2.251e+06); below it, decimals
+// digits after the point, or with decimals < 0 the tables' style: four significant digits (1.234,
+// 0.0003421), and whole numbers from 10 000 (22680, not 2.268e+04).
+func Number(v float64, decimals int) string {
 	switch {
 	case math.IsNaN(v):
 		return "NaN"
@@ -19,11 +24,18 @@ func formatMetric(v float64) string {
 		return "+Inf"
 	case math.IsInf(v, -1):
 		return "-Inf"
-	case math.Abs(v) >= 1e4 && math.Abs(v) < 1e9:
+	case math.Abs(v) >= LargeNumber:
+		return strconv.FormatFloat(v, 'g', 4, 64)
+	case decimals >= 0:
+		return strconv.FormatFloat(v, 'f', decimals, 64)
+	case math.Abs(v) >= 1e4:
 		return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
 	}
 	return strconv.FormatFloat(v, 'g', 4, 64)
 }
+
+// formatMetric shows a metric value in a table: Number in the tables' style.
+func formatMetric(v float64) string { return Number(v, -1) }
 
 // formatDuration rounds a duration for humans: 45s, 3m12s, 1h02m.
 func formatDuration(d time.Duration) string {

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lstmlab/lstmlab/experiments"
+	"github.com/lstmlab/lstmlab/tracker"
+)
+
+// The tests in this file follow a new user's report on a clean clone: each drives the real binary (real
+// signals to real child processes where the report involved them) through what the user did.
+
+// TestStoppedBeforeFirstValidation: a run stopped by Ctrl-C before its first validation prints valid JSON
+// (best_val_loss null: there is none) and, as text, "no validation yet" instead of an infinite loss and an
+// empty sample block; a run stopped after validating names its bits by its level (bits/grapheme here),
+// as finished runs do.
+func TestStoppedBeforeFirstValidation(t *testing.T) {
+	dir := t.TempDir()
+	c := &cli{t: t, db: filepath.Join(dir, "lab.db"), dir: dir}
+	sea := generatedText(t, dir, "sea.txt", 1, seaWords)
+	stop := func(name string, args ...string) *proc {
+		t.Helper()
+		p := c.start(append(append([]string{"train", "--data", sea, "--name", name, "--set=steps=100000"}, crashTrain...), args...)...)
+		p.waitFor(t, "files in ", 60*time.Second)
+		return p
+	}
+
+	p := stop("json", "--set=eval_every=100000", "--format", "json")
+	time.Sleep(500 * time.Millisecond)
+	p.signal(t, syscall.SIGINT)
+	if code := p.wait(t, 30*time.Second); code != 130 {
+		t.Fatalf("exit %d, want 130; stderr:\n%s", code, p.stderr)
+	}
+	var res map[string]any
+	if err := json.Unmarshal([]byte(p.stdout.String()), &res); err != nil {
+		t.Fatalf("--format json after Ctrl-C: %v\nstdout: %q\nstderr: %s", err, p.stdout, p.stderr)
+	}
+	if res["status"] != "interrupted" || res["best_val_loss"] != nil || res["best_step"] != nil || res["unit"] != "char" {
+		t.Errorf("JSON of a run stopped before validating: %v", res)
+	}
+	if v, ok := res["best_val_loss"]; !ok || v != nil {
+		t.Errorf("best_val_loss = %v (present %v), want null", v, ok)
+	}
+
+	p = stop("text", "--set=eval_every=100000")
+	time.Sleep(500 * time.Millisecond)
+	p.signal(t, syscall.SIGINT)
+	if code := p.wait(t, 30*time.Second); code != 130 {
+		t.Fatalf("exit %d, want 130; stderr:\n%s", code, p.stderr)
+	}
+	out := p.stdout.String()
+	if !strings.Contains(out, "best val_loss: none (no validation yet)") || strings.Contains(out, "Inf") || strings.Contains(out, "sample:") {
+		t.Errorf("summary of a run stopped before validating:\n%s", out)
+	}
+
+	// eval_every=5 (crashTrain): stopped once the first validation is printed.
+	p = stop("graph", "--set=level=grapheme")
+	p.waitFor(t, "val_bpg", 60*time.Second)
+	p.signal(t, syscall.SIGINT)
+	if code := p.wait(t, 30*time.Second); code != 130 {
+		t.Fatalf("exit %d, want 130; stderr:\n%s", code, p.stderr)
+	}
+	if out := p.stdout.String(); !strings.Contains(out, "bits/grapheme) at step ") || strings.Contains(out, "bits/token") {
+		t.Errorf("summary of an interrupted grapheme-level run:\n%s", out)
+	}
+}
+
+// TestSecondStopLine: the line a second Ctrl-C prints says what the end of the run had written by then.
+func TestSecondStopLine(t *testing.T) {
+	var e endState
+	if got := e.secondStop("SIGINT"); got != "SIGINT again: stopping now" {
+		t.Errorf("no training: %q", got)
+	}
+	e.onRun("lstmlab resume 3")
+	for _, tc := range []struct {
+		stage       experiments.EndStage
+		interrupted bool
+		want        []string
+		not         []string
+	}{
+		{0, false, []string{"without the final checkpoint and plot", "resume 3"}, nil},
+		{experiments.EndCheckpoint, false, []string{"final checkpoint was written, the plot was not", "resume 3"}, []string{"without"}},
+		{experiments.EndPlot, false, []string{"final checkpoint and the plot were written", "resume 3"}, []string{"without", "not"}},
+		{experiments.EndRecorded, true, []string{"already ended cleanly", "resume 3"}, []string{"without"}},
+		{experiments.EndRecorded, false, []string{"already ended cleanly"}, []string{"without", "resume"}},
+	} {
+		e.onEnd(tc.stage)
+		e.interrupted.Store(tc.interrupted)
+		got := e.secondStop("SIGTERM")
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("stage %d: %q lacks %q", tc.stage, got, w)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(got, n) {
+				t.Errorf("stage %d: %q says %q", tc.stage, got, n)
+			}
+		}
+	}
+	e.onRun("lstmlab resume 4") // the next run of a sweep starts afresh
+	if got := e.secondStop("SIGINT"); !strings.Contains(got, "without the final") || !strings.Contains(got, "resume 4") {
+		t.Errorf("next run: %q", got)
+	}
+}
+
+// TestSecondStopIsTrue sends Ctrl-C, then Ctrl-C again at different moments of the end of the run (at
+// once, and after the summary has been printed): whatever the second one's line says was or was not
+// written must be so (the report: "without the final checkpoint and plot" after both were written).
+func TestSecondStopIsTrue(t *testing.T) {
+	dir := t.TempDir()
+	c := &cli{t: t, db: filepath.Join(dir, "lab.db"), dir: dir}
+	sea := generatedText(t, dir, "sea.txt", 1, seaWords)
+	for i, delay := range []time.Duration{2 * time.Millisecond, 30 * time.Millisecond, 60 * time.Millisecond, 100 * time.Millisecond, 150 * time.Millisecond} {
+		name := "twice-" + string(rune('a'+i))
+		p := c.start(append(append([]string{"train", "--data", sea, "--name", name, "--set=steps=100000"}, crashTrain...), "--set=hidden=256")...)
+		line := p.waitFor(t, "files in ", 60*time.Second)
+		runDir := strings.TrimSpace(line[strings.Index(line, "files in ")+len("files in "):])
+		time.Sleep(300 * time.Millisecond)
+		p.signal(t, syscall.SIGINT)
+		stopRepeating := make(chan struct{})
+		go func() { // repeated: a signal sent while the first is pending merges into it
+			for {
+				select {
+				case <-stopRepeating:
+					return
+				case <-time.After(delay):
+					_ = p.cmd.Process.Signal(syscall.SIGINT)
+				}
+			}
+		}()
+		code := p.wait(t, 30*time.Second)
+		close(stopRepeating)
+		if code != 130 {
+			t.Fatalf("exit %d, want 130; stderr:\n%s", code, p.stderr)
+		}
+		stderr := p.stderr.String()
+		_, plotErr := os.Stat(filepath.Join(runDir, "curves.png"))
+		plotted := plotErr == nil
+		t.Logf("second Ctrl-C every %v: plot written %v; stderr ends %q", delay, plotted, lastLine(stderr))
+		switch {
+		case !strings.Contains(stderr, "SIGINT again"):
+			// The process ended before a second signal arrived: the run ended cleanly.
+			c.checkRecord(name, tracker.StatusInterrupted)
+		case strings.Contains(stderr, "without the final checkpoint and plot") || strings.Contains(stderr, "the plot was not"):
+			if plotted {
+				t.Errorf("the line says the plot was not written, but %s/curves.png exists:\n%s", runDir, stderr)
+			}
+		case strings.Contains(stderr, "plot were written") || strings.Contains(stderr, "already ended cleanly"):
+			if !plotted {
+				t.Errorf("the line says the plot was written, but there is none:\n%s", stderr)
+			}
+		default:
+			t.Errorf("second Ctrl-C line says nothing of the checkpoint and plot:\n%s", stderr)
+		}
+		if strings.Contains(stderr, "SIGINT again") && !strings.Contains(stderr, "continue with: lstmlab") &&
+			!strings.Contains(stderr, "already ended cleanly") {
+			t.Errorf("no resume hint:\n%s", stderr)
+		}
+		// Whatever was said, the record is consistent and resumes.
+		c.checkRecord(name, tracker.StatusInterrupted)
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
