@@ -96,9 +96,9 @@ type Result struct {
 	Steps   int             `json:"steps"`
 	// BestVal is the best validation loss (nats per token) and BestStep its step; +Inf and 0 before the
 	// first validation (or when every validation loss was NaN).
-	BestVal  float64    `json:"best_val_loss"`
-	BestStep int        `json:"best_step"`
-	Level    text.Level `json:"unit"` // what a token is: "char", "grapheme" or "word" (names bits per token: text.Level.Unit)
+	BestVal    float64          `json:"best_val_loss"`
+	BestStep   int              `json:"best_step"`
+	Level      text.Level       `json:"unit"` // what a token is: "char", "grapheme" or "word" (names bits per token: text.Level.Unit)
 	Val        *lstm.EvalResult `json:"val,omitempty"`
 	Test       *lstm.EvalResult `json:"test,omitempty"`
 	Sample     string           `json:"sample"`

@@ -54,4 +54,3 @@ func (f *Float) UnmarshalJSON(data []byte) error {
 	*f = Float(v)
 	return nil
 }
-
