@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/lstmlab/lstmlab/experiments"
+	"github.com/lstmlab/lstmlab/lstm"
+	"github.com/lstmlab/lstmlab/lstm/text"
 	"github.com/lstmlab/lstmlab/tracker"
 )
 
@@ -171,4 +175,24 @@ func TestSecondStopIsTrue(t *testing.T) {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
+}
+
+// TestHugeFiguresStayShort: a diverging run's perplexity (the report: lr=10, SGD with momentum 0.999 gave
+// a 190-digit val_ppl) prints with an exponent in the progress line and the summary, as in tables.
+func TestHugeFiguresStayShort(t *testing.T) {
+	huge := &lstm.EvalResult{Loss: 437.7, Perplexity: 2.2506e190, BitsPerToken: 631.5, Level: text.Char, Accuracy: 0.01}
+	var out bytes.Buffer
+	p := &progressView{w: &out, width: func() int { return 80 }, now: time.Now}
+	must(t, p.Observe(experiments.RunEvent{RunID: 1, TotalSteps: 100, Event: lstm.Event{Kind: lstm.EventStep, Step: 50, Loss: 3e7, TokensPS: 2e6}}))
+	must(t, p.Observe(experiments.RunEvent{RunID: 1, TotalSteps: 100, Event: lstm.Event{Kind: lstm.EventEval, Step: 50, Val: huge}}))
+	must(t, printResult(&out, "table", &experiments.Result{RunID: 1, RunName: "lr10", BestVal: 437.7, BestStep: 50, Level: text.Char, Test: huge}))
+	got := out.String()
+	for _, want := range []string{"val_ppl 2.251e+190", "loss 3e+07", "2e+06 tok/s", "perplexity 2.251e+190", "best val_loss 437.7000 (631.468 bits/char)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if regexp.MustCompile(`[0-9]{12}`).MatchString(got) {
+		t.Errorf("a long digit string:\n%s", got)
+	}
 }
