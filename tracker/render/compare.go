@@ -83,11 +83,12 @@ func comparisonDocument(c *tracker.Comparison) document {
 	if c.OnlyChanged {
 		title = fmt.Sprintf("Params that differ (%d identical hidden)", c.HiddenParams)
 	}
+
 	params := section{title: title, header: header}
 	for _, k := range c.ParamKeys {
 		params.rows = append(params.rows, row(k, func(r tracker.ComparedRun) string {
 			v, ok := r.Params[k]
-			return formatParam(v, ok)
+			return withHistory(formatParam(v, ok), r.Changes(k))
 		}))
 	}
 	doc.sections = append(doc.sections, params)

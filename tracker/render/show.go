@@ -73,8 +73,9 @@ func showDocument(d *tracker.RunDetail) document {
 	if len(d.Params) > 0 {
 		params := section{title: "Params", header: []string{"key", "value"}}
 		for _, k := range mapKeys(d.Params) {
-			params.rows = append(params.rows, []string{k, formatParam(d.Params[k], true)})
+			params.rows = append(params.rows, []string{k, withHistory(formatParam(d.Params[k], true), changesOf(d.ParamChanges, k))})
 		}
+
 		doc.sections = append(doc.sections, params)
 	}
 	if len(d.Metrics) > 0 {

@@ -1,8 +1,10 @@
 package render
 
 import (
+	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lstmlab/lstmlab/tracker"
@@ -73,4 +75,32 @@ func formatParam(v any, ok bool) string {
 		return ""
 	}
 	return tracker.FormatParam(v)
+}
+
+// changesOf picks one param's changes out of a run's param history (in step order).
+func changesOf(history []tracker.ParamChange, key string) []tracker.ParamChange {
+	var out []tracker.ParamChange
+	for _, c := range history {
+		if c.Key == key {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// withHistory shows a param's latest value and, when the run changed it after it started (resume --set),
+// the values before, newest first, each from the step it applied: "0.001 from step 601; 0.003 before".
+func withHistory(latest string, changes []tracker.ParamChange) string {
+	if len(changes) == 0 {
+		return latest
+	}
+	parts := make([]string, 0, len(changes)+1)
+	for i := len(changes) - 1; i >= 0; i-- {
+		parts = append(parts, fmt.Sprintf("%s from step %d", formatParam(changes[i].Value, true), changes[i].Step))
+	}
+	before := "none"
+	if old := changes[0].Old; old != nil {
+		before = formatParam(old, true)
+	}
+	return strings.Join(append(parts, before+" before"), "; ")
 }
