@@ -153,7 +153,7 @@ func (s *session) parentValidation() ([]int32, error) {
 	if s.parent == nil {
 		return nil, fmt.Errorf("no parent")
 	}
-	corpus, err := loadRunCorpus(s.parent.rec, s.parent.info, s.opts.DataDir, false)
+	corpus, err := loadRunCorpus(s.parent.rec, s.parent.info, s.opts.DataDir, false, "")
 	if err != nil {
 		return nil, err
 	}

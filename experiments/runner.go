@@ -708,7 +708,7 @@ func prepareResume(ctx context.Context, db *tracker.DB, run *tracker.Run, info t
 	if next.Config.Steps <= step && (info.Status == tracker.StatusFinished || len(changed) > 0) {
 		return nil, &StepsReachedError{RunID: info.ID, Name: info.Name, Step: step, Steps: next.Config.Steps}
 	}
-	corpus, err := loadRunCorpus(rec, info, opts.DataDir, opts.AllowDataChange)
+	corpus, err := loadRunCorpus(rec, info, opts.DataDir, opts.AllowDataChange, "ResumeOptions.AllowDataChange")
 	if err != nil {
 		return nil, err
 	}

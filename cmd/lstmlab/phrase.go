@@ -12,9 +12,12 @@ import (
 // types: the flag. Errors it does not know are returned as they are.
 func phrase(err error) error {
 	var preset *experiments.PresetWithParentError
+	var changed *experiments.DataChangedError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &changed) && changed.Option != "":
+		return fmt.Errorf("%s (its splits would differ; pass --allow-data-change to go on)", changed.Refusal())
 	case errors.As(err, &preset):
 		parentPreset := preset.ParentPreset
 		if parentPreset == "" {

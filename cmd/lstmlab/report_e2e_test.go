@@ -196,3 +196,77 @@ func TestHugeFiguresStayShort(t *testing.T) {
 		t.Errorf("a long digit string:\n%s", got)
 	}
 }
+
+// TestDataChangeFlagNamed: eval refuses a run's changed corpus naming the flag that allows it, and takes
+// that flag (--allow-data-change, as resume does); its JSON names the run as generate's does.
+func TestDataChangeFlagNamed(t *testing.T) {
+	dir := t.TempDir()
+	c := &cli{t: t, db: filepath.Join(dir, "lab.db"), dir: dir}
+	sea := generatedText(t, dir, "sea.txt", 1, seaWords)
+	trainJSON(t, c, "--data", sea, "--name", "book")
+	ev := decode(t, c.ok("eval", "book", "--format", "json"))
+	if ev["run_id"] != 1.0 || ev["run_name"] != "book" {
+		t.Errorf("eval JSON names the run as %v / %v, want run_id 1 and run_name book: %v", ev["run_id"], ev["run_name"], ev)
+	}
+	if _, ok := ev["run"]; ok {
+		t.Errorf("eval JSON still has \"run\": %v", ev)
+	}
+	if err := os.WriteFile(sea, append([]byte("Another first line.\n"), mustRead(t, sea)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.fails("pass --allow-data-change to go on", "eval", "book")
+	c.fails("pass --allow-data-change to go on", "resume", "book", "--steps", "30")
+	out := c.ok("eval", "book", "--allow-data-change")
+	if !strings.Contains(out, "(test split)") {
+		t.Errorf("eval --allow-data-change: %q", out)
+	}
+	c.fails("--allow-data-change applies to the run's own corpus", "eval", "book", "--data", sea, "--allow-data-change")
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestErrorWording: the report's error lines, each one line that names what the user typed.
+func TestErrorWording(t *testing.T) {
+	dir := t.TempDir()
+	c := &cli{t: t, db: filepath.Join(dir, "lab.db"), dir: dir}
+	sea := generatedText(t, dir, "sea.txt", 1, seaWords)
+	trainJSON(t, c, "--data", sea, "--name", "p")
+
+	_, errOut, _ := c.run("eval", "p", "--data", filepath.Join(dir, "nonexistent"))
+	if strings.Count(errOut, "load corpus") != 1 {
+		t.Errorf("eval --data of a missing file: %q, want \"load corpus\" once", errOut)
+	}
+	c.fails(`tag p "novalue": want key=value`, "tag", "p", "novalue")
+	_, errOut, _ = c.run("tag", "p", "novalue")
+	if strings.Contains(errOut, "--tag") {
+		t.Errorf("the tag command's error names train's flag: %q", errOut)
+	}
+	short := writeFile(t, dir, "short.txt", strings.Repeat("the whale ", 30))
+	c.fails("needs at least 513; use a longer text, or a smaller batch or seq_len (--set batch=N or --set seq_len=N)",
+		"train", "--preset", "tiny", "--data", short, "-q")
+	// Options are checked before the backend opens: the error is the only line.
+	for _, args := range [][]string{
+		{"train", "--preset", "tiny", "--data", sea, "--freeze", "embedding"},
+		{"train", "--init-from", "p", "--data", sea, "--freeze", "bogus"},
+		{"train", "--preset", "tiny", "--data", sea, "--extend-vocab"},
+		{"train", "--init-from", "p", "--data", sea, "--preset", "moby"},
+	} {
+		_, errOut, code := c.run(args...)
+		if code == 0 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || strings.Contains(errOut, "backend:") {
+			t.Errorf("%v: exit %d, stderr %q; want one error line and nothing before it", args, code, errOut)
+		}
+	}
+	c.fails("a fine-tuned run takes its model and training settings from its parent p (preset tiny)", "train", "--init-from", "p", "--data", sea, "--preset", "moby")
+	c.fails("--steps 60 and --set steps=50: give the step count once", "resume", "p", "--steps", "60", "--set", "steps=50")
+	c.fails("--prompt Hi and --set sample_prompt=Ho: give the setting once", "train", "--preset", "tiny", "--data", sea, "--prompt", "Hi", "--set", "sample_prompt=Ho")
+	if out := c.ok("note", "p", ""); !strings.Contains(out, "note cleared") {
+		t.Errorf("note RUN \"\": %q", out)
+	}
+}

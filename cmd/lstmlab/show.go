@@ -220,7 +220,11 @@ func newNoteCmd(g *globals) *cobra.Command {
 			if g.format == "json" {
 				return printJSON(g.stdout, map[string]any{"run_id": info.ID, "run_name": info.Name, "note": args[1]})
 			}
-			fmt.Fprintf(g.stdout, "run %d (%s) note set\n", info.ID, info.Name)
+			if args[1] == "" {
+				fmt.Fprintf(g.stdout, "run %d (%s) note cleared\n", info.ID, info.Name)
+			} else {
+				fmt.Fprintf(g.stdout, "run %d (%s) note set\n", info.ID, info.Name)
+			}
 			return nil
 		},
 	}
