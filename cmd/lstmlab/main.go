@@ -325,8 +325,9 @@ func checkDBExists(g *globals) error {
 	return nil
 }
 
-// resumeHint is the command that continues run name with this command line's --db and --runs-dir.
-func resumeHint(g *globals, name string) string {
+// commandHint is a command line to suggest: lstmlab with this command line's --db and --runs-dir (so it
+// acts on the same database and run files), then args, each quoted for a POSIX shell.
+func commandHint(g *globals, args ...string) string {
 	cmd := "lstmlab"
 	if g.db != defaultDB() {
 		cmd += " --db " + shellQuote(g.db)
@@ -334,8 +335,14 @@ func resumeHint(g *globals, name string) string {
 	if g.runsDir != "" {
 		cmd += " --runs-dir " + shellQuote(g.runsDir)
 	}
-	return cmd + " resume " + shellQuote(name)
+	for _, a := range args {
+		cmd += " " + shellQuote(a)
+	}
+	return cmd
 }
+
+// resumeHint is the command that continues run name (commandHint).
+func resumeHint(g *globals, name string) string { return commandHint(g, "resume", name) }
 
 func shellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {

@@ -270,3 +270,19 @@ func TestErrorWording(t *testing.T) {
 		t.Errorf("note RUN \"\": %q", out)
 	}
 }
+
+// TestHintsNameTheDatabase: the sync hint, like the resume hint, carries --db and --runs-dir, so it acts
+// on the same database's run (the report: "lstmlab sync 2" synced another database's run 2).
+func TestHintsNameTheDatabase(t *testing.T) {
+	g := &globals{db: "m2.db", runsDir: "my runs"}
+	if got, want := commandHint(g, "sync", "2", "--tracking-uri", "http://127.0.0.1:5000"),
+		"lstmlab --db m2.db --runs-dir 'my runs' sync 2 --tracking-uri http://127.0.0.1:5000"; got != want {
+		t.Errorf("sync hint %q, want %q", got, want)
+	}
+	if got, want := resumeHint(g, "it's"), `lstmlab --db m2.db --runs-dir 'my runs' resume 'it'\''s'`; got != want {
+		t.Errorf("resume hint %q, want %q", got, want)
+	}
+	if got := resumeHint(&globals{db: defaultDB()}, "3"); got != "lstmlab resume 3" {
+		t.Errorf("resume hint with the default database: %q", got)
+	}
+}

@@ -104,8 +104,9 @@ func (l *liveMirror) finish(g *globals) {
 	if !mlflow.Temporary(err) {
 		why = err.Error()
 	}
-	notice(l.out, "warning", fmt.Sprintf("run %s not fully mirrored to %s (%s); \"lstmlab sync %s --tracking-uri %s\" finishes it",
-		strings.Join(ids, ", "), l.uri, why, strings.Join(ids, " "), l.uri))
+	hint := commandHint(g, append(append([]string{"sync"}, ids...), "--tracking-uri", l.uri)...)
+	notice(l.out, "warning", fmt.Sprintf("run %s not fully mirrored to %s (%s); \"%s\" finishes it",
+		strings.Join(ids, ", "), l.uri, why, hint))
 }
 
 func newSyncCmd(g *globals) *cobra.Command {
