@@ -223,6 +223,9 @@ func describeSync(r mlflow.SyncResult) string {
 		parts = append(parts, "created")
 	}
 	parts = append(parts, fmt.Sprintf("%d metric points, %d params, %d tags, %d artifacts sent", r.Metrics, r.Params, r.Tags, r.Artifacts))
+	if r.TagsDeleted > 0 {
+		parts = append(parts, fmt.Sprintf("%d deleted tags deleted there", r.TagsDeleted))
+	}
 	if r.StatusChanged {
 		parts = append(parts, "status set")
 	}
