@@ -286,3 +286,37 @@ func TestHintsNameTheDatabase(t *testing.T) {
 		t.Errorf("resume hint with the default database: %q", got)
 	}
 }
+
+// TestTrainTakesSampleKeys: train takes the sample settings resume takes (--set sample_length=50 ...),
+// presets and train --help list them, and a fine-tuned run records its parent's preset and trains with
+// the parent's settings (the report: show said "preset moby" for a child of a tiny run).
+func TestTrainTakesSampleKeys(t *testing.T) {
+	dir := t.TempDir()
+	c := &cli{t: t, db: filepath.Join(dir, "lab.db"), dir: dir}
+	sea := generatedText(t, dir, "sea.txt", 1, seaWords)
+	trainJSON(t, c, "--data", sea, "--name", "s", "--set", "sample_length=50", "--set", "sample_prompt=Hi", "--set", "sample_temperature=0.5")
+	show := decode(t, c.ok("show", "s", "--format", "json"))
+	params := show["params"].(map[string]any)
+	if params["sample_length"] != 50.0 || params["sample_prompt"] != "Hi" || params["sample_temperature"] != 0.5 {
+		t.Errorf("params of a run trained with the sample keys: %v", params)
+	}
+	samples := show["latest_samples"].([]any)
+	if s := samples[0].(map[string]any); s["prompt"] != "Hi" || s["temperature"] != 0.5 || len([]rune(s["text"].(string))) != 50 {
+		t.Errorf("latest sample: %v", s)
+	}
+	for _, args := range [][]string{{"presets", "tiny"}, {"presets"}, {"train", "--help"}} {
+		if out := c.ok(args...); !strings.Contains(out, "sample_temperature") || !strings.Contains(out, "sample_prompt") {
+			t.Errorf("%v does not list the sample keys:\n%s", args, out)
+		}
+	}
+
+	c.ok("train", "--data", sea, "--name", "ft", "--init-from", "s", "--set", "steps=10", "-q")
+	ft := c.runInfo("ft")
+	if ft.Params["preset"] != "tiny" || ft.Params["hidden"] != int64(32) || ft.Params["batch"] != int64(8) || ft.Params["steps"] != int64(10) {
+		t.Errorf("fine-tuned run's params: preset %v hidden %v batch %v steps %v; want the parent's tiny settings, steps 10",
+			ft.Params["preset"], ft.Params["hidden"], ft.Params["batch"], ft.Params["steps"])
+	}
+	if out := c.ok("show", "ft"); !strings.Contains(out, "preset              tiny") {
+		t.Errorf("show ft:\n%s", out)
+	}
+}
