@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"context"
+	"strings"
 	"testing"
 )
 
@@ -36,5 +37,21 @@ func TestParamHistoryShownAndCompared(t *testing.T) {
 	}
 	if ch := c.Runs[0].Changes("lr"); len(ch) != 1 || ch[0].Old != 0.003 || len(c.Runs[1].ParamChanges) != 0 {
 		t.Errorf("compared runs' changes: %+v / %+v", c.Runs[0].ParamChanges, c.Runs[1].ParamChanges)
+	}
+}
+
+// TestShownColumnsWarn: a table column naming a param or metric no run has gets the warning the filter's
+// keys get (the report: --columns params.hiden gave a silently empty column).
+func TestShownColumnsWarn(t *testing.T) {
+	db := openTemp(t, Options{})
+	r := startRun(t, db, RunSpec{Name: "a"})
+	must(t, r.LogParams(map[string]any{"hidden": 64}))
+	must(t, r.LogMetric("val_loss", 1, 2.5))
+	must(t, r.Finish(StatusFinished))
+	res, err := db.SearchRuns(context.Background(), ListOptions{Show: []string{"id", "params.hiden", "best.val_loss", "metrics.val_los", "tags.x", "params.*"}})
+	must(t, err)
+	if len(res.Warnings) != 2 || !strings.Contains(res.Warnings[0], "params.hiden: no run has this param; did you mean params.hidden?") ||
+		!strings.Contains(res.Warnings[1], "metrics.val_los") {
+		t.Errorf("warnings %q", res.Warnings)
 	}
 }
