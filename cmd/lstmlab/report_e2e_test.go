@@ -320,3 +320,34 @@ func TestTrainTakesSampleKeys(t *testing.T) {
 		t.Errorf("show ft:\n%s", out)
 	}
 }
+
+// TestEveryResultTakesJSON: export, plot and rm take --format json as every result-printing command does
+// (the report: they refused it): one JSON document with the paths written, notes and runs removed.
+func TestEveryResultTakesJSON(t *testing.T) {
+	dir := t.TempDir()
+	c := &cli{t: t, db: filepath.Join(dir, "lab.db"), dir: dir}
+	sea := generatedText(t, dir, "sea.txt", 1, seaWords)
+	run := trainJSON(t, c, "--data", sea, "--name", "j")
+	runDir := filepath.Dir(run["checkpoint"].(string))
+	out := filepath.Join(dir, "j.safetensors")
+	ex := decode(t, c.ok("export", "j", "--out", out, "--format", "json"))
+	if ex["path"] != out || ex["run_name"] != "j" || ex["run_id"] != 1.0 || ex["cell"] != "lstm" {
+		t.Errorf("export JSON: %v", ex)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Error(err)
+	}
+	pl := decode(t, c.ok("plot", "j", "--out", filepath.Join(dir, "c.svg"), "--log", "--metric", "lr", "--format", "json"))
+	if pl["path"] != filepath.Join(dir, "c.svg") || len(pl["run_ids"].([]any)) != 1 || pl["notes"] == nil {
+		t.Errorf("plot JSON: %v", pl)
+	}
+	rm := decode(t, c.ok("rm", "j", "--files", "--format", "json"))
+	gone := rm["deleted"].([]any)
+	if len(gone) != 1 || gone[0].(map[string]any)["run_name"] != "j" || len(gone[0].(map[string]any)["files_removed"].([]any)) == 0 {
+		t.Errorf("rm JSON: %v", rm)
+	}
+	if _, err := os.Stat(runDir); !os.IsNotExist(err) {
+		t.Errorf("rm --files left %s: %v", runDir, err)
+	}
+	c.fails("unknown --format", "rm", "nothing", "--format", "csv")
+}
