@@ -224,7 +224,11 @@ func describeSync(r mlflow.SyncResult) string {
 	}
 	parts = append(parts, fmt.Sprintf("%d metric points, %d params, %d tags, %d artifacts sent", r.Metrics, r.Params, r.Tags, r.Artifacts))
 	if r.TagsDeleted > 0 {
-		parts = append(parts, fmt.Sprintf("%d deleted tags deleted there", r.TagsDeleted))
+		plural := "s"
+		if r.TagsDeleted == 1 {
+			plural = ""
+		}
+		parts = append(parts, fmt.Sprintf("%d tag%s deleted, as here", r.TagsDeleted, plural))
 	}
 	if r.StatusChanged {
 		parts = append(parts, "status set")

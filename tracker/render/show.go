@@ -71,7 +71,8 @@ func showDocument(d *tracker.RunDetail) document {
 		doc.sections = append(doc.sections, tags)
 	}
 	if len(d.Params) > 0 {
-		params := section{title: "Params", header: []string{"key", "value"}}
+		// Values as wide as the record's: a param changed on resume shows its history.
+		params := section{title: "Params", header: []string{"key", "value"}, limits: []int{0, 100}}
 		for _, k := range mapKeys(d.Params) {
 			params.rows = append(params.rows, []string{k, withHistory(formatParam(d.Params[k], true), changesOf(d.ParamChanges, k))})
 		}
