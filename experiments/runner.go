@@ -319,6 +319,28 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 	if err != nil {
 		return nil, err
 	}
+	// The vocabulary, the encoded corpus and its splits need no backend: a corpus too short for one batch
+	// is refused before one opens (and before anything is logged).
+	var vocab *text.Vocab
+	if parent != nil {
+		vocab, err = parent.childVocab(corpus.Text, opts.ExtendVocab)
+	} else {
+		vocab, err = buildVocab(cfg, corpus.Text)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ids, unseen, err := vocab.EncodeUnseen(corpus.Text)
+	if err != nil {
+		return nil, fmt.Errorf("encode corpus: %w", err)
+	}
+	sp, err := splitIDs(ids, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := lstm.CheckTrainingSplit(cfg, sp.train); err != nil {
+		return nil, err
+	}
 	backend, backendName, err := lstm.NewTrainingBackend(opts.Backend)
 	if err != nil {
 		return nil, err
@@ -328,35 +350,20 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 	var m *lstm.Model
 	var frozen []string
 	if parent != nil {
-		m, err = parent.childModel(cfg, corpus.Text, backend, opts.ExtendVocab)
-		if err != nil {
+		if m, err = parent.model.FineTuneCopy(cfg, vocab, backend); err != nil {
 			return nil, err
 		}
 		if frozen, err = FreezeGroups(m, opts.Freeze); err != nil {
 			return nil, err
 		}
-	} else {
-		vocab, err := buildVocab(cfg, corpus.Text)
-		if err != nil {
-			return nil, err
-		}
-		if m, err = lstm.New(cfg, vocab, backend); err != nil {
-			return nil, err
-		}
+	} else if m, err = lstm.New(cfg, vocab, backend); err != nil {
+		return nil, err
 	}
 	cfg = m.Config // what the model trains with (a fine-tuned model keeps its parent's shape whatever cfg said)
-	ids, unseen, err := m.Vocab.EncodeUnseen(corpus.Text)
-	if err != nil {
-		return nil, fmt.Errorf("encode corpus: %w", err)
-	}
 	if unseen.Count > 0 && parent == nil {
 		opts.logf("corpus: %s: seen fewer than min_freq=%d times", unseen, m.Vocab.MinFreq())
 	} else if unseen.Count > 0 {
 		opts.logf("corpus: %s", unseen)
-	}
-	sp, err := splitIDs(ids, cfg)
-	if err != nil {
-		return nil, err
 	}
 	trainer, err := lstm.NewTrainer(m, sp.train, sp.val, frozen)
 	if err != nil {

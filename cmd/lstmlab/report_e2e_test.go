@@ -257,6 +257,8 @@ func TestErrorWording(t *testing.T) {
 		{"train", "--init-from", "p", "--data", sea, "--freeze", "bogus"},
 		{"train", "--preset", "tiny", "--data", sea, "--extend-vocab"},
 		{"train", "--init-from", "p", "--data", sea, "--preset", "moby"},
+		{"train", "--preset", "tiny", "--data", short},
+		{"train", "--init-from", "p", "--data", writeFile(t, dir, "shorter.txt", strings.Repeat("the whale ", 10))},
 	} {
 		_, errOut, code := c.run(args...)
 		if code == 0 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || strings.Contains(errOut, "backend:") {
