@@ -55,9 +55,10 @@ type TrainOptions struct {
 	Observe func(RunEvent) error
 	// OnRun is called with the run's id as soon as the run exists in the tracker (e.g. to mirror it).
 	OnRun func(runID int64)
-	// OnEnd is called as the end of the run (after its last step, or once stopped) completes each stage,
-	// in order, so that a process stopped during it can say what was done (nil: not called).
-	OnEnd func(EndStage)
+	// OnEnd is called as the end of the run (after its last step, or once stopped) begins and ends each
+	// of its stages, in order, so that a process stopped during it can say truly what was done (nil:
+	// not called). Each begin is followed by its end, also when the stage fails.
+	OnEnd func(EndEvent)
 	// Log receives one-line messages (which backend runs, where files go). Nil: discarded.
 	Log io.Writer
 }
@@ -72,10 +73,23 @@ const (
 	EndRecorded                       // the run's final status (finished, interrupted) is recorded
 )
 
-func (o TrainOptions) ended(stage EndStage) {
-	if o.OnEnd != nil {
-		o.OnEnd(stage)
+// EndEvent is one report of TrainOptions.OnEnd: Stage begins (Done false), or ends (Done true) with Err
+// nil when it succeeded.
+type EndEvent struct {
+	Stage EndStage
+	Done  bool
+	Err   error
+}
+
+// during runs one stage of the end of a run, reporting its begin and end to OnEnd.
+func (o TrainOptions) during(stage EndStage, fn func() error) error {
+	if o.OnEnd == nil {
+		return fn()
 	}
+	o.OnEnd(EndEvent{Stage: stage})
+	err := fn()
+	o.OnEnd(EndEvent{Stage: stage, Done: true, Err: err})
+	return err
 }
 
 // RunEvent is a training event with the run it belongs to.
@@ -520,10 +534,9 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 	}
 	res := &Result{RunID: s.run.ID(), RunName: s.run.Name(), Stop: reason, Backend: s.backend,
 		Checkpoint: ckpt, Best: best, Steps: s.trainer.State.Step, Level: m.Vocab.Level()}
-	if err := s.checkpoint(ckpt); err != nil {
+	if err := s.opts.during(EndCheckpoint, func() error { return s.checkpoint(ckpt) }); err != nil {
 		return nil, s.fail(err)
 	}
-	s.opts.ended(EndCheckpoint)
 	if _, err := os.Stat(best); err != nil { // stopped before the first evaluation
 		if err := m.SaveOwned(best, s.run.UUID()); err != nil {
 			return nil, s.fail(err)
@@ -562,18 +575,16 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 		return nil, s.fail(err)
 	}
 	plotPath := filepath.Join(s.dir, PlotFile)
-	if err := WritePlot(ctx, s.db, []int64{s.run.ID()}, nil, plotPath); err != nil {
+	if err := s.opts.during(EndPlot, func() error { return WritePlot(ctx, s.db, []int64{s.run.ID()}, nil, plotPath) }); err != nil {
 		return nil, s.fail(fmt.Errorf("plot: %w", err))
 	}
 	res.Plot = plotPath
-	s.opts.ended(EndPlot)
 	if _, err := s.run.LogArtifact(tracker.ArtifactPlot, plotPath); err != nil {
 		return nil, s.fail(err)
 	}
-	if err := s.run.Finish(status); err != nil {
+	if err := s.opts.during(EndRecorded, func() error { return s.run.Finish(status) }); err != nil {
 		return nil, err
 	}
-	s.opts.ended(EndRecorded)
 	res.Status = status
 	res.Duration = time.Since(start).Seconds()
 	return res, nil
@@ -639,7 +650,7 @@ type ResumeOptions struct {
 	// OnRun is called with the run's id once the run is open again (see TrainOptions.OnRun).
 	OnRun func(runID int64)
 	// OnEnd reports the stages of the run's end (see TrainOptions.OnEnd).
-	OnEnd func(EndStage)
+	OnEnd func(EndEvent)
 	Log   io.Writer
 }
 

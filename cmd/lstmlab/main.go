@@ -18,8 +18,10 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -54,7 +56,15 @@ type endState struct {
 	stage       atomic.Int32 // the experiments.EndStage the run's end has completed (0: none yet)
 	hint        atomic.Value // string: the command that continues the run
 	interrupted atomic.Bool  // the run ended recorded as interrupted
+	// writing is held while a stage of the end is under way (a file being written, the status being
+	// recorded), so the second stop waits for it (stageWait at most) before saying what is done.
+	writing sync.Mutex
+	current atomic.Int32 // the stage under way, while writing is held
 }
+
+// stageWait is the longest a second stop signal waits for a stage of the run's end under way (writing the
+// final checkpoint of a large model takes a moment); then it exits anyway and says so.
+const stageWait = 3 * time.Second
 
 // onRun starts a run (the next one of a sweep too) that hint continues.
 func (e *endState) onRun(hint string) {
@@ -64,11 +74,43 @@ func (e *endState) onRun(hint string) {
 	e.hint.Store(hint)
 }
 
-func (e *endState) onEnd(stage experiments.EndStage) { e.stage.Store(int32(stage)) }
+// onEnd follows the stages of the run's end (experiments.TrainOptions.OnEnd).
+func (e *endState) onEnd(ev experiments.EndEvent) {
+	if !ev.Done {
+		e.writing.Lock()
+		e.current.Store(int32(ev.Stage))
+		return
+	}
+	if ev.Err == nil {
+		e.stage.Store(int32(ev.Stage))
+	}
+	e.current.Store(0)
+	e.writing.Unlock()
+}
 
-// secondStop is the line printed when a second stop signal (named sig) exits at once: what the end of the
-// run had written by then (nothing more is written after it: the process exits right after the line).
-func (e *endState) secondStop(sig string) string {
+// stopLine is the line printed when a second stop signal (named sig) exits at once. It waits (stageWait
+// at most) for a stage of the run's end under way, and keeps the next one from starting: the process exits
+// right after the line, so what the line says was or was not written stays so.
+func (e *endState) stopLine(sig string) string {
+	if !e.training.Load() {
+		return e.secondStop(sig, 0)
+	}
+	held := make(chan struct{})
+	go func() {
+		e.writing.Lock() // never unlocked: nothing more of the run's end may start
+		close(held)
+	}()
+	select {
+	case <-held:
+		return e.secondStop(sig, 0)
+	case <-time.After(stageWait):
+		return e.secondStop(sig, experiments.EndStage(e.current.Load()))
+	}
+}
+
+// secondStop says what the end of the run had written: the stages done, and (busy, when not 0) the one
+// still under way.
+func (e *endState) secondStop(sig string, busy experiments.EndStage) string {
 	line := sig + " again: stopping now"
 	if !e.training.Load() {
 		return line
@@ -76,16 +118,25 @@ func (e *endState) secondStop(sig string) string {
 	hint, _ := e.hint.Load().(string)
 	switch experiments.EndStage(e.stage.Load()) {
 	case experiments.EndCheckpoint:
-		line += ": the final checkpoint was written, the plot was not; the run reads as interrupted"
+		line += ": the final checkpoint was written, the plot was not"
 	case experiments.EndPlot:
-		line += ": the final checkpoint and the plot were written; the run reads as interrupted"
+		line += ": the final checkpoint and the plot were written"
 	case experiments.EndRecorded:
 		line += ": the run had already ended cleanly (final checkpoint and plot written, its status recorded)"
 		if !e.interrupted.Load() {
 			hint = ""
 		}
 	default:
-		line += ", without the final checkpoint and plot; the run reads as interrupted and resumes from its last checkpoint"
+		line += ", without the final checkpoint and plot"
+	}
+	switch busy {
+	case experiments.EndCheckpoint:
+		line += " (the final checkpoint was being written: a file is replaced whole, so the previous one stays if the new one is not complete)"
+	case experiments.EndPlot:
+		line += " (the plot was being written: the file is replaced whole or not at all)"
+	}
+	if e.stage.Load() < int32(experiments.EndRecorded) {
+		line += "; the run reads as interrupted and resumes from its last checkpoint"
 	}
 	if hint != "" {
 		line += "; continue with: " + hint
@@ -195,7 +246,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		if st.waiters.Load() > 0 { // cleanup waiting on the network gives up and says what is left
 			return
 		}
-		fmt.Fprintf(stderr, "\nlstmlab: %s\n", g.end.secondStop(signalName(second)))
+		fmt.Fprintf(stderr, "\nlstmlab: %s\n", g.end.stopLine(signalName(second)))
 		os.Exit(exitCode(second))
 	}()
 	root := newRootCmd(g)

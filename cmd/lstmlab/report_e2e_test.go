@@ -75,28 +75,35 @@ func TestStoppedBeforeFirstValidation(t *testing.T) {
 	}
 }
 
-// TestSecondStopLine: the line a second Ctrl-C prints says what the end of the run had written by then.
+// TestSecondStopLine: the line a second Ctrl-C prints says what the end of the run had written by then; a
+// stage under way is waited for, and one that takes too long is named as under way.
 func TestSecondStopLine(t *testing.T) {
 	var e endState
-	if got := e.secondStop("SIGINT"); got != "SIGINT again: stopping now" {
+	if got := e.stopLine("SIGINT"); got != "SIGINT again: stopping now" {
 		t.Errorf("no training: %q", got)
 	}
 	e.onRun("lstmlab resume 3")
+	done := func(stage experiments.EndStage) {
+		e.onEnd(experiments.EndEvent{Stage: stage})
+		e.onEnd(experiments.EndEvent{Stage: stage, Done: true})
+	}
 	for _, tc := range []struct {
 		stage       experiments.EndStage
 		interrupted bool
 		want        []string
 		not         []string
 	}{
-		{0, false, []string{"without the final checkpoint and plot", "resume 3"}, nil},
+		{0, false, []string{"without the final checkpoint and plot", "reads as interrupted", "resume 3"}, nil},
 		{experiments.EndCheckpoint, false, []string{"final checkpoint was written, the plot was not", "resume 3"}, []string{"without"}},
 		{experiments.EndPlot, false, []string{"final checkpoint and the plot were written", "resume 3"}, []string{"without", "not"}},
-		{experiments.EndRecorded, true, []string{"already ended cleanly", "resume 3"}, []string{"without"}},
+		{experiments.EndRecorded, true, []string{"already ended cleanly", "resume 3"}, []string{"without", "reads as"}},
 		{experiments.EndRecorded, false, []string{"already ended cleanly"}, []string{"without", "resume"}},
 	} {
-		e.onEnd(tc.stage)
+		if tc.stage != 0 {
+			done(tc.stage)
+		}
 		e.interrupted.Store(tc.interrupted)
-		got := e.secondStop("SIGTERM")
+		got := e.secondStop("SIGTERM", 0)
 		for _, w := range tc.want {
 			if !strings.Contains(got, w) {
 				t.Errorf("stage %d: %q lacks %q", tc.stage, got, w)
@@ -109,8 +116,31 @@ func TestSecondStopLine(t *testing.T) {
 		}
 	}
 	e.onRun("lstmlab resume 4") // the next run of a sweep starts afresh
-	if got := e.secondStop("SIGINT"); !strings.Contains(got, "without the final") || !strings.Contains(got, "resume 4") {
+	if got := e.secondStop("SIGINT", 0); !strings.Contains(got, "without the final") || !strings.Contains(got, "resume 4") {
 		t.Errorf("next run: %q", got)
+	}
+	// A stage under way: the line waits for it and then says it was done.
+	e.onEnd(experiments.EndEvent{Stage: experiments.EndCheckpoint})
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		e.onEnd(experiments.EndEvent{Stage: experiments.EndCheckpoint, Done: true})
+	}()
+	if got := e.stopLine("SIGINT"); !strings.Contains(got, "final checkpoint was written, the plot was not") {
+		t.Errorf("after waiting for the checkpoint: %q", got)
+	}
+	// The plot stage cannot start after the line: its begin blocks (the process would exit meanwhile).
+	started := make(chan struct{})
+	go func() {
+		e.onEnd(experiments.EndEvent{Stage: experiments.EndPlot})
+		close(started)
+	}()
+	select {
+	case <-started:
+		t.Error("a stage began after the second stop's line")
+	case <-time.After(100 * time.Millisecond):
+	}
+	if got := e.secondStop("SIGINT", experiments.EndPlot); !strings.Contains(got, "the plot was being written") {
+		t.Errorf("a stage under way: %q", got)
 	}
 }
 

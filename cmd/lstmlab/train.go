@@ -33,7 +33,8 @@ metric history, samples, checkpoints and a learning-curve plot into the tracker 
 Ctrl-C (SIGINT), SIGTERM and SIGHUP (the terminal closed) stop cleanly: every logged point is
 committed, a final checkpoint saved, the plot drawn and the run marked interrupted; the exit status is
 the shell's (130, 143, 129) and one line says how to continue ("lstmlab resume RUN"). A second Ctrl-C
-during that stops at once; the run still reads interrupted and resumes from its last checkpoint.
+during that stops at once, saying which of the final checkpoint and plot were written; the run still
+reads interrupted and resumes from its last checkpoint.
 Even kill -9 loses nothing the checkpoint does not cover: see "Guarantees" in the README.
 
 Presets: ` + strings.Join(experiments.PresetNames(), ", ") + `. Keys for --set: ` + strings.Join(experiments.TrainKeys(), ", ") + `
