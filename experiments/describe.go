@@ -32,3 +32,14 @@ func DescribeConfig(cfg lstm.Config) []ConfigKey {
 	}
 	return out
 }
+
+// Params that say most and least about a run, for tables that show only some (the runs table: see
+// render.RunsOptions.ParamsFirst and ParamsLast). First: the model's cell and shape, then the main training
+// knobs, in order; last: corpus paths and hashes, sample settings and counts derived from the rest.
+var (
+	ParamsFirst = []string{"cell", "layers", "hidden", "embed", "level", "lr", "steps", "dropout", "batch", "seq_len",
+		"optimizer", "preset", "init_from", "freeze", "decay", "warmup", "weight_decay", "clip_norm", "tie_weights"}
+	ParamsLast = []string{"seed", "eval_every", "eval_windows", "patience", "step_timeout", "val_frac", "test_frac",
+		"vocab_size", "num_params", "train_tokens", "extend_vocab", "sample_temperature", "sample_length", "sample_prompt",
+		"data_sha256", "data"}
+)

@@ -7,8 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gomlx/compute"
-
 	"github.com/lstmlab/lstmlab/lstm"
 	"github.com/lstmlab/lstmlab/lstm/text"
 	"github.com/lstmlab/lstmlab/tracker"
@@ -70,11 +68,11 @@ func rejectShapeOverrides(overrides []string) error {
 	return nil
 }
 
-// childModel builds the fine-tuning model: the parent's weights and vocabulary, which either maps the
-// new corpus's unseen tokens to <unk> or, with extend, grows by those seen at least min_freq times (the
-// rarer ones map to <unk>). A vocabulary saved before <unk> was reserved for characters gets <unk> when
-// some token of the corpus would need it.
-func (p *parentInfo) childModel(cfg lstm.Config, corpus string, backend compute.Backend, extend bool) (*lstm.Model, error) {
+// childVocab is the fine-tuning vocabulary: the parent's, which either maps the new corpus's unseen
+// tokens to <unk> or, with extend, grows by those seen at least min_freq times (the rarer ones map to
+// <unk>). A vocabulary saved before <unk> was reserved for characters gets <unk> when some token of the
+// corpus would need it. The model is the parent's FineTuneCopy with it.
+func (p *parentInfo) childVocab(corpus string, extend bool) (*text.Vocab, error) {
 	vocab := p.model.Vocab.Clone()
 	if extend {
 		if _, err := vocab.Extend(corpus); err != nil {
@@ -88,7 +86,7 @@ func (p *parentInfo) childModel(cfg lstm.Config, corpus string, backend compute.
 	if len(missing) > 0 {
 		vocab.AddUnk() // a no-op when the vocabulary has <unk>
 	}
-	return p.model.FineTuneCopy(cfg, vocab, backend)
+	return vocab, nil
 }
 
 // FreezeGroups turns group names (embedding, <cell>.K such as lstm.0 or gru.1, decoder) into parameter
@@ -153,7 +151,7 @@ func (s *session) parentValidation() ([]int32, error) {
 	if s.parent == nil {
 		return nil, fmt.Errorf("no parent")
 	}
-	corpus, err := loadRunCorpus(s.parent.rec, s.parent.info, s.opts.DataDir, false)
+	corpus, err := loadRunCorpus(s.parent.rec, s.parent.info, s.opts.DataDir, false, "")
 	if err != nil {
 		return nil, err
 	}

@@ -136,30 +136,57 @@ func recordFromParams(info tracker.RunInfo) (*RunRecord, error) {
 // ErrDataChanged is wrapped when a run's corpus no longer has the text the run trained on.
 var ErrDataChanged = fmt.Errorf("the corpus changed since the run was trained")
 
+// DataChangedError is the refusal of a run's corpus whose text changed since the run trained on it (its
+// splits would differ). It wraps ErrDataChanged and names the option that allows the change.
+type DataChangedError struct {
+	RunID   int64
+	Name    string
+	Source  string // the corpus (a path, or a built-in corpus's name)
+	Trained string // SHA-256 of the text the run trained on
+	Now     string // SHA-256 of the text there now
+	Option  string // what allows the change: ResumeOptions.AllowDataChange, LoadRunCorpus's allowChange, or "" (nothing)
+}
+
+func (e *DataChangedError) Error() string {
+	if e.Option == "" {
+		return e.Refusal() + " (its splits would differ)"
+	}
+	return e.Refusal() + fmt.Sprintf(" (its splits would differ; %s allows the change)", e.Option)
+}
+
+// Refusal is the error's message without the option that allows the change (for callers that name it
+// their way, such as a command-line flag).
+func (e *DataChangedError) Refusal() string {
+	return fmt.Sprintf("%v: run %d (%s) trained on %s with SHA-256 %s, the text there now has SHA-256 %s",
+		ErrDataChanged, e.RunID, e.Name, e.Source, e.Trained, e.Now)
+}
+
+func (e *DataChangedError) Unwrap() error { return ErrDataChanged }
+
 // loadRunCorpus loads the corpus of a run and checks it is the text the run trained on: a changed text
-// (same characters or not) gives other splits, so it is refused naming both hashes unless allowChange.
-func loadRunCorpus(rec *RunRecord, info tracker.RunInfo, dataDir string, allowChange bool) (*text.Corpus, error) {
+// (same characters or not) gives other splits, so it is refused (DataChangedError, naming both hashes and
+// option, what allows it) unless allowChange.
+func loadRunCorpus(rec *RunRecord, info tracker.RunInfo, dataDir string, allowChange bool, option string) (*text.Corpus, error) {
 	corpus, err := loadCorpus(rec.Data.Source, dataDir)
 	if err != nil {
 		return nil, fmt.Errorf("run %d (%s): load its corpus: %w", info.ID, info.Name, err)
 	}
 	if rec.Data.SHA256 != "" && !allowChange {
 		if got := textSHA256(corpus.Text); got != rec.Data.SHA256 {
-			return nil, fmt.Errorf("%w: run %d (%s) trained on %s with SHA-256 %s, the text there now has SHA-256 %s "+
-				"(its splits would differ; allow it explicitly to go on)", ErrDataChanged, info.ID, info.Name, rec.Data.Source, rec.Data.SHA256, got)
+			return nil, &DataChangedError{RunID: info.ID, Name: info.Name, Source: rec.Data.Source, Trained: rec.Data.SHA256, Now: got, Option: option}
 		}
 	}
 	return corpus, nil
 }
 
-// LoadRunCorpus loads the corpus run info trained on, refusing a changed text (ErrDataChanged) unless
-// allowChange.
+// LoadRunCorpus loads the corpus run info trained on, refusing a changed text (a DataChangedError,
+// wrapping ErrDataChanged) unless allowChange.
 func LoadRunCorpus(ctx context.Context, db *tracker.DB, info tracker.RunInfo, dataDir string, allowChange bool) (*text.Corpus, error) {
 	rec, err := LoadRecord(ctx, db, info)
 	if err != nil {
 		return nil, err
 	}
-	return loadRunCorpus(rec, info, dataDir, allowChange)
+	return loadRunCorpus(rec, info, dataDir, allowChange, "LoadRunCorpus's allowChange")
 }
 
 // ErrForeignCheckpoint is wrapped when a file in a run's folder is not that run's checkpoint.

@@ -2,13 +2,16 @@ package experiments
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -52,8 +55,41 @@ type TrainOptions struct {
 	Observe func(RunEvent) error
 	// OnRun is called with the run's id as soon as the run exists in the tracker (e.g. to mirror it).
 	OnRun func(runID int64)
+	// OnEnd is called as the end of the run (after its last step, or once stopped) begins and ends each
+	// of its stages, in order, so that a process stopped during it can say truly what was done (nil:
+	// not called). Each begin is followed by its end, also when the stage fails.
+	OnEnd func(EndEvent)
 	// Log receives one-line messages (which backend runs, where files go). Nil: discarded.
 	Log io.Writer
+}
+
+// EndStage is a stage of the end of a run (TrainOptions.OnEnd, ResumeOptions.OnEnd).
+type EndStage int32
+
+// The end of a run, in order.
+const (
+	EndCheckpoint EndStage = iota + 1 // the final checkpoint is written, every point logged so far committed
+	EndPlot                           // the learning-curve plot is written
+	EndRecorded                       // the run's final status (finished, interrupted) is recorded
+)
+
+// EndEvent is one report of TrainOptions.OnEnd: Stage begins (Done false), or ends (Done true) with Err
+// nil when it succeeded.
+type EndEvent struct {
+	Stage EndStage
+	Done  bool
+	Err   error
+}
+
+// during runs one stage of the end of a run, reporting its begin and end to OnEnd.
+func (o TrainOptions) during(stage EndStage, fn func() error) error {
+	if o.OnEnd == nil {
+		return fn()
+	}
+	o.OnEnd(EndEvent{Stage: stage})
+	err := fn()
+	o.OnEnd(EndEvent{Stage: stage, Done: true, Err: err})
+	return err
 }
 
 // RunEvent is a training event with the run it belongs to.
@@ -64,15 +100,19 @@ type RunEvent struct {
 	WindowsEpoch int // training windows in one epoch
 }
 
-// Result is what a finished (or stopped) run reports.
+// Result is what a finished (or stopped) run reports. Its JSON form has best_val_loss and best_step null
+// when the run has no validation loss yet (HasBestVal), and non-finite figures as "NaN" or "Infinity".
 type Result struct {
-	RunID      int64            `json:"run_id"`
-	RunName    string           `json:"run_name"`
-	Status     tracker.Status   `json:"status"`
-	Stop       lstm.StopReason  `json:"stop_reason"`
-	Steps      int              `json:"steps"`
+	RunID   int64           `json:"run_id"`
+	RunName string          `json:"run_name"`
+	Status  tracker.Status  `json:"status"`
+	Stop    lstm.StopReason `json:"stop_reason"`
+	Steps   int             `json:"steps"`
+	// BestVal is the best validation loss (nats per token) and BestStep its step; +Inf and 0 before the
+	// first validation (or when every validation loss was NaN).
 	BestVal    float64          `json:"best_val_loss"`
 	BestStep   int              `json:"best_step"`
+	Level      text.Level       `json:"unit"` // what a token is: "char", "grapheme" or "word" (names bits per token: text.Level.Unit)
 	Val        *lstm.EvalResult `json:"val,omitempty"`
 	Test       *lstm.EvalResult `json:"test,omitempty"`
 	Sample     string           `json:"sample"`
@@ -83,8 +123,51 @@ type Result struct {
 	Duration   float64          `json:"duration_s"`
 }
 
+// HasBestVal reports whether the run has a best validation loss (it validated at least once, with a
+// number).
+func (r *Result) HasBestVal() bool { return !math.IsInf(r.BestVal, 1) && !math.IsNaN(r.BestVal) }
+
+// resultFields is Result without its methods (for MarshalJSON).
+type resultFields Result
+
+// MarshalJSON writes best_val_loss and best_step as null when the run has no validation loss yet.
+func (r Result) MarshalJSON() ([]byte, error) {
+	out := struct {
+		resultFields
+		BestVal  *float64 `json:"best_val_loss"`
+		BestStep *int     `json:"best_step"`
+	}{resultFields: resultFields(r)}
+	if r.HasBestVal() {
+		out.BestVal, out.BestStep = &r.BestVal, &r.BestStep
+	}
+	return json.Marshal(out)
+}
+
 // ErrFreezeWithoutParent is wrapped when TrainOptions.Freeze is set without TrainOptions.InitFrom.
 var ErrFreezeWithoutParent = errors.New("freezing parameter groups (TrainOptions.Freeze) needs a parent run (TrainOptions.InitFrom)")
+
+// ErrExtendWithoutParent is wrapped when TrainOptions.ExtendVocab is set without TrainOptions.InitFrom.
+var ErrExtendWithoutParent = errors.New("extending the vocabulary (TrainOptions.ExtendVocab) needs a parent run (TrainOptions.InitFrom)")
+
+// PresetWithParentError is Train's refusal of a preset (TrainOptions.Preset) other than the parent's for a
+// fine-tuned run (TrainOptions.InitFrom), whose model and training settings are the parent's.
+type PresetWithParentError struct {
+	Preset       string // the preset asked for
+	Parent       string // the parent run's name
+	ParentPreset string // the preset the parent's settings came from ("" for a run recorded without one)
+}
+
+func (e *PresetWithParentError) Error() string {
+	return fmt.Sprintf("preset %s (TrainOptions.Preset): a fine-tuned run takes its model and training settings from its parent %s "+
+		"(preset %s), not from a preset; change keys with TrainOptions.Overrides", e.Preset, e.Parent, presetOrNone(e.ParentPreset))
+}
+
+func presetOrNone(name string) string {
+	if name == "" {
+		return "none recorded"
+	}
+	return name
+}
 
 // session is one run being trained: model, data, tracker run and files.
 type session struct {
@@ -125,14 +208,33 @@ func loadCorpus(data, dataDir string) (*text.Corpus, error) {
 	return text.Load(data, dataDir)
 }
 
-// firstLine returns the corpus's first non-empty line (trimmed, at most 60 runes): a prompt that is
-// surely in the vocabulary.
-func firstLine(s string) string {
-	for line := range strings.SplitSeq(s, "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			r := []rune(line)
-			return string(r[:min(len(r), 60)])
+// promptTokens is how many tokens of the corpus's first line the default sample prompt keeps.
+const promptTokens = 60
+
+// defaultPrompt is the default sample prompt: the corpus's first non-empty line, trimmed, normalised as
+// vocab reads text and cut after its first promptTokens tokens of vocab's level, so never inside a
+// character, a grapheme cluster or a word; a prompt that is surely in the vocabulary.
+func defaultPrompt(corpus string, vocab *text.Vocab) string {
+	for line := range strings.SplitSeq(corpus, "\n") {
+		if line = strings.TrimSpace(line); line == "" {
+			continue
 		}
+		line = vocab.Normalization().Apply(line)
+		tokens, err := vocab.Tokenize(line)
+		if err != nil || len(tokens) <= promptTokens {
+			return line
+		}
+		// The tokens are pieces of the normalised line in order (spaces between words are not tokens):
+		// the prompt ends where the last kept token does.
+		end := 0
+		for _, tok := range tokens[:promptTokens] {
+			i := strings.Index(line[end:], tok)
+			if i < 0 { // cannot happen for a token of line; keep what was found
+				break
+			}
+			end += i + len(tok)
+		}
+		return line[:end]
 	}
 	return ""
 }
@@ -180,22 +282,47 @@ func gitCommit() string {
 // cleanly: every logged point is committed, a final checkpoint written, the plot drawn, and the run
 // recorded as interrupted, resumable with Resume; the end-of-run work does not use the cancelled ctx.
 func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, error) {
-	preset, err := LookupPreset(opts.Preset)
-	if err != nil {
-		return nil, err
-	}
-	cfg := preset.Config
-	var parent *parentInfo
+	var (
+		preset Preset
+		cfg    lstm.Config
+		parent *parentInfo
+		err    error
+	)
 	if opts.InitFrom != "" {
 		if parent, err = loadParent(ctx, db, opts.InitFrom); err != nil {
 			return nil, err
 		}
-		cfg = parent.model.Config // model shape comes from the parent
+		// The child's model and training settings are the parent's (Overrides change them), so its preset
+		// is the one the parent's settings came from.
+		if opts.Preset != "" && opts.Preset != parent.rec.Preset {
+			return nil, &PresetWithParentError{Preset: opts.Preset, Parent: parent.info.Name, ParentPreset: parent.rec.Preset}
+		}
+		preset = Preset{Name: parent.rec.Preset, Data: text.MobyDickName}
+		if p, err := LookupPreset(parent.rec.Preset); err == nil && parent.rec.Preset != "" {
+			preset.Data = p.Data
+		}
+		cfg = parent.model.Config
 		if err := rejectShapeOverrides(opts.Overrides); err != nil {
 			return nil, err
 		}
+		// Checked on the parent (the child has its groups) before anything is opened or logged.
+		if _, err := FreezeGroups(parent.model, opts.Freeze); err != nil {
+			return nil, err
+		}
+	} else {
+		switch {
+		case len(opts.Freeze) > 0:
+			return nil, fmt.Errorf("%w: freezing freshly initialised weights would leave them random", ErrFreezeWithoutParent)
+		case opts.ExtendVocab:
+			return nil, fmt.Errorf("%w: a new run builds its vocabulary from its corpus", ErrExtendWithoutParent)
+		}
+		if preset, err = LookupPreset(opts.Preset); err != nil {
+			return nil, err
+		}
+		cfg = preset.Config
 	}
-	if err := ApplyOverrides(&cfg, opts.Overrides); err != nil {
+	sample, err := trainSample(opts, &cfg)
+	if err != nil {
 		return nil, err
 	}
 	data := opts.Data
@@ -204,6 +331,28 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 	}
 	corpus, err := loadCorpus(data, opts.DataDir)
 	if err != nil {
+		return nil, err
+	}
+	// The vocabulary, the encoded corpus and its splits need no backend: a corpus too short for one batch
+	// is refused before one opens (and before anything is logged).
+	var vocab *text.Vocab
+	if parent != nil {
+		vocab, err = parent.childVocab(corpus.Text, opts.ExtendVocab)
+	} else {
+		vocab, err = buildVocab(cfg, corpus.Text)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ids, unseen, err := vocab.EncodeUnseen(corpus.Text)
+	if err != nil {
+		return nil, fmt.Errorf("encode corpus: %w", err)
+	}
+	sp, err := splitIDs(ids, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := lstm.CheckTrainingSplit(cfg, sp.train); err != nil {
 		return nil, err
 	}
 	backend, backendName, err := lstm.NewTrainingBackend(opts.Backend)
@@ -215,37 +364,20 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 	var m *lstm.Model
 	var frozen []string
 	if parent != nil {
-		m, err = parent.childModel(cfg, corpus.Text, backend, opts.ExtendVocab)
-		if err != nil {
+		if m, err = parent.model.FineTuneCopy(cfg, vocab, backend); err != nil {
 			return nil, err
 		}
 		if frozen, err = FreezeGroups(m, opts.Freeze); err != nil {
 			return nil, err
 		}
-	} else {
-		if len(opts.Freeze) > 0 {
-			return nil, fmt.Errorf("%w: freezing freshly initialised weights would leave them random", ErrFreezeWithoutParent)
-		}
-		vocab, err := buildVocab(cfg, corpus.Text)
-		if err != nil {
-			return nil, err
-		}
-		if m, err = lstm.New(cfg, vocab, backend); err != nil {
-			return nil, err
-		}
+	} else if m, err = lstm.New(cfg, vocab, backend); err != nil {
+		return nil, err
 	}
-	ids, unseen, err := m.Vocab.EncodeUnseen(corpus.Text)
-	if err != nil {
-		return nil, fmt.Errorf("encode corpus: %w", err)
-	}
+	cfg = m.Config // what the model trains with (a fine-tuned model keeps its parent's shape whatever cfg said)
 	if unseen.Count > 0 && parent == nil {
 		opts.logf("corpus: %s: seen fewer than min_freq=%d times", unseen, m.Vocab.MinFreq())
 	} else if unseen.Count > 0 {
 		opts.logf("corpus: %s", unseen)
-	}
-	sp, err := splitIDs(ids, cfg)
-	if err != nil {
-		return nil, err
 	}
 	trainer, err := lstm.NewTrainer(m, sp.train, sp.val, frozen)
 	if err != nil {
@@ -259,13 +391,10 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 		Version: recordVersion, Preset: preset.Name, Config: cfg, Backend: backendName,
 		Data:        DataSource{Source: absData(corpus.Source), SHA256: textSHA256(corpus.Text), Chars: utf8.RuneCountInString(corpus.Text)},
 		VocabSHA256: vocabSum, VocabSize: m.Vocab.Size(),
-		Sample: SampleSettings{Prompt: opts.SamplePrompt, Length: opts.SampleLength, Temperature: DefaultSampleTemperature},
+		Sample: sample,
 	}
 	if rec.Sample.Prompt == "" {
-		rec.Sample.Prompt = firstLine(corpus.Text)
-	}
-	if rec.Sample.Length <= 0 {
-		rec.Sample.Length = DefaultSampleLength
+		rec.Sample.Prompt = defaultPrompt(corpus.Text, m.Vocab)
 	}
 
 	host, _ := os.Hostname()
@@ -301,6 +430,7 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 	params["train_tokens"] = len(sp.train)
 	params["sample_prompt"] = rec.Sample.Prompt
 	params["sample_length"] = rec.Sample.Length
+	params["sample_temperature"] = rec.Sample.Temperature
 	if parent != nil {
 		params["init_from"] = parent.info.Name
 		params["freeze"] = strings.Join(opts.Freeze, ",")
@@ -403,8 +533,8 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 		return nil, s.fail(fmt.Errorf("run %d: %w", s.run.ID(), err))
 	}
 	res := &Result{RunID: s.run.ID(), RunName: s.run.Name(), Stop: reason, Backend: s.backend,
-		Checkpoint: ckpt, Best: best, Steps: s.trainer.State.Step}
-	if err := s.checkpoint(ckpt); err != nil {
+		Checkpoint: ckpt, Best: best, Steps: s.trainer.State.Step, Level: m.Vocab.Level()}
+	if err := s.opts.during(EndCheckpoint, func() error { return s.checkpoint(ckpt) }); err != nil {
 		return nil, s.fail(err)
 	}
 	if _, err := os.Stat(best); err != nil { // stopped before the first evaluation
@@ -445,14 +575,14 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 		return nil, s.fail(err)
 	}
 	plotPath := filepath.Join(s.dir, PlotFile)
-	if err := WritePlot(ctx, s.db, []int64{s.run.ID()}, nil, plotPath); err != nil {
+	if err := s.opts.during(EndPlot, func() error { return WritePlot(ctx, s.db, []int64{s.run.ID()}, nil, plotPath) }); err != nil {
 		return nil, s.fail(fmt.Errorf("plot: %w", err))
 	}
 	res.Plot = plotPath
 	if _, err := s.run.LogArtifact(tracker.ArtifactPlot, plotPath); err != nil {
 		return nil, s.fail(err)
 	}
-	if err := s.run.Finish(status); err != nil {
+	if err := s.opts.during(EndRecorded, func() error { return s.run.Finish(status) }); err != nil {
 		return nil, err
 	}
 	res.Status = status
@@ -519,6 +649,8 @@ type ResumeOptions struct {
 	Observe         func(RunEvent) error
 	// OnRun is called with the run's id once the run is open again (see TrainOptions.OnRun).
 	OnRun func(runID int64)
+	// OnEnd reports the stages of the run's end (see TrainOptions.OnEnd).
+	OnEnd func(EndEvent)
 	Log   io.Writer
 }
 
@@ -548,6 +680,9 @@ func Resume(ctx context.Context, db *tracker.DB, ref string, opts ResumeOptions)
 	}
 	sets := slices.Clone(opts.Overrides)
 	if opts.Steps > 0 {
+		if v, ok := stepsOverride(sets); ok && v != strconv.Itoa(opts.Steps) {
+			return nil, fmt.Errorf("two step counts: ResumeOptions.Steps %d and the override steps=%s", opts.Steps, v)
+		}
 		sets = append(sets, fmt.Sprintf("steps=%d", opts.Steps))
 	}
 	// Claim the run first: its lock keeps another resume (or a still-running owner, even a stopped
@@ -591,7 +726,7 @@ func prepareResume(ctx context.Context, db *tracker.DB, run *tracker.Run, info t
 	if next.Config.Steps <= step && (info.Status == tracker.StatusFinished || len(changed) > 0) {
 		return nil, &StepsReachedError{RunID: info.ID, Name: info.Name, Step: step, Steps: next.Config.Steps}
 	}
-	corpus, err := loadRunCorpus(rec, info, opts.DataDir, opts.AllowDataChange)
+	corpus, err := loadRunCorpus(rec, info, opts.DataDir, opts.AllowDataChange, "ResumeOptions.AllowDataChange")
 	if err != nil {
 		return nil, err
 	}
@@ -647,7 +782,7 @@ func prepareResume(ctx context.Context, db *tracker.DB, run *tracker.Run, info t
 		return nil, err
 	}
 	s := &session{
-		opts: TrainOptions{Observe: opts.Observe, Log: opts.Log, DataDir: opts.DataDir},
+		opts: TrainOptions{Observe: opts.Observe, Log: opts.Log, DataDir: opts.DataDir, OnEnd: opts.OnEnd},
 		db:   db, run: run, rec: next, trainer: trainer, backend: backendName, splits: sp, dir: info.Dir, log: opts.Log,
 		sampled: -1,
 	}
@@ -659,6 +794,22 @@ func prepareResume(ctx context.Context, db *tracker.DB, run *tracker.Run, info t
 	s.opts.logf("backend: %s", backendName)
 	s.opts.logf("resuming run %d (%s) at step %d of %d%s", info.ID, info.Name, step, next.Config.Steps, discardNote(discarded))
 	return s, nil
+}
+
+// stepsOverride returns the last value of the steps key among overrides, if any, in canonical form (so
+// "1e3" reads as 1000).
+func stepsOverride(overrides []string) (string, bool) {
+	value, found := "", false
+	for _, kv := range overrides {
+		if key, v, err := ParseOverride(kv); err == nil && key == "steps" {
+			cfg := lstm.Config{}
+			if SetConfigValue(&cfg, "steps", v) == nil {
+				v = strconv.Itoa(cfg.Steps)
+			}
+			value, found = v, true
+		}
+	}
+	return value, found
 }
 
 func discardNote(n int64) string {

@@ -37,8 +37,8 @@ func ParseSweep(specs []string) (Sweep, error) {
 		var values []string
 		for v := range strings.SplitSeq(list, ",") {
 			if v = strings.TrimSpace(v); v != "" {
-				cfg := lstm.DefaultConfig()
-				if err := SetConfigValue(&cfg, key, v); err != nil {
+				cfg, sample := lstm.DefaultConfig(), defaultSample()
+				if err := setTrainKey(&cfg, &sample, key, v); err != nil {
 					return nil, fmt.Errorf("sweep axis %s: %w", key, err)
 				}
 				values = append(values, v)

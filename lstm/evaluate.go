@@ -1,6 +1,7 @@
 package lstm
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/lstmlab/lstmlab/internal/jsonfloat"
 	"github.com/lstmlab/lstmlab/lstm/text"
 )
 
@@ -46,6 +48,42 @@ type EvalResult struct {
 	// of JSON when there are none.
 	InVocabLoss       float64 `json:"in_vocab_loss,omitempty"`
 	InVocabPerplexity float64 `json:"in_vocab_perplexity,omitempty"`
+}
+
+// evalJSON is EvalResult's JSON form: its figures may be NaN or infinite (a diverged model), which JSON
+// can only hold as MLflow writes them ("NaN", "Infinity": jsonfloat.Float).
+type evalJSON struct {
+	evalFields
+	Loss              jsonfloat.Float `json:"loss"`
+	Perplexity        jsonfloat.Float `json:"perplexity"`
+	BitsPerToken      jsonfloat.Float `json:"bits_per_token"`
+	Accuracy          jsonfloat.Float `json:"accuracy"`
+	OOVRate           jsonfloat.Float `json:"oov_rate"`
+	InVocabLoss       jsonfloat.Float `json:"in_vocab_loss,omitempty"`
+	InVocabPerplexity jsonfloat.Float `json:"in_vocab_perplexity,omitempty"`
+}
+
+// evalFields is EvalResult without its methods (its float fields are shadowed by evalJSON's).
+type evalFields EvalResult
+
+// MarshalJSON writes the result with non-finite figures as "NaN", "Infinity" or "-Infinity".
+func (r EvalResult) MarshalJSON() ([]byte, error) {
+	return json.Marshal(evalJSON{evalFields(r), jsonfloat.Float(r.Loss), jsonfloat.Float(r.Perplexity),
+		jsonfloat.Float(r.BitsPerToken), jsonfloat.Float(r.Accuracy), jsonfloat.Float(r.OOVRate),
+		jsonfloat.Float(r.InVocabLoss), jsonfloat.Float(r.InVocabPerplexity)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (r *EvalResult) UnmarshalJSON(data []byte) error {
+	var v evalJSON
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	*r = EvalResult(v.evalFields)
+	r.Loss, r.Perplexity, r.BitsPerToken, r.Accuracy, r.OOVRate = float64(v.Loss), float64(v.Perplexity),
+		float64(v.BitsPerToken), float64(v.Accuracy), float64(v.OOVRate)
+	r.InVocabLoss, r.InVocabPerplexity = float64(v.InVocabLoss), float64(v.InVocabPerplexity)
+	return nil
 }
 
 // BitsName is the metric name of BitsPerToken at this result's level: "bpc", "bpg" or "bpw".

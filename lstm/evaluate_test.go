@@ -108,3 +108,32 @@ func TestConfigJSONWithoutNormalize(t *testing.T) {
 		t.Errorf("config with the key: %+v, %v", cfg, err)
 	}
 }
+
+// TestEvalResultJSONNonFinite: a diverged model's figures (NaN, infinite perplexity) are valid JSON, written
+// as MLflow writes them, and read back.
+func TestEvalResultJSONNonFinite(t *testing.T) {
+	r := EvalResult{Loss: math.NaN(), Perplexity: math.Inf(1), BitsPerToken: math.NaN(), Level: text.Char, Accuracy: 0.25,
+		Tokens: 10, Streams: 1, InVocabLoss: math.Inf(1)}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m["loss"] != "NaN" || m["perplexity"] != "Infinity" || m["in_vocab_loss"] != "Infinity" || m["accuracy"] != 0.25 ||
+		m["unit"] != "char" || m["tokens"] != 10.0 {
+		t.Errorf("JSON %s", b)
+	}
+	if _, ok := m["in_vocab_perplexity"]; ok {
+		t.Errorf("zero in-vocabulary perplexity not left out: %s", b)
+	}
+	var back EvalResult
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(back.Loss) || !math.IsInf(back.Perplexity, 1) || back.Accuracy != 0.25 || back.Level != text.Char || back.Tokens != 10 {
+		t.Errorf("read back %+v", back)
+	}
+}

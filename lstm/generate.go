@@ -21,7 +21,9 @@ type SampleOptions struct {
 	// text: from the zero state the model reads a line break (StartToken), then writes three lines of
 	// its own, unseen (sampled at temperature 1 with a fixed seed, at most 600 tokens), and reads the
 	// line break that ends them; the visible text starts there. It is the same for every sampling
-	// option and seed.
+	// option and seed. Line breaks the model then writes before anything else (blank lines) are read
+	// but left out of the text and of Length (at most leadingBreaks of them), so the text never begins
+	// with an empty line; with a prompt, every generated token is kept.
 	Prompt string
 	// Length is the most tokens to generate (0 generates nothing).
 	Length int
@@ -219,8 +221,23 @@ func (m *Model) generate(opts SampleOptions, emit func(string) error, trace *[]G
 	sampler := NewSampler(opts)
 	dec := newDecoder(m.Vocab, promptIDs)
 	out := stopFilter{stop: opts.Stop, emit: emit}
-	for n := range opts.Length {
+	skip := 0 // line breaks a prompt-less text may still drop before its first visible token
+	if len(promptIDs) == 0 {
+		skip = leadingBreaks
+	}
+	for n := 0; n < opts.Length; n++ {
 		id, p := sampler.Sample(logits)
+		if skip > 0 && m.isLineBreak(id) {
+			// Read, not shown: the text starts at the first token that is not a line break.
+			skip--
+			dec.add(id)
+			if logits, err = s.Step(id); err != nil {
+				return fmt.Errorf("generate: leading line break: %w", err)
+			}
+			n--
+			continue
+		}
+		skip = 0
 		if trace != nil {
 			raw := Probabilities(logits)
 			*trace = append(*trace, GeneratedToken{
@@ -243,6 +260,19 @@ func (m *Model) generate(opts SampleOptions, emit func(string) error, trace *[]G
 		return fmt.Errorf("generate: %w", err)
 	}
 	return nil
+}
+
+// leadingBreaks is the most line breaks a prompt-less generation leaves out before its first visible
+// token (a model that writes nothing else still gives text: line breaks).
+const leadingBreaks = 64
+
+// isLineBreak reports whether token id is a line break ("\n", "\r\n" or "\r").
+func (m *Model) isLineBreak(id int32) bool {
+	switch m.Vocab.Token(id) {
+	case "\n", "\r\n", "\r":
+		return true
+	}
+	return false
 }
 
 // decoder turns generated ids into text pieces incrementally. Characters decode one by one; words are

@@ -82,10 +82,24 @@ type Trainer struct {
 	h, c      *tensors.Tensor // state carried between training windows: [L, B, H]
 }
 
+// CheckTrainingSplit checks that a training split fills one batch of cfg (batch × seq_len tokens, plus the
+// last target): a shorter one is an error wrapping text.ErrTooShort that names the sizes and the keys.
+func CheckTrainingSplit(cfg Config, train []int32) error {
+	if need := cfg.BatchSize*cfg.SeqLen + 1; len(train) < need && cfg.BatchSize >= 1 && cfg.SeqLen >= 1 {
+		// Named by the config keys that set the sizes (text.NewStreams knows only its arguments).
+		return fmt.Errorf("training split: %w: %d tokens, but batch %d × seq_len %d needs at least %d; "+
+			"use a longer text, or a smaller batch or seq_len", text.ErrTooShort, len(train), cfg.BatchSize, cfg.SeqLen, need)
+	}
+	return nil
+}
+
 // NewTrainer prepares training on the train split, validating on val. frozen lists parameter paths
 // that must not change (fine-tuning); they get no gradient and no optimizer state.
 func NewTrainer(m *Model, train, val []int32, frozen []string) (*Trainer, error) {
 	cfg := m.Config
+	if err := CheckTrainingSplit(cfg, train); err != nil {
+		return nil, err
+	}
 	trainStreams, err := text.NewStreams(train, cfg.BatchSize, cfg.SeqLen)
 	if err != nil {
 		return nil, fmt.Errorf("training split: %w", err)

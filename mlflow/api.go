@@ -256,6 +256,15 @@ func (c *Client) UpdateRun(ctx context.Context, req UpdateRun) error {
 	return c.call(ctx, "POST", "runs/update", nil, req, nil)
 }
 
+// DeleteTag deletes a tag of a run (runs/delete-tag).
+func (c *Client) DeleteTag(ctx context.Context, runID, key string) error {
+	req := struct {
+		RunID string `json:"run_id"`
+		Key   string `json:"key"`
+	}{runID, key}
+	return c.call(ctx, "POST", "runs/delete-tag", nil, req, nil)
+}
+
 // The limits of one runs/log-batch request, from MLflow's REST API
 // reference: at most 1000 metrics, 100 params and 100 tags, 1000 items in
 // all (and 1 MB, which requests within these counts and the value lengths

@@ -32,7 +32,7 @@
 //	steps a resume took back     → the server keeps the points it had (MLflow cannot delete them); if
 //	  and logged with other        the run logged other values for them, tag
 //	  values                       lstmlab.history_rewritten_after_step = the checkpoint's step, and one warning
-//	tags                         → tags
+//	tags                         → tags, listed in lstmlab.tags; a tag deleted here is deleted there
 //	note                         → tag mlflow.note.content (the MLflow UI's description)
 //	fine-tuning parent           → tag mlflow.parentRunId (the parent is synced first)
 //	command                      → tags mlflow.source.name ("lstmlab train"), mlflow.source.type LOCAL, lstmlab.command (whole line)

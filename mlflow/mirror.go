@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -60,6 +61,11 @@ const (
 	// settings). MLflow cannot delete points, so the server keeps the
 	// earlier values of those steps; the points after them are the run's.
 	TagHistoryRewritten = "lstmlab.history_rewritten_after_step"
+	// TagUserTags lists, as a JSON array, the keys of the run's own tags
+	// (lstmlab tag, train --tag) the mirror set on the remote run: a tag
+	// deleted here is deleted there, and only such a tag (never one set on
+	// the server by someone else, nor MLflow's mlflow.* tags).
+	TagUserTags = "lstmlab.tags"
 )
 
 // SamplesArtifact is the artifact holding every sample of a run.
@@ -144,13 +150,16 @@ type SyncResult struct {
 	Params    int `json:"params_sent"`
 	Tags      int `json:"tags_sent"`
 	Artifacts int `json:"artifacts_sent"`
+	// TagsDeleted counts the run's tags deleted here that this call
+	// deleted on the server.
+	TagsDeleted int `json:"tags_deleted"`
 	// StatusChanged: the remote status, end time or name were updated.
 	StatusChanged bool `json:"status_changed"`
 }
 
 // Sent reports whether the call sent anything at all.
 func (r SyncResult) Sent() bool {
-	return r.Created || r.StatusChanged || r.Metrics+r.Params+r.Tags+r.Artifacts > 0
+	return r.Created || r.StatusChanged || r.Metrics+r.Params+r.Tags+r.Artifacts+r.TagsDeleted > 0
 }
 
 // SyncRun brings the remote copy of run runID up to date: it creates the
@@ -197,6 +206,14 @@ func (m *Mirror) syncRun(ctx context.Context, runID int64, visiting map[int64]bo
 	}
 	params, tags := m.paramsAndTags(info, changes, parent, sample, remote.Data)
 	res.Params, res.Tags = len(params), len(tags)
+	// Deleted before the new TagUserTags is sent: an interrupted sync leaves the old list, so the next
+	// one deletes what is left.
+	for _, k := range deletedUserTags(info, remote.Data) {
+		if err := m.client.DeleteTag(ctx, remote.Info.ID, k); err != nil {
+			return res, err
+		}
+		res.TagsDeleted++
+	}
 	s := sender{client: m.client, runID: remote.Info.ID, pending: Batch{Params: params, Tags: tags}}
 	discards, err := m.db.Discards(ctx, info.ID)
 	if err != nil {
@@ -412,6 +429,9 @@ func (m *Mirror) paramsAndTags(info tracker.RunInfo, changes []tracker.ParamChan
 	set(TagRunUUID, info.UUID)
 	set("lstmlab.backend", info.Backend)
 	set("lstmlab.host", info.Host)
+	if _, had := remoteTags[TagUserTags]; len(info.Tags) > 0 || had {
+		want[TagUserTags] = userTagList(info)
+	}
 	if _, had := remoteTags["mlflow.note.content"]; info.Note != "" || had {
 		want["mlflow.note.content"] = info.Note // an emptied note is emptied there too
 	}
@@ -438,6 +458,41 @@ func (m *Mirror) paramsAndTags(info tracker.RunInfo, changes []tracker.ParamChan
 		}
 	}
 	return params, tags
+}
+
+// userTagList is TagUserTags's value for a run: the remote keys of its own tags, sorted, as JSON.
+func userTagList(info tracker.RunInfo) string {
+	keys := make([]string, 0, len(info.Tags))
+	for k := range info.Tags {
+		keys = append(keys, Key(k))
+	}
+	slices.Sort(keys)
+	b, _ := json.Marshal(keys) // strings: cannot fail
+	return string(b)
+}
+
+// deletedUserTags are the remote run's tags that the mirror set from the run's own tags (TagUserTags)
+// and the run no longer has: deleted here (lstmlab tag --delete), to be deleted there. MLflow's own
+// mlflow.* tags and lstmlab.* bookkeeping are never among them.
+func deletedUserTags(info tracker.RunInfo, have RunData) []string {
+	remoteTags := have.TagMap()
+	var mirrored []string
+	if err := json.Unmarshal([]byte(remoteTags[TagUserTags]), &mirrored); err != nil {
+		return nil // none recorded (a run mirrored before TagUserTags, or a list cut to the tag length)
+	}
+	keep := map[string]bool{}
+	for k := range info.Tags {
+		keep[Key(k)] = true
+	}
+	var gone []string
+	for _, k := range mirrored {
+		_, there := remoteTags[k]
+		if there && !keep[k] && !strings.HasPrefix(k, "mlflow.") && !strings.HasPrefix(k, "lstmlab.") {
+			gone = append(gone, k)
+		}
+	}
+	slices.Sort(gone)
+	return gone
 }
 
 // sendMetrics sends, for every metric of the run, the points after the

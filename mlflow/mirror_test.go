@@ -520,3 +520,51 @@ func TestResumeThatRewritesHistory(t *testing.T) {
 		})
 	}
 }
+
+// TestSyncDeletesDeletedTags: a tag deleted locally (lstmlab tag --delete) is deleted on the server by the
+// next sync (runs/delete-tag), while tags set on the server by someone else and MLflow's own tags stay.
+func TestSyncDeletesDeletedTags(t *testing.T) {
+	srv := mlflowtest.Start(t, mlflowtest.Options{})
+	db := openDB(t)
+	ctx := context.Background()
+	run, err := db.StartRun(ctx, tracker.RunSpec{Experiment: "tags", Name: "tagged", Tags: map[string]string{"team": "nlp"}})
+	must(t, err)
+	must(t, run.LogMetric("train_loss", 1, 2.5))
+	must(t, run.Finish(tracker.StatusFinished))
+	must(t, db.SetTags(ctx, run.ID(), map[string]string{"stage": "final"}))
+	m, _ := newMirror(t, db, srv, mlflow.Credentials{})
+	res, err := m.SyncRun(ctx, run.ID())
+	must(t, err)
+	c := m.Client()
+	// Someone sets a tag of their own on the server.
+	must(t, c.LogBatch(ctx, res.RemoteID, mlflow.Batch{Tags: []mlflow.Tag{{Key: "reviewer", Value: "bob"}}}))
+
+	must(t, db.DeleteTags(ctx, run.ID(), []string{"stage"}))
+	res, err = m.SyncRun(ctx, run.ID())
+	must(t, err)
+	if res.TagsDeleted != 1 || !res.Sent() {
+		t.Errorf("second sync: %+v, want one tag deleted", res)
+	}
+	r, err := c.GetRun(ctx, res.RemoteID)
+	must(t, err)
+	tags := r.Data.TagMap()
+	if _, ok := tags["stage"]; ok {
+		t.Errorf("tag stage, deleted here, still on the server: %v", tags)
+	}
+	if tags["team"] != "nlp" || tags["reviewer"] != "bob" || tags["mlflow.runName"] != "tagged" || tags[mlflow.TagUserTags] != `["team"]` {
+		t.Errorf("tags on the server after the deletion: %v", tags)
+	}
+	mlflowtest.CheckRun(t, db, c, run.ID())
+	if res, err := m.SyncRun(ctx, run.ID()); err != nil || res.Sent() {
+		t.Errorf("a third sync sent %+v, %v; want nothing", res, err)
+	}
+
+	must(t, db.DeleteTags(ctx, run.ID(), []string{"team"})) // the last one: the list empties
+	res, err = m.SyncRun(ctx, run.ID())
+	must(t, err)
+	r, err = c.GetRun(ctx, res.RemoteID)
+	must(t, err)
+	if tags := r.Data.TagMap(); tags["team"] != "" || tags[mlflow.TagUserTags] != "[]" || tags["reviewer"] != "bob" || res.TagsDeleted != 1 {
+		t.Errorf("after deleting the last tag: %v (%+v)", tags, res)
+	}
+}

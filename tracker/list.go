@@ -23,6 +23,10 @@ type ListOptions struct {
 	OrderBy string
 	// Limit caps the number of runs returned; 0 means no limit.
 	Limit int
+	// Show lists other fields the caller shows (the columns of a table:
+	// params.<key>, metrics.<key>, best.<key>): SearchRuns warns about those
+	// no run has, as it does for the filter's. Other names are ignored.
+	Show []string
 }
 
 // ListRuns returns the runs matching opts with their tags, params and

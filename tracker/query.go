@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lstmlab/lstmlab/internal/jsonfloat"
 )
 
 // Point is one metric value.
@@ -50,48 +52,9 @@ func (p *Point) UnmarshalJSON(data []byte) error {
 
 // JSONFloat is a float64 whose JSON form is a number when finite and,
 // as in MLflow's REST API (protobuf's JSON mapping of doubles), the string
-// "NaN", "Infinity" or "-Infinity" otherwise.
-type JSONFloat float64
-
-// MarshalJSON implements json.Marshaler.
-func (f JSONFloat) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	switch {
-	case math.IsNaN(v):
-		return []byte(`"NaN"`), nil
-	case math.IsInf(v, 1):
-		return []byte(`"Infinity"`), nil
-	case math.IsInf(v, -1):
-		return []byte(`"-Infinity"`), nil
-	}
-	return json.Marshal(v)
-}
-
-// UnmarshalJSON implements json.Unmarshaler; it also accepts null as NaN
-// and, as protobuf's JSON mapping allows, a number in a string ("0.5").
-func (f *JSONFloat) UnmarshalJSON(data []byte) error {
-	switch string(data) {
-	case `"NaN"`, "null":
-		*f = JSONFloat(math.NaN())
-		return nil
-	case `"Infinity"`:
-		*f = JSONFloat(math.Inf(1))
-		return nil
-	case `"-Infinity"`:
-		*f = JSONFloat(math.Inf(-1))
-		return nil
-	}
-	var v float64
-	err := json.Unmarshal(data, &v)
-	if s := ""; err != nil && json.Unmarshal(data, &s) == nil {
-		v, err = strconv.ParseFloat(s, 64)
-	}
-	if err != nil {
-		return fmt.Errorf("metric value %s: want a number, \"NaN\", \"Infinity\" or \"-Infinity\"", data)
-	}
-	*f = JSONFloat(v)
-	return nil
-}
+// "NaN", "Infinity" or "-Infinity" otherwise (jsonfloat.Float: the one
+// such type, shared with the model's results and the MLflow client).
+type JSONFloat = jsonfloat.Float
 
 // MetricSummary is the latest and best point of one metric of one run, as
 // kept up to date while logging.

@@ -23,6 +23,11 @@ type RunDetail struct {
 	// LatestSamples are the samples logged at the run's latest sampling
 	// step (one per prompt), empty if it has none.
 	LatestSamples []Sample `json:"latest_samples"`
+	// ParamChanges is the run's param history (DB.ParamChanges): each
+	// change of a param after the run started (a resume with other
+	// settings), with the step from which it applies and the old and new
+	// values, by step then key; empty if none.
+	ParamChanges []ParamChange `json:"param_changes"`
 }
 
 // Show gathers a RunDetail. An unknown id fails with ErrRunNotFound.
@@ -53,6 +58,9 @@ func (db *DB) Show(ctx context.Context, id int64) (*RunDetail, error) {
 		return nil, fmt.Errorf("children of run %d: %w", id, err)
 	}
 	if d.Artifacts, err = db.Artifacts(ctx, id); err != nil {
+		return nil, err
+	}
+	if d.ParamChanges, err = db.ParamChanges(ctx, id); err != nil {
 		return nil, err
 	}
 	if d.LatestSamples, err = db.samples(ctx,

@@ -14,15 +14,24 @@ import (
 )
 
 // unknownKeys returns a warning for every param or metric key that the
-// filter or sort list of opts names but no run in the database has.
+// filter, the sort list or the shown fields of opts name but no run in the
+// database has.
 func (db *DB) unknownKeys(ctx context.Context, opts ListOptions) ([]string, error) {
 	var fields []filter.Field
 	if q, err := filter.Parse(opts.Filter); err == nil {
 		fields = append(fields, q.Fields()...)
 	}
-	if order, err := filter.ParseOrder(opts.OrderBy); err == nil {
-		for _, o := range order {
-			fields = append(fields, o.Field)
+	orders := []string{opts.OrderBy}
+	for _, f := range opts.Show {
+		if _, key, ok := strings.Cut(f, "."); ok && key != "*" {
+			orders = append(orders, f)
+		}
+	}
+	for _, o := range orders {
+		if order, err := filter.ParseOrder(o); err == nil {
+			for _, o := range order {
+				fields = append(fields, o.Field)
+			}
 		}
 	}
 	known := map[filter.FieldKind][]string{}

@@ -26,7 +26,7 @@ func newCompareCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return render.Comparison(g.stdout, c, f)
+			return render.ComparisonWidth(g.stdout, c, f, terminalWidth(g.stdout, 120))
 		},
 	}
 	cmd.Flags().BoolVar(&onlyChanged, "only-changed", false, "show only hyperparameters that differ between the runs")

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -36,6 +35,7 @@ var crashTrain = []string{"--preset", "tiny", "--set=eval_every=5", "--set=hidde
 // proc is a running lstmlab child.
 type proc struct {
 	cmd    *exec.Cmd
+	stdout *lockedBuffer
 	stderr *lockedBuffer
 	lines  chan string // stderr lines
 	done   chan struct{}
@@ -45,6 +45,12 @@ type proc struct {
 type lockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
 }
 
 func (l *lockedBuffer) String() string {
@@ -59,7 +65,8 @@ func (c *cli) start(args ...string) *proc {
 	cmd := exec.Command(binary, append([]string{"--db", c.db}, args...)...)
 	cmd.Dir = c.dir
 	cmd.Env = append(os.Environ(), "GOMLX_BACKEND=go")
-	cmd.Stdout = io.Discard
+	stdout := &lockedBuffer{}
+	cmd.Stdout = stdout
 	pipe, err := cmd.StderrPipe()
 	if err != nil {
 		c.t.Fatal(err)
@@ -67,7 +74,7 @@ func (c *cli) start(args ...string) *proc {
 	if err := cmd.Start(); err != nil {
 		c.t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, stderr: &lockedBuffer{}, lines: make(chan string, 1000), done: make(chan struct{})}
+	p := &proc{cmd: cmd, stdout: stdout, stderr: &lockedBuffer{}, lines: make(chan string, 1000), done: make(chan struct{})}
 	go func() {
 		sc := bufio.NewScanner(pipe)
 		for sc.Scan() {

@@ -17,7 +17,8 @@ func newGenerateCmd(g *globals) *cobra.Command {
 		Long: `Prime the model with --prompt, then sample one token at a time with carried state: temperature,
 top-k, top-p (nucleus) or greedy decoding. The same --seed gives the same text. The prompt is
 Unicode-normalised as the run's corpus was; tokens the vocabulary lacks are read as <unk> (a warning names
-them). Without a prompt the text starts at the beginning of a line (the README's "start context").`,
+them). Without a prompt the text starts at the beginning of a line (the README's "start context"); line
+breaks the model writes first are read but not shown, so the text never begins with a blank line.`,
 		Example: `  lstmlab generate 1 --prompt "Call me Ishmael" --length 300
   lstmlab generate 1 --temperature 0.5 --top-k 10 --seed 7
   lstmlab generate 1 --greedy --stop "."`,

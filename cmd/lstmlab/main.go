@@ -18,12 +18,15 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"github.com/lstmlab/lstmlab/experiments"
 	"github.com/lstmlab/lstmlab/tracker"
 	"github.com/lstmlab/lstmlab/tracker/render"
 )
@@ -42,6 +45,103 @@ type globals struct {
 	interrupted string
 	// stops says when stop signals arrive (run's handler, the only one).
 	stops *stops
+	// end is how far the end of the run being trained has got, for the line a second stop signal prints.
+	end endState
+}
+
+// endState is what train and resume report of the run they train, so that a second stop signal, which
+// exits at once, can say truly what was written and what was not.
+type endState struct {
+	training    atomic.Bool  // a train or resume command is training a run
+	stage       atomic.Int32 // the experiments.EndStage the run's end has completed (0: none yet)
+	hint        atomic.Value // string: the command that continues the run
+	interrupted atomic.Bool  // the run ended recorded as interrupted
+	// writing is held while a stage of the end is under way (a file being written, the status being
+	// recorded), so the second stop waits for it (stageWait at most) before saying what is done.
+	writing sync.Mutex
+	current atomic.Int32 // the stage under way, while writing is held
+}
+
+// stageWait is the longest a second stop signal waits for a stage of the run's end under way (writing the
+// final checkpoint of a large model takes a moment); then it exits anyway and says so.
+const stageWait = 3 * time.Second
+
+// onRun starts a run (the next one of a sweep too) that hint continues.
+func (e *endState) onRun(hint string) {
+	e.training.Store(true)
+	e.stage.Store(0)
+	e.interrupted.Store(false)
+	e.hint.Store(hint)
+}
+
+// onEnd follows the stages of the run's end (experiments.TrainOptions.OnEnd).
+func (e *endState) onEnd(ev experiments.EndEvent) {
+	if !ev.Done {
+		e.writing.Lock()
+		e.current.Store(int32(ev.Stage))
+		return
+	}
+	if ev.Err == nil {
+		e.stage.Store(int32(ev.Stage))
+	}
+	e.current.Store(0)
+	e.writing.Unlock()
+}
+
+// stopLine is the line printed when a second stop signal (named sig) exits at once. It waits (stageWait
+// at most) for a stage of the run's end under way, and keeps the next one from starting: the process exits
+// right after the line, so what the line says was or was not written stays so.
+func (e *endState) stopLine(sig string) string {
+	if !e.training.Load() {
+		return e.secondStop(sig, 0)
+	}
+	held := make(chan struct{})
+	go func() {
+		e.writing.Lock() // never unlocked: nothing more of the run's end may start
+		close(held)
+	}()
+	select {
+	case <-held:
+		return e.secondStop(sig, 0)
+	case <-time.After(stageWait):
+		return e.secondStop(sig, experiments.EndStage(e.current.Load()))
+	}
+}
+
+// secondStop says what the end of the run had written: the stages done, and (busy, when not 0) the one
+// still under way.
+func (e *endState) secondStop(sig string, busy experiments.EndStage) string {
+	line := sig + " again: stopping now"
+	if !e.training.Load() {
+		return line
+	}
+	hint, _ := e.hint.Load().(string)
+	switch experiments.EndStage(e.stage.Load()) {
+	case experiments.EndCheckpoint:
+		line += ": the final checkpoint was written, the plot was not"
+	case experiments.EndPlot:
+		line += ": the final checkpoint and the plot were written"
+	case experiments.EndRecorded:
+		line += ": the run had already ended cleanly (final checkpoint and plot written, its status recorded)"
+		if !e.interrupted.Load() {
+			hint = ""
+		}
+	default:
+		line += ", without the final checkpoint and plot"
+	}
+	switch busy {
+	case experiments.EndCheckpoint:
+		line += " (the final checkpoint was being written: a file is replaced whole, so the previous one stays if the new one is not complete)"
+	case experiments.EndPlot:
+		line += " (the plot was being written: the file is replaced whole or not at all)"
+	}
+	if e.stage.Load() < int32(experiments.EndRecorded) {
+		line += "; the run reads as interrupted and resumes from its last checkpoint"
+	}
+	if hint != "" {
+		line += "; continue with: " + hint
+	}
+	return line
 }
 
 // stops turns the stop signals into contexts: the command's context ends at the first; hurry at the
@@ -104,7 +204,8 @@ func exitCode(sig os.Signal) int {
 // checkpoint, every point committed, the plot drawn, the run recorded as interrupted) and the exit
 // status is the shell's for that signal. A second one during that cleanup exits at once: what is
 // recorded stays consistent (each database write is a transaction, each file is replaced atomically,
-// and the run's lock, released by the kernel, makes it read as interrupted).
+// and the run's lock, released by the kernel, makes it read as interrupted), and its line says what the
+// end of the run had written by then (endState).
 func run(args []string, stdout, stderr io.Writer) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -125,6 +226,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	signal.Notify(sigs, stopSignals...)
 	defer signal.Stop(sigs)
 	st := &stops{first: ctx, hurry: hurry}
+	g := &globals{stdout: stdout, stderr: stderr, args: args, stops: st}
 	var stoppedBy atomic.Value // os.Signal
 	go func() {
 		var first, second os.Signal
@@ -144,15 +246,14 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		if st.waiters.Load() > 0 { // cleanup waiting on the network gives up and says what is left
 			return
 		}
-		fmt.Fprintf(stderr, "\nlstmlab: %s again: stopping now, without the final checkpoint and plot (the run reads as interrupted)\n", signalName(second))
+		fmt.Fprintf(stderr, "\nlstmlab: %s\n", g.end.stopLine(signalName(second)))
 		os.Exit(exitCode(second))
 	}()
-	g := &globals{stdout: stdout, stderr: stderr, args: args, stops: st}
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	err := phrase(root.ExecuteContext(ctx))
 	if err != nil {
 		// One line, whatever the error wraps.
 		fmt.Fprintf(stderr, "lstmlab: %s\n", strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; "))
@@ -275,8 +376,9 @@ func checkDBExists(g *globals) error {
 	return nil
 }
 
-// resumeHint is the command that continues run name with this command line's --db and --runs-dir.
-func resumeHint(g *globals, name string) string {
+// commandHint is a command line to suggest: lstmlab with this command line's --db and --runs-dir (so it
+// acts on the same database and run files), then args, each quoted for a POSIX shell.
+func commandHint(g *globals, args ...string) string {
 	cmd := "lstmlab"
 	if g.db != defaultDB() {
 		cmd += " --db " + shellQuote(g.db)
@@ -284,8 +386,14 @@ func resumeHint(g *globals, name string) string {
 	if g.runsDir != "" {
 		cmd += " --runs-dir " + shellQuote(g.runsDir)
 	}
-	return cmd + " resume " + shellQuote(name)
+	for _, a := range args {
+		cmd += " " + shellQuote(a)
+	}
+	return cmd
 }
+
+// resumeHint is the command that continues run name (commandHint).
+func resumeHint(g *globals, name string) string { return commandHint(g, "resume", name) }
 
 func shellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {

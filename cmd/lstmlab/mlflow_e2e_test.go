@@ -572,8 +572,10 @@ func TestStopSignalsDuringMirrorFinish(t *testing.T) {
 			if waited := time.Since(sent); waited > 10*time.Second {
 				t.Errorf("the command took %v to end after the signal", waited)
 			}
-			if !strings.Contains(stderr, "not fully mirrored to "+uri) || !strings.Contains(stderr, "lstmlab sync 1") && !strings.Contains(stderr, "lstmlab sync 2") {
-				t.Errorf("stderr %q: want the line naming the sync that finishes the job", stderr)
+			// The sync is of this database's run: with --db, as the resume hint.
+			hint := "lstmlab --db " + c.db + " sync "
+			if !strings.Contains(stderr, "not fully mirrored to "+uri) || !strings.Contains(stderr, hint+"1 --tracking-uri "+uri) && !strings.Contains(stderr, hint+"2 --tracking-uri "+uri) {
+				t.Errorf("stderr %q: want the line naming the sync that finishes the job (%s...)", stderr, hint)
 			}
 		})
 	}

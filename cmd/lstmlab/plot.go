@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +21,9 @@ func newPlotCmd(g *globals) *cobra.Command {
   lstmlab plot 1 --metric val_bpc --x time --log --out bpc.svg`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(g, "text", "json"); err != nil {
+				return err
+			}
 			if out == "" {
 				return fmt.Errorf("--out FILE.png or FILE.svg is required")
 			}
@@ -33,6 +37,13 @@ func newPlotCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if g.format == "json" {
+				abs, _ := filepath.Abs(out)
+				if notes == nil {
+					notes = []string{}
+				}
+				return printJSON(g.stdout, map[string]any{"path": abs, "run_ids": runIDs(runs), "notes": notes})
+			}
 			for _, n := range notes {
 				fmt.Fprintf(g.stderr, "lstmlab: note: %s\n", n)
 			}
@@ -40,6 +51,7 @@ func newPlotCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	addFormatFlag(cmd, g, "text", "json")
 	cmd.Flags().StringArrayVar(&metrics, "metric", nil, "metric to plot (repeatable; default train_loss and val_loss)")
 	cmd.Flags().StringVar(&out, "out", "", "output file, .png or .svg")
 	cmd.Flags().StringVar(&x, "x", "steps", "x axis: steps or time")

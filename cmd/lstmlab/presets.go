@@ -17,7 +17,8 @@ func newPresetsCmd(g *globals) *cobra.Command {
 		Short: "The presets, or every key of one with its value and what it does",
 		Long: `Without a name: every configuration key with its value in each preset and what it does. With a
 name: that preset's corpus, description, and every key with its value, the default, and what it does
-(* marks values the preset changes). Any key can be overridden with train --set key=value.`,
+(* marks values the preset changes), the sample settings (sample_*) last. Any key can be overridden with
+train --set key=value.`,
 		Example: `  lstmlab presets
   lstmlab presets moby
   lstmlab presets tiny --format json`,
@@ -34,7 +35,7 @@ name: that preset's corpus, description, and every key with its value, the defau
 			if err != nil {
 				return err
 			}
-			keys := experiments.DescribeConfig(p.Config)
+			keys := append(experiments.DescribeConfig(p.Config), experiments.DescribeSampleKeys()...)
 			if f == render.JSON {
 				return printJSON(g.stdout, map[string]any{"name": p.Name, "description": p.Description, "data": p.Data, "keys": keys})
 			}
@@ -45,7 +46,7 @@ name: that preset's corpus, description, and every key with its value, the defau
 				if fmt.Sprint(k.Value) != fmt.Sprint(k.Default) {
 					mark = "*"
 				}
-				rows = append(rows, []string{k.Key, tracker.FormatParam(k.Value) + mark, tracker.FormatParam(k.Default), k.Help})
+				rows = append(rows, []string{k.Key, keyValue(k.Key, k.Value) + mark, keyValue(k.Key, k.Default), k.Help})
 			}
 			return render.Rows(g.stdout, []string{"key", "value", "default", "what it does"}, rows, f)
 		},
@@ -63,7 +64,7 @@ func printAllPresets(g *globals, f render.Format) error {
 		if err != nil {
 			return err
 		}
-		presets[i], described[i] = p, experiments.DescribeConfig(p.Config)
+		presets[i], described[i] = p, append(experiments.DescribeConfig(p.Config), experiments.DescribeSampleKeys()...)
 	}
 	if f == render.JSON {
 		out := []map[string]any{}
@@ -79,12 +80,21 @@ func printAllPresets(g *globals, f render.Format) error {
 	header := append([]string{"key"}, names...)
 	header = append(header, "what it does")
 	var rows [][]string
-	for j, k := range experiments.DescribeConfig(lstm.DefaultConfig()) {
+	for j, k := range append(experiments.DescribeConfig(lstm.DefaultConfig()), experiments.DescribeSampleKeys()...) {
 		row := []string{k.Key}
 		for i := range presets {
-			row = append(row, tracker.FormatParam(described[i][j].Value))
+			row = append(row, keyValue(k.Key, described[i][j].Value))
 		}
 		rows = append(rows, append(row, k.Help))
 	}
 	return render.Rows(g.stdout, header, rows, f)
+}
+
+// keyValue shows a key's value in the presets tables; the sample prompt's default ("") is the corpus's
+// first line.
+func keyValue(key string, v any) string {
+	if key == "sample_prompt" && v == "" {
+		return "(first line)"
+	}
+	return tracker.FormatParam(v)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lstmlab/lstmlab/experiments"
 	"github.com/lstmlab/lstmlab/lstm"
+	"github.com/lstmlab/lstmlab/tracker/render"
 )
 
 // progressView shows training like Keras does: in a terminal, one progress line redrawn in place (step,
@@ -73,9 +74,10 @@ func (p *progressView) Observe(ev experiments.RunEvent) error {
 		if ev.Improved {
 			mark = "  *best"
 		}
-		line := fmt.Sprintf("step %d/%d  epoch %d  loss %.4f  val_loss %.4f  val_%s %.3f  val_ppl %.2f  val_acc %.3f  %.0f tok/s  %s%s",
-			ev.Step, ev.TotalSteps, ev.Epoch+1, p.state.Loss, ev.Val.Loss, ev.Val.BitsName(), ev.Val.BitsPerToken, ev.Val.Perplexity, ev.Val.Accuracy,
-			p.state.TokensPS, ev.Elapsed.Round(time.Second), mark)
+		line := fmt.Sprintf("step %d/%d  epoch %d  loss %s  val_loss %s  val_%s %s  val_ppl %s  val_acc %s  %s tok/s  %s%s",
+			ev.Step, ev.TotalSteps, ev.Epoch+1, render.Number(p.state.Loss, 4), render.Number(ev.Val.Loss, 4), ev.Val.BitsName(),
+			render.Number(ev.Val.BitsPerToken, 3), render.Number(ev.Val.Perplexity, 2), render.Number(ev.Val.Accuracy, 3),
+			render.Number(p.state.TokensPS, 0), ev.Elapsed.Round(time.Second), mark)
 		p.clear()
 		fmt.Fprintln(p.w, line)
 		p.draw(true)
@@ -168,13 +170,13 @@ func renderProgress(s progressState, width int) string {
 		{6, fmt.Sprintf("epoch %d", s.Epoch)},
 		{0, fmt.Sprintf("step %d/%d", s.Step, s.Total)},
 		{3, ""}, // the bar, sized last
-		{1, "loss " + strconv.FormatFloat(s.Loss, 'f', 3, 64)},
+		{1, "loss " + render.Number(s.Loss, 3)},
 		{4, ""},
 		{5, ""},
 		{2, ""},
 	}
 	if s.HasVal {
-		fields[4].text = "val " + strconv.FormatFloat(s.ValLoss, 'f', 3, 64)
+		fields[4].text = "val " + render.Number(s.ValLoss, 3)
 	}
 	if s.TokensPS > 0 {
 		fields[5].text = formatRate(s.TokensPS) + " tok/s"

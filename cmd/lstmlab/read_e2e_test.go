@@ -52,9 +52,16 @@ func TestCLIReadSide(t *testing.T) {
 		}
 	}
 	// Too narrow for the differing params: the line under the table names them and the flag that chooses.
-	narrow := strings.Split(strings.TrimRight(c.ok("runs", "--width", "60"), "\n"), "\n")
-	if note := narrow[len(narrow)-1]; !strings.Contains(note, "lr") || !strings.HasSuffix(note, "; choose columns with --columns)") {
-		t.Errorf("runs --width 60: last line %q, want the params left out and --columns", note)
+	// The note wraps at the width.
+	narrowOut := c.ok("runs", "--width", "60")
+	_, note, _ := strings.Cut(narrowOut, "\n(")
+	if !strings.Contains(note, "lr") || !strings.HasSuffix(strings.ReplaceAll(strings.TrimSpace(note), "\n", " "), "; choose columns with --columns)") {
+		t.Errorf("runs --width 60: note %q, want the params left out and --columns", note)
+	}
+	for _, l := range strings.Split(strings.TrimRight(narrowOut, "\n"), "\n") {
+		if strings.Contains(note, l) && render.Width(l) > 60 {
+			t.Errorf("runs --width 60: note line of %d columns: %q", render.Width(l), l)
+		}
 	}
 	cols := c.ok("runs", "--columns", "id,name,params.hidden,best.val_loss,tags.team")
 	if h := strings.Fields(strings.SplitN(cols, "\n", 2)[0]); strings.Join(h, " ") != "id name hidden best.val_loss tags.team" {

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lstmlab/lstmlab/experiments"
+	"github.com/lstmlab/lstmlab/tracker"
 )
 
 func newResumeCmd(g *globals) *cobra.Command {
@@ -48,6 +49,11 @@ process and its host, even while the process is stopped.`,
 			if err := checkFormat(g, "table", "json"); err != nil {
 				return err
 			}
+			for _, kv := range sets {
+				if key, value, _ := strings.Cut(kv, "="); steps > 0 && strings.TrimSpace(key) == "steps" {
+					return fmt.Errorf("--steps %d and --set steps=%s: give the step count once", steps, strings.TrimSpace(value))
+				}
+			}
 			db, err := openWritableDB(g)
 			if err != nil {
 				return err
@@ -58,6 +64,7 @@ process and its host, even while the process is stopped.`,
 				return err
 			}
 			g.interrupted = resumeHint(g, info.Name)
+			g.end.onRun(g.interrupted)
 			view := newProgressView(g.stderr, quiet || g.format == "json")
 			defer view.Close()
 			mirror, err := startLiveMirror(trackingURI, db, view.Writer(g.stderr))
@@ -66,12 +73,15 @@ process and its host, even while the process is stopped.`,
 			}
 			defer mirror.finish(g)
 			opts := experiments.ResumeOptions{Backend: g.backend, DataDir: g.dataDir, Steps: steps, Overrides: sets,
-				AllowDataChange: allowDataChange, Observe: view.Observe, OnRun: mirror.onRun()}
+				AllowDataChange: allowDataChange, Observe: view.Observe, OnRun: mirror.onRun(), OnEnd: g.end.onEnd}
 			if !quiet {
 				opts.Log = view.Writer(g.stderr)
 			}
 			res, err := experiments.Resume(cmd.Context(), db, args[0], opts)
 			view.Close()
+			if res != nil && res.Status == tracker.StatusInterrupted {
+				g.end.interrupted.Store(true)
+			}
 			if reached := (*experiments.StepsReachedError)(nil); errors.As(err, &reached) {
 				return fmt.Errorf("run %d (%s) already reached step %d of %d: pass --steps N with N > %d to train further",
 					reached.RunID, reached.Name, reached.Step, reached.Steps, reached.Step)

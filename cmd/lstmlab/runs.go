@@ -23,8 +23,9 @@ func newRunsCmd(g *globals) *cobra.Command {
 		Short: "List runs, filtered and sorted (MLflow's search syntax)",
 		Long: `List the runs of the tracker database, newest first, like "mlflow runs list" with a search
 filter. The table shows id, name, status, start, active training time, the params that differ
-between the listed runs, the best validation loss and bits, and the tags, fitted to 120 columns
-(--width); --columns chooses others. CSV has every column; JSON every field.
+between the listed runs (the model's shape, cell and main training knobs first; paths, sample
+settings and counts last, the first left out to fit), the best validation loss and bits, and the
+tags, fitted to 120 columns (--width); --columns chooses others. CSV has every column; JSON every field.
 
 ` + filterpkg.Help + `
 
@@ -42,7 +43,7 @@ Columns (--columns, comma-separated):
 				return err
 			}
 			defer db.Close()
-			res, err := db.SearchRuns(cmd.Context(), tracker.ListOptions{Filter: filter, OrderBy: sortKey, Limit: limit})
+			res, err := db.SearchRuns(cmd.Context(), tracker.ListOptions{Filter: filter, OrderBy: sortKey, Limit: limit, Show: columns})
 			if err != nil {
 				return err
 			}
@@ -50,7 +51,7 @@ Columns (--columns, comma-separated):
 				fmt.Fprintf(g.stderr, "lstmlab: warning: %s\n", w)
 			}
 			return render.RunsWith(g.stdout, res.Runs, f, render.RunsOptions{Columns: columns, Width: width,
-				ColumnsHint: "choose columns with --columns"})
+				ColumnsHint: "choose columns with --columns", ParamsFirst: experiments.ParamsFirst, ParamsLast: experiments.ParamsLast})
 		},
 	}
 	cmd.Flags().StringVar(&filter, "filter", "", "search filter, e.g. \"params.lr < 0.01 and status = finished\" (see above)")
@@ -125,7 +126,11 @@ func printSweep(g *globals, db *tracker.DB, results []*experiments.Result) error
 		f = render.Format("json")
 	}
 	if f != "json" {
-		fmt.Fprintf(g.stdout, "best: run %d (%s), val_loss %.4f\n", results[0].RunID, results[0].RunName, results[0].BestVal)
+		best := "none (no validation yet)"
+		if results[0].HasBestVal() {
+			best = render.Number(results[0].BestVal, 4)
+		}
+		fmt.Fprintf(g.stdout, "best: run %d (%s), val_loss %s\n", results[0].RunID, results[0].RunName, best)
 	}
 	return render.Comparison(g.stdout, c, f)
 }

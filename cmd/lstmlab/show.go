@@ -38,10 +38,12 @@ func newShowCmd(g *globals) *cobra.Command {
 
 func newMetricsCmd(g *globals) *cobra.Command {
 	var keys []string
+	var width int
 	cmd := &cobra.Command{
 		Use:   "metrics RUN",
 		Short: "The full history of a run's metrics, step by step (table, CSV or JSON)",
-		Long: `Every logged point of a run's metrics: the table has one row per step and one column per metric;
+		Long: `Every logged point of a run's metrics: the table has one row per step and one column per metric
+(cut into blocks of columns, one under the other, when wider than --width);
 CSV has one row per point (key,step,time,value), ready for pandas or a spreadsheet; JSON maps each
 key to its points. NaN and infinities are kept (JSON: "NaN", "Infinity", "-Infinity", as MLflow).`,
 		Example: `  lstmlab metrics 3
@@ -71,10 +73,14 @@ key to its points. NaN and infinities are kept (JSON: "NaN", "Infinity", "-Infin
 					return err
 				}
 			}
-			return render.Metrics(g.stdout, info, keys, history, f)
+			if width <= 0 {
+				width = terminalWidth(g.stdout, 120)
+			}
+			return render.MetricsWidth(g.stdout, info, keys, history, f, width)
 		},
 	}
 	cmd.Flags().StringArrayVar(&keys, "key", nil, "metric to show (repeatable; default: every metric the run logged)")
+	cmd.Flags().IntVar(&width, "width", 0, "widest table line; wider tables are cut into blocks of columns (default: the terminal's, or 120)")
 	cmd.Flags().StringVar(&g.format, "format", "", "output format: table, csv, json, markdown, html (default table)")
 	return cmd
 }
@@ -143,7 +149,7 @@ func newTagCmd(g *globals) *cobra.Command {
 			if len(args) == 1 && len(del) == 0 {
 				return fmt.Errorf("nothing to do: give key=value pairs to set, or --delete KEY")
 			}
-			tags, err := parseTags(args[1:])
+			tags, err := parseTags("tag "+args[0], args[1:])
 			if err != nil {
 				return err
 			}
@@ -220,7 +226,11 @@ func newNoteCmd(g *globals) *cobra.Command {
 			if g.format == "json" {
 				return printJSON(g.stdout, map[string]any{"run_id": info.ID, "run_name": info.Name, "note": args[1]})
 			}
-			fmt.Fprintf(g.stdout, "run %d (%s) note set\n", info.ID, info.Name)
+			if args[1] == "" {
+				fmt.Fprintf(g.stdout, "run %d (%s) note cleared\n", info.ID, info.Name)
+			} else {
+				fmt.Fprintf(g.stdout, "run %d (%s) note set\n", info.ID, info.Name)
+			}
 			return nil
 		},
 	}

@@ -104,8 +104,9 @@ func (l *liveMirror) finish(g *globals) {
 	if !mlflow.Temporary(err) {
 		why = err.Error()
 	}
-	notice(l.out, "warning", fmt.Sprintf("run %s not fully mirrored to %s (%s); \"lstmlab sync %s --tracking-uri %s\" finishes it",
-		strings.Join(ids, ", "), l.uri, why, strings.Join(ids, " "), l.uri))
+	hint := commandHint(g, append(append([]string{"sync"}, ids...), "--tracking-uri", l.uri)...)
+	notice(l.out, "warning", fmt.Sprintf("run %s not fully mirrored to %s (%s); \"%s\" finishes it",
+		strings.Join(ids, ", "), l.uri, why, hint))
 }
 
 func newSyncCmd(g *globals) *cobra.Command {
@@ -222,6 +223,13 @@ func describeSync(r mlflow.SyncResult) string {
 		parts = append(parts, "created")
 	}
 	parts = append(parts, fmt.Sprintf("%d metric points, %d params, %d tags, %d artifacts sent", r.Metrics, r.Params, r.Tags, r.Artifacts))
+	if r.TagsDeleted > 0 {
+		plural := "s"
+		if r.TagsDeleted == 1 {
+			plural = ""
+		}
+		parts = append(parts, fmt.Sprintf("%d tag%s deleted, as here", r.TagsDeleted, plural))
+	}
 	if r.StatusChanged {
 		parts = append(parts, "status set")
 	}

@@ -2,6 +2,7 @@ package mlflowtest
 
 import (
 	"context"
+	"encoding/json"
 	"html"
 	"regexp"
 	"strconv"
@@ -67,6 +68,18 @@ func CheckRun(t testing.TB, db *tracker.DB, c *mlflow.Client, runID int64) mlflo
 	for k, v := range info.Tags {
 		if tags[mlflow.Key(k)] != v {
 			t.Errorf("run %d (%s): tag %s = %q on the server, %q here", runID, info.Name, k, tags[mlflow.Key(k)], v)
+		}
+	}
+	var mirrored []string // the run's own tags as the server lists them: none deleted here may remain there
+	if err := json.Unmarshal([]byte(tags[mlflow.TagUserTags]), &mirrored); err == nil {
+		local := map[string]bool{}
+		for k := range info.Tags {
+			local[mlflow.Key(k)] = true
+		}
+		for _, k := range mirrored {
+			if !local[k] {
+				t.Errorf("run %d (%s): tag %s, deleted here, is still listed on the server", runID, info.Name, k)
+			}
 		}
 	}
 	if info.Note != "" && tags["mlflow.note.content"] != info.Note {

@@ -260,6 +260,11 @@ func New(series []Series, opts Options) (*Figure, error) {
 		fig.legend = append(fig.legend, legendEntry{label: label, thumb: thumb})
 		fig.Curves = append(fig.Curves, Curve{Label: label, Color: col, Dashes: dashes})
 	}
+	if opts.LogY && p.Y.Min == p.Y.Max && p.Y.Min > 0 {
+		// One value (a constant learning rate): gonum would widen the range by ±1, below zero, which a
+		// log axis cannot show.
+		p.Y.Min, p.Y.Max = p.Y.Min/2, p.Y.Max*2
+	}
 	if fig.NonPositive > 0 {
 		var per []string
 		for _, m := range opts.Metrics {

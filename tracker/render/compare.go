@@ -16,11 +16,24 @@ import (
 // of the best validation loss, and the latest sample. CSV prefixes each row
 // with its section; JSON is the full tracker.Comparison.
 func Comparison(w io.Writer, c *tracker.Comparison, f Format) error {
+	return ComparisonWidth(w, c, f, 0)
+}
+
+// ComparisonWidth is Comparison with the latest samples' lines in the
+// plain-text form cut at width terminal cells (0: not cut), their
+// continuations indented as the samples are.
+func ComparisonWidth(w io.Writer, c *tracker.Comparison, f Format, width int) error {
 	var err error
 	if f == JSON {
 		err = writeJSON(w, c)
 	} else {
-		err = comparisonDocument(c).write(w, f)
+		doc := comparisonDocument(c)
+		for i := range doc.sections {
+			if doc.sections[i].long {
+				doc.sections[i].width = width
+			}
+		}
+		err = doc.write(w, f)
 	}
 	if err != nil {
 		return fmt.Errorf("render comparison as %s: %w", f, err)
@@ -83,11 +96,12 @@ func comparisonDocument(c *tracker.Comparison) document {
 	if c.OnlyChanged {
 		title = fmt.Sprintf("Params that differ (%d identical hidden)", c.HiddenParams)
 	}
+
 	params := section{title: title, header: header}
 	for _, k := range c.ParamKeys {
 		params.rows = append(params.rows, row(k, func(r tracker.ComparedRun) string {
 			v, ok := r.Params[k]
-			return formatParam(v, ok)
+			return withHistory(formatParam(v, ok), r.Changes(k))
 		}))
 	}
 	doc.sections = append(doc.sections, params)

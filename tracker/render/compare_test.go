@@ -31,7 +31,8 @@ func TestComparisonTable(t *testing.T) {
 		t.Errorf("sample lines not kept:\n%s", out)
 	}
 	all := comparisonAs(t, false, Table)
-	if !strings.Contains(all, "optimizer") || !strings.Contains(all, "\nParams\n") {
+	if !strings.Contains(all, "optimizer") || !strings.Contains(all, "\nParams\n") ||
+		!strings.Contains(all, "lr         0.001 from step 201; 0.003 before  0.001") {
 		t.Errorf("full comparison lacks params:\n%s", all)
 	}
 }

@@ -70,6 +70,7 @@ func fixtureComparison(onlyChanged bool) *tracker.Comparison {
 	c.Runs[0].LatestSample = &tracker.Sample{RunID: 1, Step: 300, Prompt: "Call me", Text: " Ishmael.\nSome years ago", Temperature: 0.8, TopK: 40, TopP: 0.95, Seed: 7}
 	c.Runs[1].LatestSample = &tracker.Sample{RunID: 2, Step: 100, Text: "</td><script>evil()</script>", Temperature: 1}
 	c.Runs[1].Parent = &tracker.RunRef{ID: 1, Name: "small"}
+	c.Runs[0].ParamChanges = fixtureChanges()
 	if onlyChanged {
 		c.ParamKeys, c.HiddenParams = []string{"hidden", "tied"}, 2
 	} else {

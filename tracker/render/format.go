@@ -66,6 +66,9 @@ type section struct {
 	// pre, when set, is the whole section: preformatted text (samples),
 	// printed as is, as a Markdown code block or an HTML <pre>.
 	pre string
+	// width, when set, is the widest line of a long section's text blocks
+	// in the plain-text form (see writeTextBlocks).
+	width int
 }
 
 // document is what the runs and comparison builders produce and every

@@ -35,6 +35,13 @@ type RunsOptions struct {
 	// under a table that left params out (a CLI: "choose columns with
 	// --columns"). Empty: that line names the params left out only.
 	ColumnsHint string
+	// ParamsFirst and ParamsLast order the differing-params columns (the
+	// "params" column set) by how much they tell about a run: the keys of
+	// ParamsFirst first, in its order, then the others alphabetically, then
+	// those of ParamsLast (paths, bookkeeping) in its order. Fitting leaves
+	// params out from the right, so the last go first. Both empty:
+	// alphabetical.
+	ParamsFirst, ParamsLast []string
 }
 
 // DefaultColumns are the runs table's columns unless chosen: params is the
@@ -96,6 +103,8 @@ type column struct {
 	limit, min int
 	// param marks a differing-param column, which fitting may leave out.
 	param bool
+	// name marks the run's name, which fitting shrinks last.
+	name bool
 }
 
 func runsDocument(runs []tracker.RunInfo, opts RunsOptions, fit bool) (document, error) {
@@ -107,7 +116,7 @@ func runsDocument(runs []tracker.RunInfo, opts RunsOptions, fit bool) (document,
 	}
 	var cols []column
 	for _, name := range names {
-		c, err := resolveColumn(strings.TrimSpace(name), runs)
+		c, err := resolveColumn(strings.TrimSpace(name), runs, opts)
 		if err != nil {
 			return doc, err
 		}
@@ -139,10 +148,13 @@ func runsDocument(runs []tracker.RunInfo, opts RunsOptions, fit bool) (document,
 	return doc, nil
 }
 
-// fitSection shrinks the widest shrinkable columns of s (down to their
-// min) until a line fits width cells, then, if allowed, leaves out param
-// columns from the right, noting which under the table (and hint, how to
-// choose columns).
+// fitSection fits s into width cells, in this order: it shrinks the
+// widest shrinkable columns (down to their min; the run's name to 20
+// cells), then, if allowed, leaves out param columns from the right (the
+// least telling: see RunsOptions.ParamsLast), and only then shrinks the
+// name further: a name is what a reader finds a run by. A note under the table, wrapped
+// at width, says which params were left out (and hint, how to choose
+// columns).
 func fitSection(s section, cols []column, width int, mayDrop bool, hint string) section {
 	natural := func(j int) int {
 		w := Width(s.header[j])
@@ -168,18 +180,28 @@ func fitSection(s section, cols []column, width int, mayDrop bool, hint string) 
 	// A column may shrink to its min, but not below its header's first
 	// eight cells: a header cut to "hidd…" names nothing.
 	floor := func(j int) int { return max(cols[j].min, min(Width(s.header[j]), 8)) }
-	for total() > width {
-		best := -1
-		for j, c := range cols {
-			if c.min > 0 && widths[j] > floor(j) && (best < 0 || widths[j] > widths[best]) {
-				best = j
+	// Names keep up to nameKeep cells (sweep-hidden-lr-12) until every
+	// param that can go has gone.
+	const nameKeep = 20
+	shrink := func(names bool, nameFloor int) {
+		for total() > width {
+			best := -1
+			for j, c := range cols {
+				f := floor(j)
+				if c.name {
+					f = max(f, nameFloor)
+				}
+				if c.min > 0 && (!c.name || names) && widths[j] > f && (best < 0 || widths[j] > widths[best]) {
+					best = j
+				}
 			}
+			if best < 0 {
+				return
+			}
+			widths[best]--
 		}
-		if best < 0 {
-			break
-		}
-		widths[best]--
 	}
+	shrink(true, nameKeep)
 	var dropped []string
 	for mayDrop && total() > width {
 		last := -1
@@ -199,19 +221,42 @@ func fitSection(s section, cols []column, width int, mayDrop bool, hint string) 
 			s.rows[i] = append(r[:last:last], r[last+1:]...)
 		}
 	}
+	shrink(true, 0)
 	s.limits = widths
 	if len(dropped) > 0 {
 		if hint != "" {
 			hint = "; " + hint
 		}
-		s.notes = append(s.notes, fmt.Sprintf("(%d more params not shown to fit %d columns: %s%s)",
-			len(dropped), width, strings.Join(dropped, ", "), hint))
+		note := fmt.Sprintf("(%d more params not shown to fit %d columns: %s%s)", len(dropped), width, strings.Join(dropped, ", "), hint)
+		s.notes = append(s.notes, wrapWords(note, width)...)
 	}
 	return s
 }
 
+// wrapWords breaks text into lines of at most width cells between words
+// (a word wider than width gets a line of its own).
+func wrapWords(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		switch {
+		case line == "":
+			line = w
+		case Width(line)+1+Width(w) <= width:
+			line += " " + w
+		default:
+			lines = append(lines, line)
+			line = w
+		}
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
+}
+
 // resolveColumn turns a column name into the columns it stands for.
-func resolveColumn(name string, runs []tracker.RunInfo) ([]column, error) {
+func resolveColumn(name string, runs []tracker.RunInfo, opts RunsOptions) ([]column, error) {
 	one := func(c column) ([]column, error) { return []column{c}, nil }
 	switch strings.ToLower(name) {
 	case "id":
@@ -219,7 +264,7 @@ func resolveColumn(name string, runs []tracker.RunInfo) ([]column, error) {
 	case "run_id":
 		return one(column{header: "run_id", cell: func(r tracker.RunInfo) string { return strconv.FormatInt(r.ID, 10) }})
 	case "name", "run_name":
-		return one(column{header: "name", cell: func(r tracker.RunInfo) string { return r.Name }, limit: 28, min: 12})
+		return one(column{header: "name", cell: func(r tracker.RunInfo) string { return r.Name }, limit: 28, min: 12, name: true})
 	case "experiment":
 		return one(column{header: "experiment", cell: func(r tracker.RunInfo) string { return r.Experiment }, limit: 20, min: 10})
 	case "status":
@@ -252,7 +297,7 @@ func resolveColumn(name string, runs []tracker.RunInfo) ([]column, error) {
 	case "tags":
 		return one(column{header: "tags", cell: formatTags, limit: 30, min: 8})
 	case "params":
-		return paramColumns(varyingParams(runs), true), nil
+		return paramColumns(rankParams(varyingParams(runs), opts.ParamsFirst, opts.ParamsLast), true), nil
 	case "params.*":
 		return paramColumns(allKeys(runs, func(r tracker.RunInfo) []string { return mapKeys(r.Params) }), false), nil
 	case "metrics.*":
@@ -398,6 +443,33 @@ func runsCSVDocument(runs []tracker.RunInfo) document {
 		s.rows = append(s.rows, row)
 	}
 	return document{sections: []section{s}}
+}
+
+// rankParams orders keys: those in first (in its order), the rest alphabetically, those in last (in its
+// order).
+func rankParams(keys, first, last []string) []string {
+	rank := func(k string) (int, int) {
+		if i := slices.Index(first, k); i >= 0 {
+			return 0, i
+		}
+		if i := slices.Index(last, k); i >= 0 {
+			return 2, i
+		}
+		return 1, 0
+	}
+	out := slices.Clone(keys)
+	slices.SortStableFunc(out, func(a, b string) int {
+		ga, ia := rank(a)
+		gb, ib := rank(b)
+		if ga != gb {
+			return ga - gb
+		}
+		if ia != ib {
+			return ia - ib
+		}
+		return strings.Compare(a, b)
+	})
+	return out
 }
 
 // varyingParams are the param keys whose values differ between runs (or

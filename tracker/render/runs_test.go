@@ -78,7 +78,7 @@ func TestRunsTable(t *testing.T) {
 	if strings.Join(header, " ") != strings.Join(want, " ") {
 		t.Errorf("header %v, want %v", header, want)
 	}
-	for _, wantCell := range []string{"small", "finished", "3m12s", "1m20s", "42m00s", "128", "1.612", "2.326", "interrupted", "256", "true", "1.3", "team=a", "小さな模型🐳", "team=b, 言語=日…"} {
+	for _, wantCell := range []string{"small", "finished", "3m12s", "1m20s", "42m00s", "128", "1.612", "2.326", "interrupted", "256", "true", "1.3", "team=a", "小さな模型🐳", "team=b, 言…", "<script>alert('x')<…"} {
 		if !strings.Contains(out, wantCell) {
 			t.Errorf("table lacks %q:\n%s", wantCell, out)
 		}
@@ -119,14 +119,17 @@ func TestRunsTableFitsWidth(t *testing.T) {
 		}
 		out := buf.String()
 		lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-		for _, l := range lines[:len(lines)-1] {
+		for _, l := range lines { // the note under the table too: it wraps at the width
 			if Width(l) > width {
 				t.Errorf("width %d: line of %d cells: %q", width, Width(l), l)
 			}
 		}
-		if note := lines[len(lines)-1]; !strings.Contains(note, "more params not shown") || !strings.Contains(note, "knob_11") ||
-			!strings.HasSuffix(note, "; "+hint+")") || strings.Contains(note, "--") {
+		if note := strings.Join(lines[2+len(runs):], " "); !strings.HasPrefix(note, "(") || !strings.Contains(note, "more params not shown") ||
+			!strings.Contains(note, "knob_11") || !strings.HasSuffix(note, "; "+hint+")") || strings.Contains(note, "--") {
 			t.Errorf("width %d: no note about the params left out:\n%s", width, out)
+		}
+		if width == 120 && !strings.Contains(out, "<script>alert('x')<…") {
+			t.Errorf("width %d: the name was cut to less than 20 cells while params could go:\n%s", width, out)
 		}
 		if !strings.Contains(lines[0], "best.val_loss") || !strings.Contains(lines[0], "tags") {
 			t.Errorf("width %d: fitting dropped a fixed column: %s", width, lines[0])
@@ -279,5 +282,48 @@ func TestRunsMarkdown(t *testing.T) {
 	}
 	if !strings.Contains(out, `\<script\>alert('x')\</script\> \| big`) {
 		t.Errorf("hostile name not escaped:\n%s", out)
+	}
+}
+
+// TestRunsTableRanksParams: the differing params are ordered by RunsOptions.ParamsFirst and ParamsLast,
+// and fitting leaves out the last ones (paths, bookkeeping) first, keeping hidden and lr (the report:
+// mixed presets showed batch, cell and a cut data path and hid hidden and lr).
+func TestRunsTableRanksParams(t *testing.T) {
+	runs := fixtureRuns()
+	for i := range runs {
+		runs[i].Name = fmt.Sprintf("sweep-hidden-lr-%d", i+10)
+		runs[i].Params["lr"] = 0.001 * float64(i+1)
+		runs[i].Params["batch"] = int64(16 << i)
+		runs[i].Params["cell"] = []string{"lstm", "gru", "rnn"}[i]
+		runs[i].Params["data"] = fmt.Sprintf("/tmp/corpus-%d/moby-dick-abridged.txt", i)
+		runs[i].Params["sample_prompt"] = fmt.Sprintf("Call me Ishmael %d", i)
+		runs[i].Params["num_params"] = int64(20000 * (i + 1))
+		runs[i].Params["train_tokens"] = int64(100000 * (i + 1))
+		runs[i].Params["dropout"] = 0.1 * float64(i)
+		runs[i].Tags = nil
+	}
+	var buf bytes.Buffer
+	opts := RunsOptions{ParamsFirst: []string{"cell", "hidden", "lr", "dropout", "batch"}, ParamsLast: []string{"num_params", "train_tokens", "sample_prompt", "data"}}
+	if err := RunsWith(&buf, runs, Table, opts); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	header := strings.Join(strings.Fields(lines[0]), " ")
+	if !strings.HasPrefix(header, "id name status start active cell hidden lr best.val_loss") {
+		t.Errorf("header %q, want the first params in ParamsFirst's order", header)
+	}
+	if !strings.Contains(out, "(7 more params not shown to fit 120 columns: dropout, batch, tied, num_params, train_tokens, sample_prompt, data)") {
+		t.Errorf("the params left out are not the least telling ones, in rank order:\n%s", out)
+	}
+	for i := range runs {
+		if !strings.Contains(out, runs[i].Name) {
+			t.Errorf("name %s cut:\n%s", runs[i].Name, out)
+		}
+	}
+	for _, l := range lines {
+		if Width(l) > 120 {
+			t.Errorf("line of %d cells: %q", Width(l), l)
+		}
 	}
 }

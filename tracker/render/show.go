@@ -71,10 +71,12 @@ func showDocument(d *tracker.RunDetail) document {
 		doc.sections = append(doc.sections, tags)
 	}
 	if len(d.Params) > 0 {
-		params := section{title: "Params", header: []string{"key", "value"}}
+		// Values as wide as the record's: a param changed on resume shows its history.
+		params := section{title: "Params", header: []string{"key", "value"}, limits: []int{0, 100}}
 		for _, k := range mapKeys(d.Params) {
-			params.rows = append(params.rows, []string{k, formatParam(d.Params[k], true)})
+			params.rows = append(params.rows, []string{k, withHistory(formatParam(d.Params[k], true), changesOf(d.ParamChanges, k))})
 		}
+
 		doc.sections = append(doc.sections, params)
 	}
 	if len(d.Metrics) > 0 {
@@ -132,6 +134,14 @@ func formatBytes(n int64) string {
 // ready for pandas or a spreadsheet; JSON is {"run_id", "run_name",
 // "metrics": {key: [points]}} with non-finite values as MLflow writes them.
 func Metrics(w io.Writer, run tracker.RunInfo, keys []string, history map[string][]tracker.Point, f Format) error {
+	return MetricsWidth(w, run, keys, history, f, 0)
+}
+
+// MetricsWidth is Metrics with the plain-text table fitted to width
+// terminal cells (0: not fitted): when the metrics do not fit side by
+// side, the table is cut into blocks of columns, one under the other, each
+// with the step column, as pandas prints a wide frame. Nothing is left out.
+func MetricsWidth(w io.Writer, run tracker.RunInfo, keys []string, history map[string][]tracker.Point, f Format, width int) error {
 	var err error
 	switch f {
 	case JSON:
@@ -157,7 +167,11 @@ func Metrics(w io.Writer, run tracker.RunInfo, keys []string, history map[string
 		}
 		err = document{sections: []section{s}}.write(w, f)
 	default:
-		err = metricsDocument(keys, history).write(w, f)
+		doc := metricsDocument(keys, history)
+		if f == Table && width > 0 && len(doc.sections) == 1 {
+			doc.sections = splitColumns(doc.sections[0], width)
+		}
+		err = doc.write(w, f)
 	}
 	if err != nil {
 		return fmt.Errorf("render metrics of run %d as %s: %w", run.ID, f, err)
@@ -191,4 +205,39 @@ func metricsDocument(keys []string, history map[string][]tracker.Point) document
 	}
 	doc.sections = []section{s}
 	return doc
+}
+
+// splitColumns cuts a section too wide for width cells into sections of
+// its first column (the row label) and as many of the next columns as fit,
+// in order; a column wider than width on its own gets a section of its own.
+func splitColumns(s section, width int) []section {
+	cellWidth := func(j int) int {
+		w := Width(s.header[j])
+		for _, r := range s.rows {
+			w = max(w, Width(oneLine(r[j], maxTextCell)))
+		}
+		return w
+	}
+	widths := make([]int, len(s.header))
+	for j := range widths {
+		widths[j] = cellWidth(j)
+	}
+	var out []section
+	for j := 1; j < len(s.header); {
+		used, end := widths[0], j
+		for end < len(s.header) && (end == j || used+2+widths[end] <= width) {
+			used += 2 + widths[end]
+			end++
+		}
+		part := section{header: append([]string{s.header[0]}, s.header[j:end]...)}
+		for _, r := range s.rows {
+			part.rows = append(part.rows, append([]string{r[0]}, r[j:end]...))
+		}
+		out = append(out, part)
+		j = end
+	}
+	if len(out) == 0 {
+		return []section{s}
+	}
+	return out
 }

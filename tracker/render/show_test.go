@@ -19,7 +19,13 @@ func fixtureDetail() *tracker.RunDetail {
 		Artifacts: []tracker.Artifact{{ID: 1, RunID: 1, Kind: "checkpoint", Path: "/runs/1/checkpoint.safetensors",
 			SHA256: "0123456789abcdef0123", Size: 1234567, Created: t0.Add(3 * time.Minute)}},
 		LatestSamples: []tracker.Sample{{RunID: 1, Step: 300, Prompt: "Call me", Text: " Ishmael.\nSome years ago", Temperature: 0.8, TopK: 40, TopP: 0.95, Seed: 7}},
+		ParamChanges:  fixtureChanges(),
 	}
+}
+
+// fixtureChanges: run 1 was resumed at step 200 with lr 0.003 → 0.001.
+func fixtureChanges() []tracker.ParamChange {
+	return []tracker.ParamChange{{Key: "lr", Step: 201, Time: t0.Add(2 * time.Minute), Old: 0.003, Value: 0.001}}
 }
 
 func TestShowGolden(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/rivo/uniseg"
 )
 
 // maxTextCell caps a grid cell in the plain-text table so one long note
@@ -118,8 +120,12 @@ func isNumber(s string) bool {
 }
 
 // writeTextBlocks prints a section column by column: each column's heading,
-// then each row's label and its (possibly multi-line) text indented.
+// then each row's label and its (possibly multi-line) text indented. With
+// s.width set, a text line wider than the room left of it is cut into
+// lines that keep the indentation (a terminal would wrap them to its first
+// column).
 func writeTextBlocks(w io.Writer, s section) {
+	const indent = "      "
 	for j := 1; j < len(s.header); j++ {
 		fmt.Fprintf(w, "  %s:\n", oneLine(s.header[j], maxTextCell))
 		for _, row := range s.rows {
@@ -127,13 +133,20 @@ func writeTextBlocks(w io.Writer, s section) {
 				continue
 			}
 			lines := strings.Split(strings.ReplaceAll(row[j], "\r\n", "\n"), "\n")
-			if len(lines) == 1 {
-				fmt.Fprintf(w, "    %s: %s\n", row[0], controlFree(lines[0]))
+			label := "    " + row[0] + ": "
+			if len(lines) == 1 && (s.width <= 0 || Width(label)+Width(controlFree(lines[0])) <= s.width) {
+				fmt.Fprintf(w, "%s%s\n", label, controlFree(lines[0]))
 				continue
 			}
 			fmt.Fprintf(w, "    %s:\n", row[0])
 			for _, line := range lines {
-				fmt.Fprintf(w, "      %s\n", controlFree(line))
+				if s.width <= len(indent) {
+					fmt.Fprintf(w, "%s%s\n", indent, controlFree(line))
+					continue
+				}
+				for _, part := range wrapAtSpaces(controlFree(line), s.width-len(indent)) {
+					fmt.Fprintf(w, "%s%s\n", indent, part)
+				}
 			}
 		}
 	}
@@ -172,4 +185,34 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	n, err := e.w.Write(p)
 	e.err = err
 	return n, err
+}
+
+// wrapAtSpaces breaks one line into lines of at most width cells, after
+// the last space that fits (the space stays at the end of its line, so the
+// lines joined are the text), or between grapheme clusters where no space
+// fits.
+func wrapAtSpaces(line string, width int) []string {
+	var out []string
+	var cur []string // grapheme clusters of the current line
+	used, state := 0, -1
+	for rest := line; rest != ""; {
+		var cluster string
+		var cw int
+		cluster, rest, cw, state = uniseg.FirstGraphemeClusterInString(rest, state)
+		if used+cw > width && len(cur) > 0 {
+			cut := len(cur)
+			for i := len(cur) - 1; i > 0; i-- {
+				if cur[i] == " " {
+					cut = i + 1
+					break
+				}
+			}
+			out = append(out, strings.Join(cur[:cut], ""))
+			cur = append([]string(nil), cur[cut:]...)
+			used = Width(strings.Join(cur, ""))
+		}
+		cur = append(cur, cluster)
+		used += cw
+	}
+	return append(out, strings.Join(cur, ""))
 }
