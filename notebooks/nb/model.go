@@ -72,33 +72,49 @@ func Quiet[T any](f func() (T, error)) (T, error) {
 	return v, err
 }
 
+// Trained is a small model trained by TrainSmall, and what a notebook compares it with.
+type Trained struct {
+	Model   *lstm.Model // the trained model
+	Initial *lstm.Model // the same network before training: the weights Model started from
+	Splits  Splits      // the corpus as it was encoded and split for training (see Split)
+	// ValBefore and ValAfter are the validation loss before and after training, in nats per token.
+	ValBefore, ValAfter float64
+}
+
 // TrainSmall trains a fresh model with cfg on corpus (see Split) for cfg.Steps steps of lstm.Trainer on
-// the training backend. It returns the model and its validation loss in nats per token before and after
-// training.
-func TrainSmall(cfg lstm.Config, corpus string) (m *lstm.Model, before, after float64, err error) {
+// the training backend. Initial is a second lstm.New with the same config (so the same seed and the same
+// starting weights), kept untrained as a baseline: a trained unit's behaviour means something only
+// against the same unit before training.
+func TrainSmall(cfg lstm.Config, corpus string) (*Trained, error) {
 	sp, err := Split(cfg, corpus)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, err
 	}
-	if m, err = lstm.New(cfg, sp.Vocab, TrainingBackend()); err != nil {
-		return nil, 0, 0, err
+	backend := TrainingBackend()
+	m, err := lstm.New(cfg, sp.Vocab, backend)
+	if err != nil {
+		return nil, err
+	}
+	initial, err := lstm.New(cfg, sp.Vocab, backend)
+	if err != nil {
+		return nil, err
 	}
 	trainer, err := lstm.NewTrainer(m, sp.Train, sp.Val, nil)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, err
 	}
-	res, err := m.Evaluate(sp.Val)
+	before, err := m.Evaluate(sp.Val)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, err
 	}
 	if _, err := trainer.Run(context.Background(), nil); err != nil {
-		return nil, 0, 0, err
+		return nil, err
 	}
-	final, err := m.Evaluate(sp.Val)
+	after, err := m.Evaluate(sp.Val)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, err
 	}
-	return m, res.Loss, final.Loss, nil
+	return &Trained{Model: m, Initial: initial, Splits: sp, ValBefore: before.Loss, ValAfter: after.Loss}, nil
 }
 
 // Vec formats numbers with a sign and 4 decimals, space-separated: "+0.6660 -0.2293".

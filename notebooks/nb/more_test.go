@@ -133,9 +133,16 @@ func TestSmallModelHelpers(t *testing.T) {
 	if w := Must(Windows(cfg, sp.Train)); w != (len(sp.Train)-1)/cfg.BatchSize/cfg.SeqLen {
 		t.Fatalf("%d windows per epoch", w)
 	}
-	m, before, after := Must3(TrainSmall(cfg, corpus))
+	trained := Must(TrainSmall(cfg, corpus))
+	m, before, after := trained.Model, trained.ValBefore, trained.ValAfter
 	if !(after < before) || math.Abs(before-math.Log(float64(sp.Vocab.Size()))) > 0.5 {
 		t.Fatalf("validation loss %.3f → %.3f (ln V = %.3f)", before, after, math.Log(float64(sp.Vocab.Size())))
+	}
+	if initial := Must(trained.Initial.Evaluate(sp.Val)).Loss; initial != before {
+		t.Fatalf("Initial's validation loss %.6f, want ValBefore %.6f: it is not the network before training", initial, before)
+	}
+	if len(trained.Splits.Val) != len(sp.Val) || trained.Splits.Vocab.Size() != sp.Vocab.Size() {
+		t.Fatal("Trained.Splits is not the corpus split with cfg")
 	}
 	trace := Must(m.Trace("a \"b\" c"))
 	if strings.Join(Tokens(trace), "") != "a \"b\" c" {

@@ -19,9 +19,3 @@ func Must2[A, B any](a A, b B, err error) (A, B) {
 	Check(err)
 	return a, b
 }
-
-// Must3 is Must for functions that return three values and an error.
-func Must3[A, B, C any](a A, b B, c C, err error) (A, B, C) {
-	Check(err)
-	return a, b, c
-}
