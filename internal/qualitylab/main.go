@@ -128,6 +128,9 @@ func peerRecipe() lstm.Config {
 	c.BatchSize, c.SeqLen = 64, 128
 	c.LR, c.Warmup, c.Decay, c.DecayRate, c.ClipNorm = 2e-3, 20, "cosine", 0.1, 5
 	c.EvalEvery = 1 << 30 // the lab validates itself
+	// The recipe before issue 17 (the peer's): the initial state only at each epoch's fixed stream starts.
+	// Pass -o reset_prob=0.02 -o epoch_offset=true for lstmlab's new defaults.
+	c.ResetProb, c.EpochOffset = 0, false
 	return c
 }
 
