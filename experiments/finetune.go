@@ -7,8 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gomlx/compute"
-
 	"github.com/lstmlab/lstmlab/lstm"
 	"github.com/lstmlab/lstmlab/lstm/text"
 	"github.com/lstmlab/lstmlab/tracker"
@@ -17,24 +15,42 @@ import (
 // parentInfo is the run a fine-tuning run starts from.
 type parentInfo struct {
 	info  tracker.RunInfo
-	model *lstm.Model
+	rec   *RunRecord
+	model *lstm.Model // its best weights (nil on resume, where only its validation split is needed)
 }
 
-// loadParent loads a run's best weights (on the Go backend: they are copied to the child's backend).
-func loadParent(ctx context.Context, db *tracker.DB, ref, runsRoot string) (*parentInfo, error) {
-	info, err := db.FindRun(ctx, ref)
+// loadParent loads a run's record and best weights (on the backend lstm.Weights jobs use: they are
+// copied to the child's backend), checking the weights are that run's.
+func loadParent(ctx context.Context, db *tracker.DB, ref string) (*parentInfo, error) {
+	m, info, rec, err := loadRun(ctx, db, ref, "", lstm.Weights)
 	if err != nil {
-		return nil, fmt.Errorf("--init-from: %w", err)
+		return nil, fmt.Errorf("init_from: %w", err)
 	}
-	backend, _, err := lstm.NewBackend("go")
+	return &parentInfo{info: info, rec: rec, model: m}, nil
+}
+
+// LoadRunWeights loads the best model of a run (by id or name) to read or copy its weights (export), on
+// the backend lstm.Weights jobs use: nothing is computed, so no accelerator is needed whatever the
+// backend setting.
+func LoadRunWeights(ctx context.Context, db *tracker.DB, ref string) (*lstm.Model, tracker.RunInfo, error) {
+	m, info, _, err := loadRun(ctx, db, ref, "", lstm.Weights)
+	return m, info, err
+}
+
+// resumeParent finds the parent of a resumed fine-tuning run, for its validation split.
+func resumeParent(ctx context.Context, db *tracker.DB, l *Lineage) (*parentInfo, error) {
+	info, err := db.GetRun(ctx, l.RunID)
 	if err != nil {
 		return nil, err
 	}
-	ck, err := lstm.Load(bestOrLatest(RunDir(db, runsRoot, info.ID)), backend)
-	if err != nil {
-		return nil, fmt.Errorf("--init-from run %d (%s): %w", info.ID, info.Name, err)
+	if l.UUID != "" && info.UUID != l.UUID {
+		return nil, fmt.Errorf("run %d is no longer the parent (uuid %s, recorded %s)", l.RunID, info.UUID, l.UUID)
 	}
-	return &parentInfo{info: info, model: ck.Model}, nil
+	rec, err := LoadRecord(ctx, db, info)
+	if err != nil {
+		return nil, err
+	}
+	return &parentInfo{info: info, rec: rec}, nil
 }
 
 // rejectShapeOverrides refuses overrides of the model's shape or tokenization in a fine-tuning run.
@@ -45,36 +61,36 @@ func rejectShapeOverrides(overrides []string) error {
 			return err
 		}
 		if slices.Contains(lstm.ModelKeys, key) {
-			return fmt.Errorf("--set %s: a fine-tuned run keeps its parent's %s (model shape and tokenization cannot change; "+
+			return fmt.Errorf("override %s: a fine-tuned run keeps its parent's %s (model shape, cell and tokenization cannot change; "+
 				"a char-level parent cannot become word-level)", kv, key)
 		}
 	}
 	return nil
 }
 
-// childModel builds the fine-tuning model: the parent's weights and vocabulary, which either maps the
-// new corpus's unseen tokens to <unk> (adding <unk> if the vocabulary lacks it) or, with extend, grows
-// by those tokens.
-func (p *parentInfo) childModel(cfg lstm.Config, corpus string, backend compute.Backend, extend bool) (*lstm.Model, error) {
+// childVocab is the fine-tuning vocabulary: the parent's, which either maps the new corpus's unseen
+// tokens to <unk> or, with extend, grows by those seen at least min_freq times (the rarer ones map to
+// <unk>). A vocabulary saved before <unk> was reserved for characters gets <unk> when some token of the
+// corpus would need it. The model is the parent's FineTuneCopy with it.
+func (p *parentInfo) childVocab(corpus string, extend bool) (*text.Vocab, error) {
 	vocab := p.model.Vocab.Clone()
+	if extend {
+		if _, err := vocab.Extend(corpus); err != nil {
+			return nil, err
+		}
+	}
 	missing, err := vocab.Missing(corpus)
 	if err != nil {
 		return nil, err
 	}
 	if len(missing) > 0 {
-		if extend {
-			if _, err := vocab.Extend(corpus); err != nil {
-				return nil, err
-			}
-		} else if _, ok := vocab.UnkID(); !ok {
-			vocab.AddUnk()
-		}
+		vocab.AddUnk() // a no-op when the vocabulary has <unk>
 	}
-	return p.model.FineTuneCopy(cfg, vocab, backend)
+	return vocab, nil
 }
 
-// FreezeGroups turns group names (embedding, lstm.K, decoder) into parameter paths, rejecting unknown
-// names with the list of valid ones.
+// FreezeGroups turns group names (embedding, <cell>.K such as lstm.0 or gru.1, decoder) into parameter
+// paths, rejecting unknown names with the list of valid ones.
 func FreezeGroups(m *lstm.Model, groups []string) ([]string, error) {
 	all := m.ParamGroups()
 	var paths []string
@@ -90,7 +106,7 @@ func FreezeGroups(m *lstm.Model, groups []string) ([]string, error) {
 				names = append(names, n)
 			}
 			sort.Strings(names)
-			return nil, fmt.Errorf("--freeze %s: unknown parameter group (known: %s)", g, strings.Join(names, ", "))
+			return nil, fmt.Errorf("freeze %s: unknown parameter group (known: %s)", g, strings.Join(names, ", "))
 		}
 		paths = append(paths, p...)
 	}
@@ -98,21 +114,21 @@ func FreezeGroups(m *lstm.Model, groups []string) ([]string, error) {
 }
 
 // logFineTuneSnapshot logs, at the start ("before") or end ("after") of a fine-tuning run, validation
-// loss and bits per character on the new corpus and on the parent's validation split — what was gained
+// loss and bits per token (bpc, bpg or bpw, by level) on the new corpus and on the parent's validation split — what was gained
 // and what was forgotten — plus a sample from the parent's prompt.
 func (s *session) logFineTuneSnapshot(when string, step int64) error {
 	m := s.trainer.Model
 	metrics := map[string]float64{}
 	add := func(prefix string, ids []int32) error {
-		if len(ids) < m.Config.SeqLen+1 {
+		if len(ids) < 2 {
 			return nil
 		}
-		r, err := m.Evaluate(ids)
+		r, err := m.EvaluateWindows(ids, m.Config.EvalLimit) // capped like the periodic validation
 		if err != nil {
 			return fmt.Errorf("fine-tune %s: %w", prefix, err)
 		}
 		metrics[when+"_"+prefix+"_loss"] = r.Loss
-		metrics[when+"_"+prefix+"_bpc"] = r.BPC
+		metrics[when+"_"+prefix+"_"+r.BitsName()] = r.BitsPerToken
 		return nil
 	}
 	if err := add("new_val", s.splits.val); err != nil {
@@ -129,13 +145,13 @@ func (s *session) logFineTuneSnapshot(when string, step int64) error {
 	return s.logSample(int(step))
 }
 
-// parentValidation re-reads the parent's corpus and returns its validation split in the child's vocabulary.
+// parentValidation re-reads the parent's corpus (refusing a changed one) and returns its validation
+// split in the child's vocabulary.
 func (s *session) parentValidation() ([]int32, error) {
 	if s.parent == nil {
 		return nil, fmt.Errorf("no parent")
 	}
-	data, _ := s.parent.info.Params["data"].(string)
-	corpus, err := loadCorpus(data, s.opts.DataDir)
+	corpus, err := loadRunCorpus(s.parent.rec, s.parent.info, s.opts.DataDir, false, "")
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +161,7 @@ func (s *session) parentValidation() ([]int32, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc := s.parent.model.Config
+	pc := s.parent.rec.Config
 	_, val, _, err := text.Split(ids, pc.ValFrac, pc.TestFrac)
 	return val, err
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lstmlab/lstmlab/lstm"
 	"github.com/lstmlab/lstmlab/tracker"
 )
 
@@ -88,5 +89,116 @@ func TestFineTuneOntoNewText(t *testing.T) {
 	_, err = Train(ctx, db, TrainOptions{Preset: "tiny", Data: land, InitFrom: "parent", Overrides: []string{"level=word"}, Backend: "go"})
 	if err == nil || !strings.Contains(err.Error(), "level") {
 		t.Fatalf("word-level child of a char-level parent: err = %v", err)
+	}
+}
+
+// TestFineTuneVocabularyUnkOrExtend: without --extend-vocab a child keeps its parent's vocabulary and reads the
+// new corpus's unseen characters as <unk>; with it, the vocabulary grows by the characters seen at least
+// min_freq times, and a character seen once is still <unk>. Figures are named by level (bpc).
+func TestFineTuneVocabularyUnkOrExtend(t *testing.T) {
+	dir := t.TempDir()
+	db := openLab(t, dir)
+	ctx := context.Background()
+	sea := writeText(t, dir, "sea.txt", 1, strings.Fields("the whale ship sea captain ahab white boat harpoon deck wind"))
+	land := writeText(t, dir, "land.txt", 2, strings.Fields("a farmer field grain horse barn rain sun plough market quay zinc"))
+	landText, _ := os.ReadFile(land)
+	if err := os.WriteFile(land, append(landText, "жук\n"...), 0o644); err != nil { // ж, у, к: once each
+		t.Fatal(err)
+	}
+	if _, err := Train(ctx, db, TrainOptions{Preset: "tiny", Data: sea, Name: "parent", Overrides: trimSet(small), Backend: "go"}); err != nil {
+		t.Fatal(err)
+	}
+	child := []string{"steps=20", "eval_every=20", "batch=8", "seq_len=32"}
+	for _, extend := range []bool{false, true} {
+		name := map[bool]string{false: "unk", true: "extended"}[extend]
+		if _, err := Train(ctx, db, TrainOptions{Preset: "tiny", Data: land, Name: name, InitFrom: "parent", ExtendVocab: extend,
+			Overrides: child, Backend: "go"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	parent, _, err := LoadRunModel(ctx, db, "parent", "go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"unk", "extended"} {
+		m, info, err := LoadRunModel(ctx, db, name, "go")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, unseen, err := m.Vocab.EncodeUnseen(string(landText) + "жук\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, hasZ := m.Vocab.ID("z")
+		_, hasZhe := m.Vocab.ID("ж")
+		switch name {
+		case "unk":
+			if m.Vocab.Size() != parent.Vocab.Size() || hasZ || unseen.Count == 0 {
+				t.Errorf("without --extend-vocab: %d tokens (parent %d), z in it %v, %d unseen", m.Vocab.Size(), parent.Vocab.Size(), hasZ, unseen.Count)
+			}
+		case "extended":
+			if m.Vocab.Size() <= parent.Vocab.Size() || !hasZ || hasZhe || unseen.Count != 3 {
+				t.Errorf("with --extend-vocab: %d tokens (parent %d), z %v, ж %v, unseen %v", m.Vocab.Size(), parent.Vocab.Size(), hasZ, hasZhe, unseen)
+			}
+		}
+		for _, key := range []string{"before_new_val_bpc", "after_new_val_bpc", "val_bpc", "test_bpc", "val_oov_rate"} {
+			if _, ok := info.Metrics[key]; !ok {
+				t.Errorf("%s: metric %s not logged", name, key)
+			}
+		}
+	}
+}
+
+// TestResumedFineTuneLogsAfterMetrics interrupts a fine-tuning run (its context cancelled, as Ctrl-C
+// does) and resumes it: the resumed run keeps its frozen group and sample length, honours
+// ResumeOptions.Overrides, and logs its after_* metrics at its last step.
+func TestResumedFineTuneLogsAfterMetrics(t *testing.T) {
+	dir := t.TempDir()
+	db := openLab(t, dir)
+	sea := writeText(t, dir, "sea.txt", 1, strings.Fields("the whale ship sea captain ahab white boat harpoon deck wind"))
+	land := writeText(t, dir, "land.txt", 2, strings.Fields("a farmer field grain horse barn rain sun plough market quay zinc"))
+	if _, err := Train(context.Background(), db, TrainOptions{Preset: "tiny", Data: sea, Name: "parent", Overrides: trimSet(small), Backend: "go"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res, err := Train(ctx, db, TrainOptions{Preset: "tiny", Data: land, Name: "child", InitFrom: "parent", Freeze: []string{"embedding"},
+		SampleLength: 9, Overrides: []string{"steps=40", "eval_every=10", "batch=8", "seq_len=32"}, Backend: "go",
+		Observe: func(ev RunEvent) error {
+			if ev.Kind == lstm.EventEval && ev.Step == 20 {
+				cancel()
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != tracker.StatusInterrupted {
+		t.Fatalf("cancelled fine-tune: status %s", res.Status)
+	}
+	resumed, err := Resume(context.Background(), db, "child", ResumeOptions{Backend: "go", Overrides: []string{"eval_every=20"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resumed.Status != tracker.StatusFinished || resumed.Steps != 40 {
+		t.Fatalf("resumed: %s after %d steps", resumed.Status, resumed.Steps)
+	}
+	info, err := db.FindRun(context.Background(), "child")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"after_new_val_loss", "after_parent_val_loss"} {
+		if m, ok := info.Metrics[key]; !ok || m.Last.Step != 40 {
+			t.Errorf("%s: %+v, want a point at step 40", key, m)
+		}
+	}
+	if info.Params["eval_every"] != int64(20) || info.Params["freeze"] != "embedding" {
+		t.Errorf("eval_every %v after the override (want 20), freeze %v", info.Params["eval_every"], info.Params["freeze"])
+	}
+	samples, _ := db.Samples(context.Background(), info.ID)
+	for _, s := range samples {
+		if n := len([]rune(s.Text)); n != 9 {
+			t.Errorf("sample at step %d: %d characters, want 9", s.Step, n)
+		}
 	}
 }

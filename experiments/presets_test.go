@@ -41,3 +41,24 @@ func TestUnknownPresetListsKnownOnes(t *testing.T) {
 		t.Fatalf("unknown preset: err = %v", err)
 	}
 }
+
+// TestDescribeConfig: every key has its help text (the comment of its lstm.Config field) and the
+// preset's value, in declaration order.
+func TestDescribeConfig(t *testing.T) {
+	p, err := LookupPreset("tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := DescribeConfig(p.Config)
+	if len(keys) != len(ConfigKeys()) || keys[0].Key != "cell" {
+		t.Fatalf("%d keys (want %d), first %q", len(keys), len(ConfigKeys()), keys[0].Key)
+	}
+	for _, k := range keys {
+		if k.Help == "" {
+			t.Errorf("key %s has no help text", k.Key)
+		}
+		if k.Key == "hidden" && (k.Value != 64 || k.Default != 256 || !strings.Contains(k.Help, "hidden")) {
+			t.Errorf("hidden: %+v", k)
+		}
+	}
+}

@@ -2,21 +2,28 @@ package experiments
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/lstmlab/lstmlab/internal/buildinfo"
 	"github.com/lstmlab/lstmlab/lstm"
 	"github.com/lstmlab/lstmlab/lstm/text"
 	"github.com/lstmlab/lstmlab/tracker"
 )
 
-// Files the runner keeps in each run's folder (RunsDir/<run id>/).
+// Files the runner keeps in each run's folder (tracker.Run.Dir: runs/<id>-<uuid prefix>/ beside the
+// database, or runs/<id>/ for runs recorded before run identities).
 const (
 	CheckpointFile = "checkpoint.safetensors" // latest state, for resume
 	BestFile       = "best.safetensors"       // weights of the best validation loss, for generate/eval/export
@@ -34,11 +41,10 @@ type TrainOptions struct {
 	Note       string            // free text stored with the run
 	Tags       map[string]string // labels stored with the run
 	Backend    string            // "", "go", "xla:cpu", "xla:cuda"
-	RunsDir    string            // root of the per-run folders ("runs" beside the database)
 	Command    string            // the command line, for the record
 
 	SamplePrompt string // prompt for periodic samples (the corpus's first line when empty)
-	SampleLength int    // characters/words per sample (200)
+	SampleLength int    // characters/words per sample (DefaultSampleLength)
 
 	// Fine-tuning (issue 6): start from another run's weights.
 	InitFrom    string   // parent run id or name
@@ -47,8 +53,43 @@ type TrainOptions struct {
 
 	// Observe receives every training event (progress bars, notebooks); returning an error stops the run.
 	Observe func(RunEvent) error
+	// OnRun is called with the run's id as soon as the run exists in the tracker (e.g. to mirror it).
+	OnRun func(runID int64)
+	// OnEnd is called as the end of the run (after its last step, or once stopped) begins and ends each
+	// of its stages, in order, so that a process stopped during it can say truly what was done (nil:
+	// not called). Each begin is followed by its end, also when the stage fails.
+	OnEnd func(EndEvent)
 	// Log receives one-line messages (which backend runs, where files go). Nil: discarded.
 	Log io.Writer
+}
+
+// EndStage is a stage of the end of a run (TrainOptions.OnEnd, ResumeOptions.OnEnd).
+type EndStage int32
+
+// The end of a run, in order.
+const (
+	EndCheckpoint EndStage = iota + 1 // the final checkpoint is written, every point logged so far committed
+	EndPlot                           // the learning-curve plot is written
+	EndRecorded                       // the run's final status (finished, interrupted) is recorded
+)
+
+// EndEvent is one report of TrainOptions.OnEnd: Stage begins (Done false), or ends (Done true) with Err
+// nil when it succeeded.
+type EndEvent struct {
+	Stage EndStage
+	Done  bool
+	Err   error
+}
+
+// during runs one stage of the end of a run, reporting its begin and end to OnEnd.
+func (o TrainOptions) during(stage EndStage, fn func() error) error {
+	if o.OnEnd == nil {
+		return fn()
+	}
+	o.OnEnd(EndEvent{Stage: stage})
+	err := fn()
+	o.OnEnd(EndEvent{Stage: stage, Done: true, Err: err})
+	return err
 }
 
 // RunEvent is a training event with the run it belongs to.
@@ -59,15 +100,19 @@ type RunEvent struct {
 	WindowsEpoch int // training windows in one epoch
 }
 
-// Result is what a finished (or stopped) run reports.
+// Result is what a finished (or stopped) run reports. Its JSON form has best_val_loss and best_step null
+// when the run has no validation loss yet (HasBestVal), and non-finite figures as "NaN" or "Infinity".
 type Result struct {
-	RunID      int64            `json:"run_id"`
-	RunName    string           `json:"run_name"`
-	Status     tracker.Status   `json:"status"`
-	Stop       lstm.StopReason  `json:"stop_reason"`
-	Steps      int              `json:"steps"`
+	RunID   int64           `json:"run_id"`
+	RunName string          `json:"run_name"`
+	Status  tracker.Status  `json:"status"`
+	Stop    lstm.StopReason `json:"stop_reason"`
+	Steps   int             `json:"steps"`
+	// BestVal is the best validation loss (nats per token) and BestStep its step; +Inf and 0 before the
+	// first validation (or when every validation loss was NaN).
 	BestVal    float64          `json:"best_val_loss"`
 	BestStep   int              `json:"best_step"`
+	Level      text.Level       `json:"unit"` // what a token is: "char", "grapheme" or "word" (names bits per token: text.Level.Unit)
 	Val        *lstm.EvalResult `json:"val,omitempty"`
 	Test       *lstm.EvalResult `json:"test,omitempty"`
 	Sample     string           `json:"sample"`
@@ -78,15 +123,61 @@ type Result struct {
 	Duration   float64          `json:"duration_s"`
 }
 
+// HasBestVal reports whether the run has a best validation loss (it validated at least once, with a
+// number).
+func (r *Result) HasBestVal() bool { return !math.IsInf(r.BestVal, 1) && !math.IsNaN(r.BestVal) }
+
+// resultFields is Result without its methods (for MarshalJSON).
+type resultFields Result
+
+// MarshalJSON writes best_val_loss and best_step as null when the run has no validation loss yet.
+func (r Result) MarshalJSON() ([]byte, error) {
+	out := struct {
+		resultFields
+		BestVal  *float64 `json:"best_val_loss"`
+		BestStep *int     `json:"best_step"`
+	}{resultFields: resultFields(r)}
+	if r.HasBestVal() {
+		out.BestVal, out.BestStep = &r.BestVal, &r.BestStep
+	}
+	return json.Marshal(out)
+}
+
+// ErrFreezeWithoutParent is wrapped when TrainOptions.Freeze is set without TrainOptions.InitFrom.
+var ErrFreezeWithoutParent = errors.New("freezing parameter groups (TrainOptions.Freeze) needs a parent run (TrainOptions.InitFrom)")
+
+// ErrExtendWithoutParent is wrapped when TrainOptions.ExtendVocab is set without TrainOptions.InitFrom.
+var ErrExtendWithoutParent = errors.New("extending the vocabulary (TrainOptions.ExtendVocab) needs a parent run (TrainOptions.InitFrom)")
+
+// PresetWithParentError is Train's refusal of a preset (TrainOptions.Preset) other than the parent's for a
+// fine-tuned run (TrainOptions.InitFrom), whose model and training settings are the parent's.
+type PresetWithParentError struct {
+	Preset       string // the preset asked for
+	Parent       string // the parent run's name
+	ParentPreset string // the preset the parent's settings came from ("" for a run recorded without one)
+}
+
+func (e *PresetWithParentError) Error() string {
+	return fmt.Sprintf("preset %s (TrainOptions.Preset): a fine-tuned run takes its model and training settings from its parent %s "+
+		"(preset %s), not from a preset; change keys with TrainOptions.Overrides", e.Preset, e.Parent, presetOrNone(e.ParentPreset))
+}
+
+func presetOrNone(name string) string {
+	if name == "" {
+		return "none recorded"
+	}
+	return name
+}
+
 // session is one run being trained: model, data, tracker run and files.
 type session struct {
 	opts    TrainOptions
 	db      *tracker.DB
 	run     *tracker.Run
+	rec     *RunRecord
 	trainer *lstm.Trainer
 	backend string
 	dir     string
-	prompt  string
 	splits  splits
 	parent  *parentInfo
 	log     io.Writer
@@ -97,23 +188,13 @@ type session struct {
 
 type splits struct{ train, val, test []int32 }
 
-func (o TrainOptions) logf(format string, args ...any) {
-	if o.Log != nil {
-		fmt.Fprintf(o.Log, format+"\n", args...)
-	}
-}
+func (o TrainOptions) logf(format string, args ...any) { logLine(o.Log, format, args...) }
 
-// runsDir returns where run folders go: opts.RunsDir, else "runs" beside the database file.
-func runsDir(db *tracker.DB, dir string) string {
-	if dir != "" {
-		return dir
+// logLine writes one line to w (TrainOptions.Log, ResumeOptions.Log); nil w discards it.
+func logLine(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, format+"\n", args...)
 	}
-	return filepath.Join(filepath.Dir(db.Path()), "runs")
-}
-
-// RunDir is the folder of run id's files.
-func RunDir(db *tracker.DB, runsRoot string, id int64) string {
-	return filepath.Join(runsDir(db, runsRoot), fmt.Sprint(id))
 }
 
 // loadCorpus reads and encodes the corpus, returning the text's first line for sample prompts.
@@ -127,16 +208,46 @@ func loadCorpus(data, dataDir string) (*text.Corpus, error) {
 	return text.Load(data, dataDir)
 }
 
-// firstLine returns the corpus's first non-empty line (trimmed, at most 60 runes): a prompt that is
-// surely in the vocabulary.
-func firstLine(s string) string {
-	for line := range strings.SplitSeq(s, "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			r := []rune(line)
-			return string(r[:min(len(r), 60)])
+// promptTokens is how many tokens of the corpus's first line the default sample prompt keeps.
+const promptTokens = 60
+
+// defaultPrompt is the default sample prompt: the corpus's first non-empty line, trimmed, normalised as
+// vocab reads text and cut after its first promptTokens tokens of vocab's level, so never inside a
+// character, a grapheme cluster or a word; a prompt that is surely in the vocabulary.
+func defaultPrompt(corpus string, vocab *text.Vocab) string {
+	for line := range strings.SplitSeq(corpus, "\n") {
+		if line = strings.TrimSpace(line); line == "" {
+			continue
 		}
+		line = vocab.Normalization().Apply(line)
+		tokens, err := vocab.Tokenize(line)
+		if err != nil || len(tokens) <= promptTokens {
+			return line
+		}
+		// The tokens are pieces of the normalised line in order (spaces between words are not tokens):
+		// the prompt ends where the last kept token does.
+		end := 0
+		for _, tok := range tokens[:promptTokens] {
+			i := strings.Index(line[end:], tok)
+			if i < 0 { // cannot happen for a token of line; keep what was found
+				break
+			}
+			end += i + len(tok)
+		}
+		return line[:end]
 	}
 	return ""
+}
+
+// EvaluateTestSplit scores m on the test split of a run's corpus encoded with m's vocabulary (ids, split by
+// m's val_frac and test_frac, as the run split it): the whole split, so `eval RUN` gives the test metrics
+// the run logged.
+func EvaluateTestSplit(m *lstm.Model, ids []int32) (lstm.EvalResult, error) {
+	sp, err := splitIDs(ids, m.Config)
+	if err != nil {
+		return lstm.EvalResult{}, err
+	}
+	return m.Evaluate(sp.test)
 }
 
 func splitIDs(ids []int32, cfg lstm.Config) (splits, error) {
@@ -147,34 +258,71 @@ func splitIDs(ids []int32, cfg lstm.Config) (splits, error) {
 	return splits{train, val, test}, nil
 }
 
-// gitCommit returns the current commit of the working tree, or "".
+// gitCommit returns the code version of the training: the commit the running binary was built from
+// ("-dirty" when its checkout had uncommitted changes). A binary without that stamp (go test, go run,
+// a notebook, a build with -buildvcs=false) falls back to the commit checked out in the working
+// directory, if it is a git checkout (the code under test or in a notebook's folder), marked "-dirty"
+// the same way; "" otherwise.
 func gitCommit() string {
-	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if bi, ok := buildinfo.Read(); ok && bi.CodeVersion() != "" {
+		return bi.CodeVersion()
+	}
+	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
 	if err != nil {
 		return ""
 	}
-	return strings.TrimSpace(string(out))
+	commit := strings.TrimSpace(string(out))
+	if status, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(status) > 0 {
+		commit += "-dirty"
+	}
+	return commit
 }
 
-// Train runs a new training run, logged into db. Ctrl-C (ctx cancelled) stops it cleanly: a final
-// checkpoint is written and the run is marked interrupted, resumable with Resume.
+// Train runs a new training run, logged into db. When ctx is cancelled (Ctrl-C, SIGTERM) training stops
+// cleanly: every logged point is committed, a final checkpoint written, the plot drawn, and the run
+// recorded as interrupted, resumable with Resume; the end-of-run work does not use the cancelled ctx.
 func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, error) {
-	preset, err := LookupPreset(opts.Preset)
-	if err != nil {
-		return nil, err
-	}
-	cfg := preset.Config
-	var parent *parentInfo
+	var (
+		preset Preset
+		cfg    lstm.Config
+		parent *parentInfo
+		err    error
+	)
 	if opts.InitFrom != "" {
-		if parent, err = loadParent(ctx, db, opts.InitFrom, runsDir(db, opts.RunsDir)); err != nil {
+		if parent, err = loadParent(ctx, db, opts.InitFrom); err != nil {
 			return nil, err
 		}
-		cfg = parent.model.Config // model shape comes from the parent
+		// The child's model and training settings are the parent's (Overrides change them), so its preset
+		// is the one the parent's settings came from.
+		if opts.Preset != "" && opts.Preset != parent.rec.Preset {
+			return nil, &PresetWithParentError{Preset: opts.Preset, Parent: parent.info.Name, ParentPreset: parent.rec.Preset}
+		}
+		preset = Preset{Name: parent.rec.Preset, Data: text.MobyDickName}
+		if p, err := LookupPreset(parent.rec.Preset); err == nil && parent.rec.Preset != "" {
+			preset.Data = p.Data
+		}
+		cfg = parent.model.Config
 		if err := rejectShapeOverrides(opts.Overrides); err != nil {
 			return nil, err
 		}
+		// Checked on the parent (the child has its groups) before anything is opened or logged.
+		if _, err := FreezeGroups(parent.model, opts.Freeze); err != nil {
+			return nil, err
+		}
+	} else {
+		switch {
+		case len(opts.Freeze) > 0:
+			return nil, fmt.Errorf("%w: freezing freshly initialised weights would leave them random", ErrFreezeWithoutParent)
+		case opts.ExtendVocab:
+			return nil, fmt.Errorf("%w: a new run builds its vocabulary from its corpus", ErrExtendWithoutParent)
+		}
+		if preset, err = LookupPreset(opts.Preset); err != nil {
+			return nil, err
+		}
+		cfg = preset.Config
 	}
-	if err := ApplyOverrides(&cfg, opts.Overrides); err != nil {
+	sample, err := trainSample(opts, &cfg)
+	if err != nil {
 		return nil, err
 	}
 	data := opts.Data
@@ -183,6 +331,28 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 	}
 	corpus, err := loadCorpus(data, opts.DataDir)
 	if err != nil {
+		return nil, err
+	}
+	// The vocabulary, the encoded corpus and its splits need no backend: a corpus too short for one batch
+	// is refused before one opens (and before anything is logged).
+	var vocab *text.Vocab
+	if parent != nil {
+		vocab, err = parent.childVocab(corpus.Text, opts.ExtendVocab)
+	} else {
+		vocab, err = buildVocab(cfg, corpus.Text)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ids, unseen, err := vocab.EncodeUnseen(corpus.Text)
+	if err != nil {
+		return nil, fmt.Errorf("encode corpus: %w", err)
+	}
+	sp, err := splitIDs(ids, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := lstm.CheckTrainingSplit(cfg, sp.train); err != nil {
 		return nil, err
 	}
 	backend, backendName, err := lstm.NewTrainingBackend(opts.Backend)
@@ -194,36 +364,37 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 	var m *lstm.Model
 	var frozen []string
 	if parent != nil {
-		m, err = parent.childModel(cfg, corpus.Text, backend, opts.ExtendVocab)
-		if err != nil {
+		if m, err = parent.model.FineTuneCopy(cfg, vocab, backend); err != nil {
 			return nil, err
 		}
 		if frozen, err = FreezeGroups(m, opts.Freeze); err != nil {
 			return nil, err
 		}
-	} else {
-		if len(opts.Freeze) > 0 {
-			return nil, fmt.Errorf("--freeze needs --init-from: freezing freshly initialised weights would leave them random")
-		}
-		vocab, err := buildVocab(cfg, corpus.Text)
-		if err != nil {
-			return nil, err
-		}
-		if m, err = lstm.New(cfg, vocab, backend); err != nil {
-			return nil, err
-		}
-	}
-	ids, err := m.Vocab.Encode(corpus.Text)
-	if err != nil {
-		return nil, fmt.Errorf("encode corpus: %w", err)
-	}
-	sp, err := splitIDs(ids, cfg)
-	if err != nil {
+	} else if m, err = lstm.New(cfg, vocab, backend); err != nil {
 		return nil, err
+	}
+	cfg = m.Config // what the model trains with (a fine-tuned model keeps its parent's shape whatever cfg said)
+	if unseen.Count > 0 && parent == nil {
+		opts.logf("corpus: %s: seen fewer than min_freq=%d times", unseen, m.Vocab.MinFreq())
+	} else if unseen.Count > 0 {
+		opts.logf("corpus: %s", unseen)
 	}
 	trainer, err := lstm.NewTrainer(m, sp.train, sp.val, frozen)
 	if err != nil {
 		return nil, err
+	}
+	vocabSum, err := vocabSHA256(m.Vocab)
+	if err != nil {
+		return nil, err
+	}
+	rec := &RunRecord{
+		Version: recordVersion, Preset: preset.Name, Config: cfg, Backend: backendName,
+		Data:        DataSource{Source: absData(corpus.Source), SHA256: textSHA256(corpus.Text), Chars: utf8.RuneCountInString(corpus.Text)},
+		VocabSHA256: vocabSum, VocabSize: m.Vocab.Size(),
+		Sample: sample,
+	}
+	if rec.Sample.Prompt == "" {
+		rec.Sample.Prompt = defaultPrompt(corpus.Text, m.Vocab)
 	}
 
 	host, _ := os.Hostname()
@@ -233,24 +404,33 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 	}
 	if parent != nil {
 		spec.ParentID = parent.info.ID
+		rec.Parent = &Lineage{RunID: parent.info.ID, UUID: parent.info.UUID, Name: parent.info.Name, Freeze: opts.Freeze, ExtendVocab: opts.ExtendVocab}
 	}
 	run, err := db.StartRun(ctx, spec)
 	if err != nil {
 		return nil, err
 	}
-	s := &session{opts: opts, db: db, run: run, trainer: trainer, backend: backendName, splits: sp, parent: parent,
-		dir: RunDir(db, opts.RunsDir, run.ID()), log: opts.Log, sampled: -1}
-	s.prompt = opts.SamplePrompt
-	if s.prompt == "" {
-		s.prompt = firstLine(corpus.Text)
+	if opts.OnRun != nil {
+		opts.OnRun(run.ID())
+	}
+	s := &session{opts: opts, db: db, run: run, rec: rec, trainer: trainer, backend: backendName, splits: sp, parent: parent,
+		dir: run.Dir(), log: opts.Log, sampled: -1}
+	if err := run.SetRecord(rec); err != nil {
+		return nil, s.fail(err)
+	}
+	if _, unseen, err := m.Vocab.EncodeUnseen(rec.Sample.Prompt); err == nil && unseen.Count > 0 {
+		opts.logf("sample prompt: %s", unseen)
 	}
 	params := ConfigParams(cfg)
 	params["preset"] = preset.Name
-	params["data"] = absData(corpus.Source)
+	params["data"] = rec.Data.Source
+	params["data_sha256"] = rec.Data.SHA256
 	params["vocab_size"] = m.Vocab.Size()
 	params["num_params"] = m.NumParams()
 	params["train_tokens"] = len(sp.train)
-	params["sample_prompt"] = s.prompt
+	params["sample_prompt"] = rec.Sample.Prompt
+	params["sample_length"] = rec.Sample.Length
+	params["sample_temperature"] = rec.Sample.Temperature
 	if parent != nil {
 		params["init_from"] = parent.info.Name
 		params["freeze"] = strings.Join(opts.Freeze, ",")
@@ -259,15 +439,16 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 	if err := run.LogParams(params); err != nil {
 		return nil, s.fail(err)
 	}
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
-		return nil, s.fail(fmt.Errorf("create run folder: %w", err))
-	}
 	opts.logf("run %d (%s): %d parameters, vocabulary %d, %d training tokens; files in %s",
 		run.ID(), run.Name(), m.NumParams(), m.Vocab.Size(), len(sp.train), s.dir)
 	if parent != nil {
 		if err := s.logFineTuneSnapshot("before", 0); err != nil {
 			return nil, s.fail(err)
 		}
+	}
+	// A checkpoint at step 0: a run killed before its first evaluation resumes like any other.
+	if err := s.checkpoint(filepath.Join(s.dir, CheckpointFile)); err != nil {
+		return nil, s.fail(err)
 	}
 	return s.loop(ctx)
 }
@@ -285,18 +466,25 @@ func absData(src string) string {
 }
 
 func buildVocab(cfg lstm.Config, corpus string) (*text.Vocab, error) {
-	if cfg.Level == string(text.Word) {
-		return text.BuildWordVocab(corpus, cfg.MinFreq)
-	}
-	return text.BuildCharVocab(corpus)
+	return text.BuildVocab(corpus, cfg.VocabOptions())
 }
 
-// fail marks the run failed and returns err.
+// fail marks the run failed and returns err (one line: a failure to record the status is appended).
 func (s *session) fail(err error) error {
-	if ferr := s.run.Finish(tracker.StatusFailed); ferr != nil {
-		return errors.Join(err, ferr)
+	if ferr := s.run.Finish(tracker.StatusFailed); ferr != nil && !errors.Is(ferr, tracker.ErrRunClosed) {
+		return fmt.Errorf("%w (and recording the failure: %v)", err, ferr)
 	}
 	return err
+}
+
+// checkpoint commits every point logged so far, then writes the training checkpoint: the history is
+// never behind a published checkpoint, so a resume from it (which discards what was logged after its
+// step) leaves exactly one point per step.
+func (s *session) checkpoint(path string) error {
+	if err := s.run.Flush(); err != nil {
+		return err
+	}
+	return s.trainer.SaveCheckpointOwned(path, s.run.UUID())
 }
 
 // loop trains to the end, logging everything, and finishes the run.
@@ -316,23 +504,18 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 				return err
 			}
 		case lstm.EventEval:
-			v := ev.Val
-			metrics := map[string]float64{"val_loss": v.Loss, "val_ppl": v.Perplexity, "val_acc": v.Accuracy}
-			if cfg.Level == string(text.Char) {
-				metrics["val_bpc"] = v.BPC
-			}
-			if err := s.run.LogMetrics(int64(ev.Step), metrics); err != nil {
+			if err := s.run.LogMetrics(int64(ev.Step), ev.Val.Metrics("val")); err != nil {
 				return err
 			}
-			if err := s.trainer.SaveCheckpoint(ckpt); err != nil {
+			if err := s.logSample(ev.Step); err != nil {
 				return err
 			}
 			if ev.Improved {
-				if err := m.Save(best); err != nil {
+				if err := m.SaveOwned(best, s.run.UUID()); err != nil {
 					return err
 				}
 			}
-			if err := s.logSample(ev.Step); err != nil {
+			if err := s.checkpoint(ckpt); err != nil {
 				return err
 			}
 		}
@@ -342,17 +525,20 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 		return nil
 	}
 	reason, err := s.trainer.Run(ctx, observe)
+	// From here on the work is the end of the run, done whether or not ctx was cancelled (that is
+	// how training was asked to stop): it must not fail because of it.
+	ctx = context.WithoutCancel(ctx)
 	if err != nil {
-		// Keep what can be kept: a checkpoint of the state before the failure is already on disk.
+		// Keep what can be kept: the points logged so far, and the checkpoint of the last evaluation.
 		return nil, s.fail(fmt.Errorf("run %d: %w", s.run.ID(), err))
 	}
 	res := &Result{RunID: s.run.ID(), RunName: s.run.Name(), Stop: reason, Backend: s.backend,
-		Checkpoint: ckpt, Best: best, Steps: s.trainer.State.Step}
-	if err := s.trainer.SaveCheckpoint(ckpt); err != nil {
+		Checkpoint: ckpt, Best: best, Steps: s.trainer.State.Step, Level: m.Vocab.Level()}
+	if err := s.opts.during(EndCheckpoint, func() error { return s.checkpoint(ckpt) }); err != nil {
 		return nil, s.fail(err)
 	}
 	if _, err := os.Stat(best); err != nil { // stopped before the first evaluation
-		if err := m.Save(best); err != nil {
+		if err := m.SaveOwned(best, s.run.UUID()); err != nil {
 			return nil, s.fail(err)
 		}
 	}
@@ -360,7 +546,7 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 	if reason == lstm.StopCancelled {
 		status = tracker.StatusInterrupted
 	} else {
-		bestModel, err := lstm.Load(best, m.Backend)
+		bestModel, err := loadRunCheckpoint(best, s.info(), s.rec, m.Backend)
 		if err != nil {
 			return nil, s.fail(err)
 		}
@@ -389,14 +575,14 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 		return nil, s.fail(err)
 	}
 	plotPath := filepath.Join(s.dir, PlotFile)
-	if err := WritePlot(ctx, s.db, []int64{s.run.ID()}, nil, plotPath); err != nil {
-		return nil, s.fail(err)
+	if err := s.opts.during(EndPlot, func() error { return WritePlot(ctx, s.db, []int64{s.run.ID()}, nil, plotPath) }); err != nil {
+		return nil, s.fail(fmt.Errorf("plot: %w", err))
 	}
 	res.Plot = plotPath
 	if _, err := s.run.LogArtifact(tracker.ArtifactPlot, plotPath); err != nil {
 		return nil, s.fail(err)
 	}
-	if err := s.run.Finish(status); err != nil {
+	if err := s.opts.during(EndRecorded, func() error { return s.run.Finish(status) }); err != nil {
 		return nil, err
 	}
 	res.Status = status
@@ -404,10 +590,17 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 	return res, nil
 }
 
-// evalSplit evaluates m on a split (skipped, with a message, when the split is too short for one
-// window) and logs <name>_loss, _ppl, _bpc, _acc.
+// info is what loadRunCheckpoint needs to know of the session's run.
+func (s *session) info() tracker.RunInfo {
+	return tracker.RunInfo{ID: s.run.ID(), Name: s.run.Name(), UUID: s.run.UUID(), Dir: s.dir}
+}
+
+// evalSplit evaluates m on a whole split (skipped, with a message, when it has nothing to predict) and
+// logs lstm.EvalResult.Metrics: <name>_loss, _ppl, _acc, _oov_rate and bits per token (_bpc, _bpg or
+// _bpw). The test split is scored whole, as EvaluateTestSplit scores it: eval_windows caps only the
+// periodic validation.
 func (s *session) evalSplit(m *lstm.Model, ids []int32, name string) (*lstm.EvalResult, error) {
-	if len(ids) < m.Config.SeqLen+1 {
+	if len(ids) < 2 {
 		s.opts.logf("%s split too short to evaluate (%d tokens)", name, len(ids))
 		return nil, nil
 	}
@@ -415,83 +608,143 @@ func (s *session) evalSplit(m *lstm.Model, ids []int32, name string) (*lstm.Eval
 	if err != nil {
 		return nil, fmt.Errorf("evaluate %s split: %w", name, err)
 	}
-	metrics := map[string]float64{name + "_loss": r.Loss, name + "_ppl": r.Perplexity, name + "_acc": r.Accuracy}
-	if m.Config.Level == string(text.Char) {
-		metrics[name+"_bpc"] = r.BPC
-	}
-	return &r, s.run.LogMetrics(int64(s.trainer.State.Step), metrics)
+	return &r, s.run.LogMetrics(int64(s.trainer.State.Step), r.Metrics(name))
 }
 
 // sampleSeed makes periodic samples reproducible yet different per step.
 func sampleSeed(cfg lstm.Config, step int) uint64 { return uint64(cfg.Seed)*1_000_003 + uint64(step) }
 
-// logSample generates text from the fixed prompt and stores it with the step (once per step: the sample is
-// seeded by the step, so a second one would be the same text).
+// logSample generates text from the record's prompt and settings and stores it with the step (once
+// per step: the sample is seeded by the step, so a second one would be the same text).
 func (s *session) logSample(step int) error {
 	if step == s.sampled {
 		return nil
 	}
 	s.sampled = step
 	m := s.trainer.Model
-	length := s.opts.SampleLength
-	if length <= 0 {
-		length = 200
-	}
-	opts := lstm.SampleOptions{Prompt: s.prompt, Length: length, Temperature: 0.8, Seed: sampleSeed(m.Config, step)}
+	set := s.rec.Sample
+	opts := lstm.SampleOptions{Prompt: set.Prompt, Length: set.Length, Temperature: set.Temperature, Seed: sampleSeed(m.Config, step)}
 	out, err := m.Generate(opts)
 	if err != nil {
 		return fmt.Errorf("sample at step %d: %w", step, err)
 	}
-	return s.run.LogSample(tracker.Sample{Step: int64(step), Prompt: s.prompt, Text: out,
+	return s.run.LogSample(tracker.Sample{Step: int64(step), Prompt: set.Prompt, Text: out,
 		Temperature: opts.Temperature, Seed: int64(opts.Seed)})
 }
 
 // ResumeOptions configures Resume.
 type ResumeOptions struct {
-	Backend   string
-	DataDir   string
-	RunsDir   string
-	Steps     int // new total step count (0 keeps the run's)
-	Observe   func(RunEvent) error
-	Log       io.Writer
-	Overrides []string // only "steps" may change on resume
+	Backend string
+	DataDir string
+	// Steps is the new total step count (0 keeps the run's); the same as the override "steps=N".
+	Steps int
+	// Overrides are key=value changes of keys that change neither the model's shape nor the data
+	// (ResumableKeys, SampleKeys). Each change is recorded in the run's param history with the step
+	// from which it applies. A changed cosine schedule continues from the rate the run had reached
+	// (lstm.LRAnchor) instead of jumping.
+	Overrides []string
+	// AllowDataChange resumes even though the corpus's text changed since the run trained on it (the
+	// splits differ); the new hash is recorded.
+	AllowDataChange bool
+	Observe         func(RunEvent) error
+	// OnRun is called with the run's id once the run is open again (see TrainOptions.OnRun).
+	OnRun func(runID int64)
+	// OnEnd reports the stages of the run's end (see TrainOptions.OnEnd).
+	OnEnd func(EndEvent)
+	Log   io.Writer
 }
 
-// Resume continues an interrupted (or finished, with more Steps) run from its latest checkpoint, in the
-// same tracker run: metric steps continue, and the losses are those the uninterrupted run would have had.
+// StepsReachedError is Resume's refusal of a run that already reached its steps (finished, or given other
+// settings to train with): the steps key (ResumeOptions.Steps) must be raised above Step.
+type StepsReachedError struct {
+	RunID int64
+	Name  string
+	Step  int // the checkpoint's step
+	Steps int // the steps key the run would resume with
+}
+
+func (e *StepsReachedError) Error() string {
+	return fmt.Sprintf("run %d (%s) already reached step %d of %d: set steps above %d to train further",
+		e.RunID, e.Name, e.Step, e.Steps, e.Step)
+}
+
+// Resume continues a run from its latest checkpoint, in the same tracker run: an interrupted or failed
+// run, or a finished one given more steps. Metric steps continue (whatever was logged after the
+// checkpoint's step is discarded first, so the history holds one point per step), and the losses are
+// those the uninterrupted run would have had. The run is rebuilt from its record only; its checkpoint
+// must be its own (owner, shape, vocabulary) and its corpus unchanged (unless AllowDataChange).
 func Resume(ctx context.Context, db *tracker.DB, ref string, opts ResumeOptions) (*Result, error) {
 	info, err := db.FindRun(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	if info.Status == tracker.StatusRunning {
-		return nil, fmt.Errorf("run %d (%s) is still running in another process", info.ID, info.Name)
+	sets := slices.Clone(opts.Overrides)
+	if opts.Steps > 0 {
+		if v, ok := stepsOverride(sets); ok && v != strconv.Itoa(opts.Steps) {
+			return nil, fmt.Errorf("two step counts: ResumeOptions.Steps %d and the override steps=%s", opts.Steps, v)
+		}
+		sets = append(sets, fmt.Sprintf("steps=%d", opts.Steps))
 	}
-	dir := RunDir(db, opts.RunsDir, info.ID)
+	// Claim the run first: its lock keeps another resume (or a still-running owner, even a stopped
+	// one) out while the checkpoint and record are read and changed.
+	run, err := db.ResumeRun(ctx, info.ID)
+	if err != nil {
+		return nil, err
+	}
+	s, err := prepareResume(ctx, db, run, info, sets, opts)
+	if err != nil {
+		if aerr := run.Abandon(); aerr != nil {
+			return nil, fmt.Errorf("%w (and restoring the run's status: %v)", err, aerr)
+		}
+		return nil, err
+	}
+	return s.loop(ctx)
+}
+
+// prepareResume rebuilds a claimed run from its record and checkpoint and applies the changes.
+func prepareResume(ctx context.Context, db *tracker.DB, run *tracker.Run, info tracker.RunInfo, sets []string, opts ResumeOptions) (*session, error) {
+	rec, err := LoadRecord(ctx, db, info)
+	if err != nil {
+		return nil, err
+	}
+	next, changed, err := applyResumeChanges(rec, sets)
+	if err != nil {
+		return nil, fmt.Errorf("resume run %d (%s): %w", info.ID, info.Name, err)
+	}
 	backend, backendName, err := lstm.NewTrainingBackend(opts.Backend)
 	if err != nil {
 		return nil, err
 	}
-	ck, err := lstm.Load(filepath.Join(dir, CheckpointFile), backend)
-	if err != nil {
-		return nil, fmt.Errorf("resume run %d: %w", info.ID, err)
-	}
-	if ck.State == nil {
-		return nil, fmt.Errorf("resume run %d: checkpoint has no training state", info.ID)
-	}
-	m := ck.Model
-	if opts.Steps > 0 {
-		m.Config.Steps = opts.Steps
-	}
-	if m.Config.Steps <= ck.State.Step {
-		return nil, fmt.Errorf("run %d already reached step %d of %d: pass --steps N with N > %d to train further",
-			info.ID, ck.State.Step, m.Config.Steps, ck.State.Step)
-	}
-	data, _ := info.Params["data"].(string)
-	corpus, err := loadCorpus(data, opts.DataDir)
+	ck, err := loadRunCheckpoint(filepath.Join(info.Dir, CheckpointFile), info, rec, backend)
 	if err != nil {
 		return nil, err
 	}
+	if ck.State == nil {
+		return nil, fmt.Errorf("resume run %d (%s): %s holds weights only, no training state", info.ID, info.Name, filepath.Join(info.Dir, CheckpointFile))
+	}
+	step := ck.State.Step
+	if next.Config.Steps <= step && (info.Status == tracker.StatusFinished || len(changed) > 0) {
+		return nil, &StepsReachedError{RunID: info.ID, Name: info.Name, Step: step, Steps: next.Config.Steps}
+	}
+	corpus, err := loadRunCorpus(rec, info, opts.DataDir, opts.AllowDataChange, "ResumeOptions.AllowDataChange")
+	if err != nil {
+		return nil, err
+	}
+	if sum := textSHA256(corpus.Text); sum != next.Data.SHA256 {
+		if rec.Data.SHA256 != "" {
+			opts.logf("the corpus changed (SHA-256 %s, trained on %s): going on as asked", sum, rec.Data.SHA256)
+		}
+		next.Data.SHA256, next.Data.Chars = sum, utf8.RuneCountInString(corpus.Text)
+		changed["data_sha256"] = sum
+	}
+	next.LRAnchor = lstm.ReanchorLR(rec.Config, rec.LRAnchor, next.Config, step)
+	if next.LRAnchor != nil && (rec.LRAnchor == nil || *next.LRAnchor != *rec.LRAnchor) {
+		opts.logf("learning rate continues from %.4g at step %d (schedule %s to %.4g at step %d)",
+			next.LRAnchor.LR, step, next.Config.Decay, next.Config.LR*next.Config.DecayRate, next.Config.Steps)
+	}
+
+	m := ck.Model
+	m.Config = next.Config
 	ids, err := m.Vocab.Encode(corpus.Text)
 	if err != nil {
 		return nil, fmt.Errorf("encode corpus: %w", err)
@@ -501,8 +754,8 @@ func Resume(ctx context.Context, db *tracker.DB, ref string, opts ResumeOptions)
 		return nil, err
 	}
 	var frozen []string
-	if f, _ := info.Params["freeze"].(string); f != "" {
-		if frozen, err = FreezeGroups(m, strings.Split(f, ",")); err != nil {
+	if next.Parent != nil && len(next.Parent.Freeze) > 0 {
+		if frozen, err = FreezeGroups(m, next.Parent.Freeze); err != nil {
 			return nil, err
 		}
 	}
@@ -510,24 +763,63 @@ func Resume(ctx context.Context, db *tracker.DB, ref string, opts ResumeOptions)
 	if err != nil {
 		return nil, err
 	}
-	run, err := db.ResumeRun(ctx, info.ID)
+	trainer.LRAnchor = next.LRAnchor // the record is its one home (with the config it belongs to)
+	// The history must end where the checkpoint does: points logged after it (by a process killed
+	// before its next checkpoint) are logged again, with the same values, by the resumed training.
+	discarded, err := run.DiscardAfter(int64(step))
 	if err != nil {
 		return nil, err
 	}
-	if opts.Log != nil {
-		fmt.Fprintf(opts.Log, "backend: %s\nresuming run %d (%s) at step %d of %d\n", backendName, info.ID, info.Name, ck.State.Step, m.Config.Steps)
+	if opts.OnRun != nil {
+		opts.OnRun(run.ID())
 	}
-	prompt, _ := info.Params["sample_prompt"].(string)
+	if len(changed) > 0 {
+		if err := run.ChangeParams(int64(step+1), changed); err != nil {
+			return nil, err
+		}
+	}
+	if err := run.SetRecord(next); err != nil {
+		return nil, err
+	}
 	s := &session{
-		opts: TrainOptions{Observe: opts.Observe, Log: opts.Log, SamplePrompt: prompt, RunsDir: opts.RunsDir},
-		db:   db, run: run, trainer: trainer, backend: backendName, splits: sp, dir: dir, prompt: prompt, log: opts.Log,
+		opts: TrainOptions{Observe: opts.Observe, Log: opts.Log, DataDir: opts.DataDir, OnEnd: opts.OnEnd},
+		db:   db, run: run, rec: next, trainer: trainer, backend: backendName, splits: sp, dir: info.Dir, log: opts.Log,
 		sampled: -1,
 	}
-	if s.prompt == "" {
-		s.prompt = firstLine(corpus.Text)
+	if next.Parent != nil {
+		if s.parent, err = resumeParent(ctx, db, next.Parent); err != nil {
+			opts.logf("parent run %s unavailable, no *_parent_* metrics: %v", next.Parent.Name, err)
+		}
 	}
-	return s.loop(ctx)
+	s.opts.logf("backend: %s", backendName)
+	s.opts.logf("resuming run %d (%s) at step %d of %d%s", info.ID, info.Name, step, next.Config.Steps, discardNote(discarded))
+	return s, nil
 }
+
+// stepsOverride returns the last value of the steps key among overrides, if any, in canonical form (so
+// "1e3" reads as 1000).
+func stepsOverride(overrides []string) (string, bool) {
+	value, found := "", false
+	for _, kv := range overrides {
+		if key, v, err := ParseOverride(kv); err == nil && key == "steps" {
+			cfg := lstm.Config{}
+			if SetConfigValue(&cfg, "steps", v) == nil {
+				v = strconv.Itoa(cfg.Steps)
+			}
+			value, found = v, true
+		}
+	}
+	return value, found
+}
+
+func discardNote(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d metric points logged after the checkpoint discarded: they are logged again)", n)
+}
+
+func (o ResumeOptions) logf(format string, args ...any) { logLine(o.Log, format, args...) }
 
 // bestOrLatest returns the path of a run's best model, falling back to its latest checkpoint.
 func bestOrLatest(dir string) string {
@@ -537,20 +829,32 @@ func bestOrLatest(dir string) string {
 	return filepath.Join(dir, CheckpointFile)
 }
 
-// LoadRunModel loads the best model of a run (by id or name) for generation, evaluation or export.
-func LoadRunModel(ctx context.Context, db *tracker.DB, ref, runsRoot, backendName string) (*lstm.Model, tracker.RunInfo, error) {
+// LoadRunModel loads the best model of a run (by id or name) for generation, evaluation or export,
+// checking it is that run's (see Resume). The tracker knows the run's folder.
+func LoadRunModel(ctx context.Context, db *tracker.DB, ref, backendName string) (*lstm.Model, tracker.RunInfo, error) {
+	m, info, _, err := loadRun(ctx, db, ref, backendName, lstm.Inference)
+	return m, info, err
+}
+
+// loadRun finds a run by id or name, reads its record and loads its best model (its latest checkpoint
+// when it has none) on the backend requested for job, checking the file is that run's
+// (loadRunCheckpoint).
+func loadRun(ctx context.Context, db *tracker.DB, ref, backendName string, job lstm.Job) (*lstm.Model, tracker.RunInfo, *RunRecord, error) {
 	info, err := db.FindRun(ctx, ref)
 	if err != nil {
-		return nil, info, err
+		return nil, info, nil, err
 	}
-	backend, _, err := lstm.NewBackend(backendName)
+	rec, err := LoadRecord(ctx, db, info)
 	if err != nil {
-		return nil, info, err
+		return nil, info, nil, err
 	}
-	path := bestOrLatest(RunDir(db, runsRoot, info.ID))
-	ck, err := lstm.Load(path, backend)
+	backend, _, err := lstm.OpenBackend(backendName, job)
 	if err != nil {
-		return nil, info, fmt.Errorf("run %d (%s): %w", info.ID, info.Name, err)
+		return nil, info, nil, err
 	}
-	return ck.Model, info, nil
+	ck, err := loadRunCheckpoint(bestOrLatest(info.Dir), info, rec, backend)
+	if err != nil {
+		return nil, info, nil, err
+	}
+	return ck.Model, info, rec, nil
 }

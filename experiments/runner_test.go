@@ -2,12 +2,14 @@ package experiments
 
 import (
 	"context"
+	"errors"
 	"math"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/lstmlab/lstmlab/lstm"
+	"github.com/lstmlab/lstmlab/lstm/safetensors"
 	"github.com/lstmlab/lstmlab/tracker"
 )
 
@@ -65,7 +67,7 @@ func TestTrainLogsTheRun(t *testing.T) {
 			t.Fatalf("run file %s: %v", path, err)
 		}
 	}
-	m, _, err := LoadRunModel(ctx, db, "small", "", "go")
+	m, _, err := LoadRunModel(ctx, db, "small", "go")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,5 +100,68 @@ func TestResumeExtendsARun(t *testing.T) {
 	}
 	if len(losses) != 70 {
 		t.Fatalf("%d train_loss points, want 70", len(losses))
+	}
+	// A finished run needs more steps; the error names the steps key, not a CLI flag.
+	_, err = Resume(context.Background(), db, "small", ResumeOptions{Backend: "go"})
+	var reached *StepsReachedError
+	if !errors.As(err, &reached) || reached.Step != 70 || reached.Steps != 70 || !strings.Contains(err.Error(), "set steps above 70") ||
+		strings.Contains(err.Error(), "--") {
+		t.Errorf("resume a finished run without more steps: %v, want a StepsReachedError at 70 naming the steps key", err)
+	}
+}
+
+// TestFreezeNeedsAParent: freezing groups of a fresh model is refused, naming the options.
+func TestFreezeNeedsAParent(t *testing.T) {
+	dir := t.TempDir()
+	db := openLab(t, dir)
+	corpus := writeText(t, dir, "sea.txt", 1, strings.Fields("the whale ship sea"))
+	_, err := Train(context.Background(), db, TrainOptions{Preset: "tiny", Data: corpus, Overrides: trimSet(small), Backend: "go",
+		Freeze: []string{"embedding"}})
+	if !errors.Is(err, ErrFreezeWithoutParent) || !strings.Contains(err.Error(), "TrainOptions.InitFrom") || strings.Contains(err.Error(), "--") {
+		t.Errorf("Freeze without InitFrom: %v", err)
+	}
+}
+
+// TestLRAnchorLivesInTheRecord: a cosine run resumed with more steps anchors its schedule in the run's
+// record only (its checkpoints carry no anchor of their own), and a second resume that changes lr
+// continues from the rate reached, without a jump.
+func TestLRAnchorLivesInTheRecord(t *testing.T) {
+	dir := t.TempDir()
+	db, res := trainSmall(t, dir, "steps=40", "eval_every=20", "decay=cosine", "decay_rate=0.1")
+	ctx := context.Background()
+	if _, err := Resume(ctx, db, "small", ResumeOptions{Backend: "go", Steps: 60}); err != nil {
+		t.Fatal(err)
+	}
+	info, err := db.GetRun(ctx, res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := LoadRecord(ctx, db, info)
+	if err != nil || rec.LRAnchor == nil || rec.LRAnchor.Step != 40 {
+		t.Fatalf("record after resuming with more steps: anchor %+v, %v; want one at step 40", rec.LRAnchor, err)
+	}
+	f, err := safetensors.ReadFile(res.Checkpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(f.Metadata["state"], "lr_anchor") {
+		t.Errorf("the checkpoint's training state holds an anchor too: %s", f.Metadata["state"])
+	}
+	if _, err := Resume(ctx, db, "small", ResumeOptions{Backend: "go", Steps: 80, Overrides: []string{"lr=5e-3"}}); err != nil {
+		t.Fatal(err)
+	}
+	lr, err := db.History(ctx, res.RunID, "lr")
+	if err != nil || len(lr) != 80 {
+		t.Fatalf("lr history: %d points, %v", len(lr), err)
+	}
+	for i := 40; i < 80; i++ {
+		// From step 61 the rate is scaled by new lr / old lr (5e-3 / 1e-2): half of step 60's, then decays.
+		limit := lr[i-1].Value * (1 + 1e-9)
+		if i == 60 {
+			limit = lr[i-1].Value * 0.5 * (1 + 1e-9)
+		}
+		if lr[i].Value > limit {
+			t.Errorf("lr jumps from %.6g at step %d to %.6g at step %d", lr[i-1].Value, i, lr[i].Value, i+1)
+		}
 	}
 }

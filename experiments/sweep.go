@@ -20,32 +20,32 @@ type SweepAxis struct {
 // Sweep is a grid: every combination of its axes' values is a run.
 type Sweep []SweepAxis
 
-// ParseSweep parses "key=v1,v2,..." specifications, checking each value against the config type so a
-// typo fails before the first run starts.
+// ParseSweep parses "key=v1,v2,..." specifications (one axis each), checking each value against the config
+// type so a typo fails before the first run starts. Errors name the axis.
 func ParseSweep(specs []string) (Sweep, error) {
 	var sw Sweep
 	seen := map[string]bool{}
 	for _, spec := range specs {
 		key, list, err := ParseOverride(spec)
 		if err != nil {
-			return nil, fmt.Errorf("--sweep %q: want key=v1,v2", spec)
+			return nil, fmt.Errorf("sweep axis %q: want key=v1,v2", spec)
 		}
 		if seen[key] {
-			return nil, fmt.Errorf("--sweep %s given twice", key)
+			return nil, fmt.Errorf("sweep axis %s given twice", key)
 		}
 		seen[key] = true
 		var values []string
 		for v := range strings.SplitSeq(list, ",") {
 			if v = strings.TrimSpace(v); v != "" {
-				cfg := lstm.DefaultConfig()
-				if err := SetConfigValue(&cfg, key, v); err != nil {
-					return nil, fmt.Errorf("--sweep: %w", err)
+				cfg, sample := lstm.DefaultConfig(), defaultSample()
+				if err := setTrainKey(&cfg, &sample, key, v); err != nil {
+					return nil, fmt.Errorf("sweep axis %s: %w", key, err)
 				}
 				values = append(values, v)
 			}
 		}
 		if len(values) == 0 {
-			return nil, fmt.Errorf("--sweep %s: no values", key)
+			return nil, fmt.Errorf("sweep axis %s: no values", key)
 		}
 		sw = append(sw, SweepAxis{Key: key, Values: values})
 	}

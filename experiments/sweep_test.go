@@ -25,8 +25,8 @@ func TestSweepGrid(t *testing.T) {
 
 func TestSweepRejectsBadSpecs(t *testing.T) {
 	for _, spec := range [][]string{{"hidden"}, {"hidden="}, {"nosuch=1,2"}, {"hidden=1,x"}, {"lr=1", "lr=2"}} {
-		if _, err := ParseSweep(spec); err == nil {
-			t.Errorf("%v: want an error", spec)
+		if _, err := ParseSweep(spec); err == nil || !strings.Contains(err.Error(), "sweep axis") || strings.Contains(err.Error(), "--") {
+			t.Errorf("%v: %v, want an error naming the sweep axis (and no CLI flag)", spec, err)
 		}
 	}
 }

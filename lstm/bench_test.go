@@ -1,7 +1,6 @@
 package lstm
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -12,38 +11,46 @@ import (
 	"github.com/lstmlab/lstmlab/lstm/text"
 )
 
-// The Go benchmarks here time the pieces of the issue's reference measurement on the shared test
-// backend (go:ops_sequential) or on LSTMLAB_BENCH_BACKEND when set (e.g. "go:parallelism=-1"), e.g.
+// The Go benchmarks here time training steps and generated tokens at the reference shape (2 × 256,
+// embedding 64, vocabulary 89) on the pure-Go backend in each job's configuration (GoTrainingBackend for
+// training, GoBackend for generation), or on LSTMLAB_BENCH_BACKEND for both when set, e.g.
 //
-//	GOEXPERIMENT=simd go test ./lstm/ -run '^$' -bench 'Train|MatMul' -benchtime 10x
+//	go test ./lstm/ -run '^$' -bench 'TrainB32T64$|Generate$' -benchtime 6x -count 5
 //
-// BenchmarkReferenceReport runs the whole RunBenchmark (as `lstmlab bench` does) and logs its table;
-// LSTMLAB_BENCH_CORPUS names the corpus file (the Moby Dick text) whose vocabulary sizes the model.
+// The whole reference report (`lstmlab bench`) is internal/bench's BenchmarkReferenceReport.
 
-// benchBackend returns the backend the benchmarks run on and its name.
-func benchBackend(b *testing.B) (compute.Backend, string) {
-	name := os.Getenv("LSTMLAB_BENCH_BACKEND")
-	if name == "" {
-		return testBackend(b), GoBackend
+// benchBackends caches one backend per job: tensors cannot move between backend instances, and opening
+// one per benchmark would leak worker pools.
+var benchBackends = map[Job]compute.Backend{}
+
+// benchBackend returns the backend benchmarks of job run on.
+func benchBackend(b *testing.B, job Job) compute.Backend {
+	if be, ok := benchBackends[job]; ok {
+		return be
 	}
-	backend, cfg, err := NewBackend(name)
+	be, _, err := OpenBackend(os.Getenv("LSTMLAB_BENCH_BACKEND"), job)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return backend, cfg
+	benchBackends[job] = be
+	return be
 }
 
-func benchTrainer(b *testing.B, batch, seq int, hand bool) *Trainer {
-	corpus := syntheticText(batch*seq*4+10, 89)
+// benchConfig is the reference shape at batch × seq for cell.
+func benchConfig(batch, seq int) Config {
+	cfg := DefaultConfig()
+	cfg.BatchSize, cfg.SeqLen, cfg.Steps = batch, seq, 1<<30
+	return cfg
+}
+
+func benchTrainer(b *testing.B, cfg Config, hand bool) *Trainer {
+	corpus := syntheticCorpus(cfg.BatchSize*cfg.SeqLen*4+10, 89)
 	vocab, err := text.BuildCharVocab(corpus)
 	if err != nil {
 		b.Fatal(err)
 	}
 	ids, _ := vocab.Encode(corpus)
-	cfg := DefaultConfig()
-	cfg.BatchSize, cfg.SeqLen, cfg.Steps = batch, seq, 1<<30
-	backend, _ := benchBackend(b)
-	m, err := New(cfg, vocab, backend)
+	m, err := New(cfg, vocab, benchBackend(b, Training))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -58,8 +65,8 @@ func benchTrainer(b *testing.B, batch, seq int, hand bool) *Trainer {
 	return tr
 }
 
-func benchmarkTrain(b *testing.B, batch, seq int, hand bool) {
-	tr := benchTrainer(b, batch, seq, hand)
+func benchmarkTrain(b *testing.B, cfg Config, hand bool) {
+	tr := benchTrainer(b, cfg, hand)
 	b.ResetTimer()
 	for range b.N {
 		if _, err := tr.Step(); err != nil {
@@ -67,54 +74,85 @@ func benchmarkTrain(b *testing.B, batch, seq int, hand bool) {
 		}
 	}
 	seconds := b.Elapsed().Seconds() / float64(b.N)
-	b.ReportMetric(float64(batch*seq)/seconds, "tokens/s")
-	cfg := tr.Model.Config
-	b.ReportMetric(TrainFLOPsPerStep(cfg.Layers, cfg.Hidden, cfg.EmbedDim, tr.Model.Vocab.Size(), batch, seq)/seconds/1e9, "GFLOP/s")
+	b.ReportMetric(float64(cfg.BatchSize*cfg.SeqLen)/seconds, "tokens/s")
+	b.ReportMetric(TrainFLOPsPerStep(cfg, tr.Model.Vocab.Size())/seconds/1e9, "GFLOP/s")
 }
 
-func BenchmarkTrainB32T64(b *testing.B)         { benchmarkTrain(b, 32, 64, true) }
-func BenchmarkTrainB32T64Autodiff(b *testing.B) { benchmarkTrain(b, 32, 64, false) }
-func BenchmarkTrainB64T128(b *testing.B)        { benchmarkTrain(b, 64, 128, true) }
+func BenchmarkTrainB32T64(b *testing.B)         { benchmarkTrain(b, benchConfig(32, 64), true) }
+func BenchmarkTrainB32T64Autodiff(b *testing.B) { benchmarkTrain(b, benchConfig(32, 64), false) }
+func BenchmarkTrainB64T128(b *testing.B)        { benchmarkTrain(b, benchConfig(64, 128), true) }
 
-// BenchmarkMatMulPeak times the float32 n×n by n×n products behind the report's peak figure.
-func BenchmarkMatMulPeak(b *testing.B) {
-	backend, _ := benchBackend(b)
-	for _, n := range []int{512, 1024} {
-		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			var peak MatMulPeak
-			for range b.N {
-				var err error
-				if peak, err = measureMatMulPeak(backend, n); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(peak.GFLOPS, "GFLOP/s")
-		})
-	}
+// BenchmarkGenerate measures single-stream sampling (one token per step graph call, temperature 1
+// on the host) at the reference shape: 2 layers × 256 hidden, embedding 64, vocabulary 80.
+func BenchmarkGenerate(b *testing.B) { benchmarkGenerate(b, DefaultConfig()) }
+
+// BenchmarkGenerateTiny measures the same on the tiny preset's shape (1 layer × 64, embedding 16), where
+// the per-token overhead around the step graph weighs most.
+func BenchmarkGenerateTiny(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Layers, cfg.Hidden, cfg.EmbedDim = 1, 64, 16
+	benchmarkGenerate(b, cfg)
 }
 
-// BenchmarkReferenceReport runs the issue's reference measurement once per iteration and logs it.
-func BenchmarkReferenceReport(b *testing.B) {
-	backend, name := benchBackend(b)
-	opts := DefaultBenchOptions()
-	if path := os.Getenv("LSTMLAB_BENCH_CORPUS"); path != "" {
-		corpus, err := text.LoadFile(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		opts.Corpus, opts.CorpusName = corpus.Text, path
+// BenchmarkGenerateNoWatchdog measures what the per-call watchdog costs a generated token.
+func BenchmarkGenerateNoWatchdog(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.StepTimeout = 0
+	benchmarkGenerate(b, cfg)
+}
+
+// BenchmarkTinyValidate measures one periodic validation of the tiny preset's shape (1 layer × 64,
+// embedding 16, 32-step windows, eval_windows 10) over a 60,000-token split: 32 streams × 10 windows,
+// 10,240 tokens scored, on the training backend (the one validation runs on).
+func BenchmarkTinyValidate(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Layers, cfg.Hidden, cfg.EmbedDim, cfg.BatchSize, cfg.SeqLen, cfg.EvalLimit = 1, 64, 16, 16, 32, 10
+	corpus := syntheticCorpus(60_000, 80)
+	vocab := charVocab(b, corpus)
+	ids, _ := vocab.Encode(corpus)
+	m, err := New(cfg, vocab, benchBackend(b, Training))
+	if err != nil {
+		b.Fatal(err)
 	}
+	tr, err := NewTrainer(m, ids[:4096], ids, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev, err := tr.Validate() // compiles outside the timing
+	if err != nil || ev.Val.Tokens != 32*10*32 {
+		b.Fatalf("validation scored %+v (%v), want 32 streams × 10 windows × 32 tokens", ev.Val, err)
+	}
+	b.ResetTimer()
 	for range b.N {
-		r, err := RunBenchmark(backend, name, opts)
-		if err != nil {
+		if _, err := tr.Validate(); err != nil {
 			b.Fatal(err)
 		}
-		b.Log("\n" + r.Table())
-		for _, t := range r.Train {
-			b.ReportMetric(t.TokensPerSec, fmt.Sprintf("tokens/s-%dx%d", t.Batch, t.SeqLen))
-		}
-		b.ReportMetric(r.Generate.TokensPerSec, "gen-tokens/s")
 	}
+}
+
+func benchmarkGenerate(b *testing.B, cfg Config) {
+	corpus := syntheticCorpus(4000, 80)
+	m, err := New(cfg, charVocab(b, corpus), benchBackend(b, Inference))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := m.NewStepper()
+	if err != nil {
+		b.Fatal(err)
+	}
+	logits, err := s.Step(0) // compiles the step graph outside the timing
+	if err != nil {
+		b.Fatal(err)
+	}
+	sampler := NewSampler(SampleOptions{Temperature: 1})
+	b.ResetTimer()
+	for range b.N {
+		id, _ := sampler.Sample(logits)
+		if logits, err = s.Step(id); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 }
 
 // syntheticCorpus returns n characters over an alphabet of vocab distinct runes (the Moby Dick

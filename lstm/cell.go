@@ -1,80 +1,130 @@
 package lstm
 
 import (
+	"fmt"
+	"slices"
+	"strings"
+
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads like math with a dot import.
 )
 
-// Gate layout. The fused weight matrices hold the four gates side by side along their last axis, in
-// PyTorch's order (so exported weights load into nn.LSTM as they are):
+// Cell is one kind of recurrent cell. Everything that differs between an LSTM, a GRU and a plain RNN
+// lives behind it: the gate blocks, the parameters and their initialisation, the step (with every
+// intermediate kept, for inspection and for the backward pass), the hand-written backward step, and the
+// PyTorch export. The rest of the model (embedding, the layer loop of layer.go, the head, training,
+// generation) is the same for every cell. The `cell` config key names one (CellNames); the
+// implementations are cell_lstm.go, cell_gru.go and cell_rnn.go.
 //
-//	columns [0,H)   i  input gate      σ
-//	columns [H,2H)  f  forget gate     σ
-//	columns [2H,3H) g  candidate cell  tanh   (written c̃ in the equations)
-//	columns [3H,4H) o  output gate     σ
-const (
-	GateInput     = 0 // i: how much of the candidate enters the cell
-	GateForget    = 1 // f: how much of the old cell survives
-	GateCandidate = 2 // g = c̃: the candidate cell value
-	GateOutput    = 3 // o: how much of the squashed cell becomes the hidden state
-	NumGates      = 4
-)
+// Every cell is computed the same way per step: the pre-activations a_t = x_t·Wx + h_{t-1}·Wh + b of all
+// its blocks at once (one product, [x_t, h_{t-1}, 1]·[Wx; Wh; b]), then the cell's elementwise step on
+// a_t. Wx, Wh and b are the cell's parameters fused into that form (identical for the LSTM and the RNN;
+// the GRU keeps the two parts of its candidate apart, see gruCell).
+type Cell interface {
+	// Name is the `cell` config value: "lstm", "gru" or "rnn".
+	Name() string
+	// Blocks is the number of H-wide column blocks of the input weights W_ih [in, Blocks·H] and the
+	// recurrent weights W_hh [H, Blocks·H]: 4 for the LSTM (i, f, g, o), 3 for the GRU (r, z, n), 1 for
+	// the RNN. The model's matrix-product FLOPs grow with it (TrainFLOPsPerStep).
+	Blocks() int
+	// Values names what one step computes, as inspection shows it (Trace, RunCellStep, CellValues): the
+	// gates after their nonlinearity in block order, then c for the LSTM, then h. LSTM: i, f, g, o, c, h;
+	// GRU: r, z, n, h; RNN: h.
+	Values() []string
+	// HasCellState reports whether the cell carries a cell state c besides h (only the LSTM). Cells
+	// without one carry c = 0 through unchanged, so the model's state is (h, c) for every cell.
+	HasCellState() bool
+	// PyTorchModule is the PyTorch module whose state_dict the exported layer weights load into, e.g.
+	// "nn.LSTM(E, H, num_layers=L, batch_first=True)" for E=in, H, L.
+	PyTorchModule(in, hidden, layers int) string
 
-// GateNames are the gate names in layout order, for plots and tables.
-var GateNames = [NumGates]string{"input", "forget", "candidate", "output"}
+	// params lists layer k's parameters (in = the layer's input width), in the order their initial values
+	// are drawn.
+	params(k, in, hidden int) []paramSpec
+	// fuse turns layer parameters (graph nodes, in params' order) into the per-step product's weights:
+	// wx [in, P], wh [H, P], b [P], P the pre-activation width. The hand-written backward pass returns
+	// gradients for wx, wh and b; autodiff carries them through fuse to the parameters.
+	fuse(p []*Node) (wx, wh, b *Node)
+	// step is the cell proper: given the pre-activations a [B', P] (rows past B, if any, are ignored)
+	// and the previous state hPrev, cPrev [B, H] (cPrev nil for cells without a cell state), it returns
+	// everything the step computes.
+	step(a, hPrev, cPrev *Node) Step
+	// backward is the step's hand-written backward pass: given s, dh = ∂L/∂h_t (everything that reaches
+	// h_t) and dc = ∂L/∂c_t from the step after (nil at the window's last step, and for cells without c),
+	// it returns da = ∂L/∂a_t [B, P], the part of ∂L/∂h_{t-1} that does not go through a_t (nil if
+	// none), and ∂L/∂c_{t-1} (nil for cells without c). The layer adds da·Whᵀ to get ∂L/∂h_{t-1}.
+	backward(s Step, dh, dc *Node) (da, dhDirect, dcPrev *Node)
+	// export returns layer k's tensors under PyTorch's names (without the module prefix), given its
+	// parameters on the host (in params' order, row-major with their dims).
+	export(k int, p []hostTensor) map[string]hostTensor
+}
 
-// Step holds everything one LSTM cell step computes, each [batch, H]. Keeping every intermediate
-// (rather than just h and c) lets notebooks print them, and lets the hand-written backward pass reuse
-// them instead of recomputing.
+// Step holds what one cell step computes, each [batch, H]. Keeping every intermediate (rather than
+// just h and c) lets notebooks print them, and lets the hand-written backward pass reuse them instead of
+// recomputing.
 type Step struct {
-	I, F, G, O *Node // gates after their nonlinearity: i_t, f_t, c̃_t, o_t
-	CPrev      *Node // c_{t-1}, the cell state the step started from
-	C          *Node // c_t = f_t ⊙ c_{t-1} + i_t ⊙ c̃_t
-	TanhC      *Node // tanh(c_t)
-	H          *Node // h_t = o_t ⊙ tanh(c_t)
+	// Values are the step's values in the order of Cell.Values (gates, c, h).
+	Values []*Node
+	H      *Node // h_t
+	C      *Node // c_t (nil for cells without a cell state)
+	HPrev  *Node // h_{t-1}, the hidden state the step started from
+	CPrev  *Node // c_{t-1} (nil for cells without a cell state)
+	// saved are intermediates private to the cell that its backward step reuses.
+	saved []*Node
 }
 
-// CellStep runs one LSTM step on explicit weights:
-//
-//	x: [batch, in]    h, c: [batch, H]    wIH: [in, 4H]    wHH: [H, 4H]    bias: [4H]
-//
-// The gate pre-activations are x·W + h·U + b for all four gates at once (fused products), then split
-// and squashed in CellFromPreactivation. Generation runs this on every token; training's layer
-// (unrollLayer) computes the same pre-activations with one product per step.
-func CellStep(x, h, c, wIH, wHH, bias *Node) Step {
-	// xProj: [batch, 4H] = W x_t + b, the part that does not depend on the previous step.
-	xProj := MatMul(x, wIH)
-	xProj = Add(xProj, BroadcastToDims(ExpandAxes(bias, 0), xProj.Shape().Dimensions...))
-	return CellFromProjection(xProj, h, c, wHH)
+// hostTensor is a parameter's values on the host, row-major.
+type hostTensor struct {
+	Data []float32
+	Dims []int
 }
 
-// CellFromProjection runs one LSTM step given the input projection already computed
-// (xProj = x_t·W + b, [batch, 4H]): it adds the recurrent part h_{t-1}·U and applies the cell.
-func CellFromProjection(xProj, h, c, wHH *Node) Step {
-	return CellFromPreactivation(Add(xProj, MatMul(h, wHH)), c)
-}
+// cells maps each `cell` config value to its implementation.
+var cells = map[string]Cell{"lstm": lstmCell{}, "gru": gruCell{}, "rnn": rnnCell{}}
 
-// CellFromPreactivation is the cell proper, given the four gates' pre-activations
-// z = x_t·W + h_{t-1}·U + b ([batch, 4H]; rows past batch, if any, are ignored) and the
-// previous cell state c = c_{t-1} [batch, H]:
-//
-//	i_t = σ(W_i x_t + U_i h_{t-1} + b_i)
-//	f_t = σ(W_f x_t + U_f h_{t-1} + b_f)
-//	o_t = σ(W_o x_t + U_o h_{t-1} + b_o)
-//	c̃_t = tanh(W_c x_t + U_c h_{t-1} + b_c)
-//	c_t = f_t ⊙ c_{t-1} + i_t ⊙ c̃_t
-//	h_t = o_t ⊙ tanh(c_t)
-func CellFromPreactivation(z, c *Node) Step {
-	batch, hidden := c.Shape().Dimensions[0], c.Shape().Dimensions[1]
-	gate := func(k int) *Node { return Slice(z, AxisRange(0, batch), AxisRange(k*hidden, (k+1)*hidden)) }
-	s := Step{
-		I:     Sigmoid(gate(GateInput)),
-		F:     Sigmoid(gate(GateForget)),
-		G:     Tanh(gate(GateCandidate)),
-		O:     Sigmoid(gate(GateOutput)),
-		CPrev: c,
+// DefaultCell is the cell of models whose config names none (checkpoints written before the `cell` key
+// existed).
+const DefaultCell = "lstm"
+
+// CellNames lists the values of the `cell` config key, sorted.
+func CellNames() []string {
+	names := make([]string, 0, len(cells))
+	for n := range cells {
+		names = append(names, n)
 	}
-	s.C = Add(Mul(s.F, c), Mul(s.I, s.G))
-	s.TanhC = Tanh(s.C)
-	s.H = Mul(s.O, s.TanhC)
-	return s
+	slices.Sort(names)
+	return names
+}
+
+// CellByName returns the cell the `cell` config key names ("" is DefaultCell).
+func CellByName(name string) (Cell, error) {
+	if name == "" {
+		name = DefaultCell
+	}
+	c, ok := cells[name]
+	if !ok {
+		return nil, fmt.Errorf("invalid cell: %q (want %s)", name, strings.Join(CellNames(), ", "))
+	}
+	return c, nil
+}
+
+// Cell returns the model's cell.
+func (m *Model) Cell() Cell { return m.Config.cell() }
+
+// cell returns the cell c names; the config is validated, so the name is known.
+func (c Config) cell() Cell {
+	cell, err := CellByName(c.Cell)
+	if err != nil {
+		panic(fmt.Sprintf("lstm: %v (the config was not validated)", err))
+	}
+	return cell
+}
+
+// blockCols returns columns [k·H, (k+1)·H) of a [rows, n·H] matrix: gate block k.
+func blockCols(x *Node, k, hidden int) *Node {
+	return Slice(x, AxisRange(), AxisRange(k*hidden, (k+1)*hidden))
+}
+
+// stepBlock returns block k of the pre-activations a for the first batch rows: [batch, H].
+func stepBlock(a *Node, k, batch, hidden int) *Node {
+	return Slice(a, AxisRange(0, batch), AxisRange(k*hidden, (k+1)*hidden))
 }

@@ -1,10 +1,13 @@
 package lstm
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -20,11 +23,16 @@ import (
 
 // A checkpoint is one safetensors file holding every variable of the model's Store — weights,
 // optimizer moments, the dropout RNG state — plus the carried training state h and c, with the config,
-// vocabulary, training position and a checksum in its metadata. It is everything needed to resume
-// training exactly or to generate, in a format any safetensors reader can open.
+// vocabulary, training position, owner and a checksum in its metadata. It is everything needed to
+// resume training exactly or to generate, in a format any safetensors reader can open.
+//
+// Format version 2 adds the owner (the identity of the run the file belongs to, opaque to this
+// package) and a checksum over the metadata as well as the tensors, so an edited config, vocabulary,
+// step or owner is detected like damaged weights. Version 1 files (checksum over the tensors only, no
+// owner) still load.
 const (
 	checkpointFormat  = "lstmlab-checkpoint"
-	checkpointVersion = 1
+	checkpointVersion = 2
 	carriedHPath      = "/train/h"
 	carriedCPath      = "/train/c"
 )
@@ -67,17 +75,49 @@ type Checkpoint struct {
 	Model *Model
 	State *TrainState     // nil for a weights-only save
 	H, C  *tensors.Tensor // carried state at save time (nil for a weights-only save)
+	// Owner is the identity the file was saved with (SaveOwned, SaveCheckpointOwned); "" when none
+	// (Save, SaveCheckpoint, or a format version 1 file).
+	Owner string
+	// Version is the file's format version (1 or 2).
+	Version int
 }
 
 // Save writes the model (weights, optimizer state, RNG state, config, vocabulary) to path atomically.
-func (m *Model) Save(path string) error { return m.save(path, nil, nil, nil) }
+func (m *Model) Save(path string) error { return m.save(path, "", nil, nil, nil) }
+
+// SaveOwned is Save with an owner: an identity (say a run's UUID) stored in the metadata, covered by
+// the checksum, and returned by Load as Checkpoint.Owner, so a caller can refuse a file that belongs
+// to something else.
+func (m *Model) SaveOwned(path, owner string) error { return m.save(path, owner, nil, nil, nil) }
 
 // SaveCheckpoint writes everything needed to resume this training run exactly to path, atomically.
-func (t *Trainer) SaveCheckpoint(path string) error {
-	return t.Model.save(path, &t.State, t.h, t.c)
+func (t *Trainer) SaveCheckpoint(path string) error { return t.SaveCheckpointOwned(path, "") }
+
+// SaveCheckpointOwned is SaveCheckpoint with an owner (see SaveOwned).
+func (t *Trainer) SaveCheckpointOwned(path, owner string) error {
+	return t.Model.save(path, owner, &t.State, t.h, t.c)
 }
 
-func (m *Model) save(path string, state *TrainState, h, c *tensors.Tensor) error {
+// metadataChecksum is the format 2 checksum: SHA-256 over every metadata entry but the checksum
+// itself (key and value, in key order, length-prefixed so no two different maps hash alike) followed
+// by the tensors' checksum.
+func metadataChecksum(meta map[string]string, tensors map[string]safetensors.Tensor) string {
+	keys := make([]string, 0, len(meta))
+	for k := range meta {
+		if k != "checksum" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		fmt.Fprintf(h, "%d:%s%d:%s", len(k), k, len(meta[k]), meta[k])
+	}
+	h.Write([]byte(safetensors.Checksum(tensors)))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (m *Model) save(path, owner string, state *TrainState, h, c *tensors.Tensor) error {
 	f := &safetensors.File{Metadata: map[string]string{}, Tensors: map[string]safetensors.Tensor{}}
 	add := func(name string, t *tensors.Tensor) error {
 		st, err := tensorToSafetensors(t)
@@ -125,8 +165,14 @@ func (m *Model) save(path string, state *TrainState, h, c *tensors.Tensor) error
 		}
 		f.Metadata["state"] = string(stateJSON)
 	}
-	f.Metadata["checksum"] = safetensors.Checksum(f.Tensors)
-	return safetensors.WriteFile(path, f)
+	if owner != "" {
+		f.Metadata["owner"] = owner
+	}
+	f.Metadata["checksum"] = metadataChecksum(f.Metadata, f.Tensors)
+	if err := safetensors.WriteFile(path, f); err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	return nil
 }
 
 // Load reads a checkpoint written by Save or SaveCheckpoint onto backend. A truncated, corrupt or
@@ -145,11 +191,18 @@ func Load(path string, backend compute.Backend) (*Checkpoint, error) {
 	if f.Metadata["format"] != checkpointFormat {
 		return nil, bad("not an lstmlab checkpoint (format %q)", f.Metadata["format"])
 	}
-	if v, _ := strconv.Atoi(f.Metadata["format_version"]); v != checkpointVersion {
-		return nil, bad("format version %q, this lstmlab reads %d", f.Metadata["format_version"], checkpointVersion)
-	}
-	if sum := safetensors.Checksum(f.Tensors); sum != f.Metadata["checksum"] {
-		return nil, bad("checksum mismatch: the tensor data was modified or damaged")
+	version, _ := strconv.Atoi(f.Metadata["format_version"])
+	switch version {
+	case 1:
+		if sum := safetensors.Checksum(f.Tensors); sum != f.Metadata["checksum"] {
+			return nil, bad("checksum mismatch: the tensor data was modified or damaged")
+		}
+	case checkpointVersion:
+		if sum := metadataChecksum(f.Metadata, f.Tensors); sum != f.Metadata["checksum"] {
+			return nil, bad("checksum mismatch: the tensors or the metadata (config, vocabulary, training position, owner) were modified or damaged")
+		}
+	default:
+		return nil, bad("format version %q, this lstmlab reads 1 to %d", f.Metadata["format_version"], checkpointVersion)
 	}
 	var cfg Config
 	if err := json.Unmarshal([]byte(f.Metadata["config"]), &cfg); err != nil {
@@ -162,8 +215,11 @@ func Load(path string, backend compute.Backend) (*Checkpoint, error) {
 	if err := json.Unmarshal([]byte(f.Metadata["vocab"]), vocab); err != nil {
 		return nil, bad("vocabulary: %v", err)
 	}
+	if err := checkVocab(cfg, vocab); err != nil {
+		return nil, bad("%v", err)
+	}
 	m := &Model{Config: cfg, Vocab: vocab, Backend: backend, Store: model.NewStore(), HandGrad: true}
-	ck := &Checkpoint{Model: m}
+	ck := &Checkpoint{Model: m, Owner: f.Metadata["owner"], Version: version}
 	for name, st := range f.Tensors {
 		t, err := tensorFromSafetensors(st)
 		if err != nil {

@@ -5,105 +5,123 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/lstmlab/lstmlab/lstm/safetensors"
 )
 
-// ExportFormat is the metadata "format" of exported files.
+// ExportFormat is the metadata "format" of exported LSTM models; a GRU's is "lstmlab-pytorch-gru-lm" and a
+// plain RNN's "lstmlab-pytorch-rnn-lm" (ExportFormatOf).
 const ExportFormat = "lstmlab-pytorch-lstm-lm"
+
+// ExportFormatOf is the metadata "format" of an exported model of cell.
+func ExportFormatOf(cell Cell) string { return "lstmlab-pytorch-" + cell.Name() + "-lm" }
 
 // ExportPyTorch writes the model's weights to a safetensors file that loads with load_state_dict
 // (strict) into PyTorch's
 //
-//	embedding = nn.Embedding(V, E); lstm = nn.LSTM(E, H, num_layers=L, batch_first=True); decoder = nn.Linear(H, V)
+//	embedding = nn.Embedding(V, E); <cell> = nn.LSTM | nn.GRU | nn.RNN(E, H, num_layers=L, batch_first=True); decoder = nn.Linear(H, V)
 //
-// with no transposing by hand: names embedding.weight [V, E], lstm.weight_ih_l{k} [4H, in],
-// lstm.weight_hh_l{k} [4H, H], lstm.bias_ih_l{k} and lstm.bias_hh_l{k} [4H], decoder.weight [V, H],
-// decoder.bias [V]. Gate rows are in PyTorch's order i, f, g, o, which is this project's order too, so
-// only the matrices are transposed (we store [in, 4H] for x·W; PyTorch stores [4H, in] for W·x).
-// This model has one bias per gate; it is exported as bias_ih, and bias_hh is zero (their sum is what
-// PyTorch uses). The vocabulary and config are in the metadata ("vocab", "config").
+// held under the names "embedding", the cell's name ("lstm", "gru" or "rnn") and "decoder" (for
+// example an nn.ModuleDict), with no transposing by hand: embedding.weight [V, E],
+// <cell>.weight_ih_l{k} [G·H, in], <cell>.weight_hh_l{k} [G·H, H], <cell>.bias_ih_l{k} and
+// <cell>.bias_hh_l{k} [G·H] (G = Cell.Blocks(): 4, 3 or 1), decoder.weight [V, H], decoder.bias [V].
+// Gate rows are in PyTorch's order, which is this project's order too (LSTM i, f, g, o; GRU r, z, n),
+// so only the matrices are transposed (this project stores [in, G·H] for x·W; PyTorch [G·H, in] for
+// W·x). The LSTM and the RNN have one bias per gate; it is exported as bias_ih, and bias_hh is zero (their
+// sum is what PyTorch uses); the GRU has both. The metadata holds "format", "cell", "config", "vocab",
+// "gate_order" and "pytorch" (the modules to build, in words).
 func (m *Model) ExportPyTorch(path string) error {
 	cfg := m.Config
+	cell := m.Cell()
 	f := &safetensors.File{Metadata: map[string]string{}, Tensors: map[string]safetensors.Tensor{}}
-	get := func(p string) ([]float32, []int, error) {
+	get := func(p string) (hostTensor, error) {
 		v := m.Store.GetVariable(p)
 		if v == nil {
-			return nil, nil, fmt.Errorf("export %s: parameter %s missing", path, p)
+			return hostTensor{}, fmt.Errorf("export %s: parameter %s missing", path, p)
 		}
 		t, err := v.Value()
 		if err != nil {
-			return nil, nil, fmt.Errorf("export %s: %s: %w", path, p, err)
+			return hostTensor{}, fmt.Errorf("export %s: %s: %w", path, p, err)
 		}
 		data, err := tensors.CopyFlatData[float32](t)
-		return data, t.Shape().Dimensions, err
+		return hostTensor{data, t.Shape().Dimensions}, err
 	}
-	put := func(name string, data []float32, dims ...int) {
-		f.Tensors[name] = safetensors.Tensor{DType: "F32", Shape: dims, Data: float32Bytes(data)}
+	put := func(name string, t hostTensor) {
+		f.Tensors[name] = safetensors.Tensor{DType: "F32", Shape: t.Dims, Data: float32Bytes(t.Data)}
 	}
-	emb, embDims, err := get(ParamEmbedding)
+	emb, err := get(ParamEmbedding)
 	if err != nil {
 		return err
 	}
-	put("embedding.weight", emb, embDims...)
+	put("embedding.weight", emb)
 	for k := range cfg.Layers {
-		wih, d, err := get(ParamLayerWIH(k))
-		if err != nil {
-			return err
+		var params []hostTensor
+		for _, p := range m.LayerParams(k) {
+			t, err := get(p)
+			if err != nil {
+				return err
+			}
+			params = append(params, t)
 		}
-		put(fmt.Sprintf("lstm.weight_ih_l%d", k), transpose(wih, d[0], d[1]), d[1], d[0])
-		whh, d, err := get(ParamLayerWHH(k))
-		if err != nil {
-			return err
+		for name, t := range cell.export(k, params) {
+			put(cell.Name()+"."+name, t)
 		}
-		put(fmt.Sprintf("lstm.weight_hh_l%d", k), transpose(whh, d[0], d[1]), d[1], d[0])
-		b, d, err := get(ParamLayerBias(k))
-		if err != nil {
-			return err
-		}
-		put(fmt.Sprintf("lstm.bias_ih_l%d", k), b, d...)
-		put(fmt.Sprintf("lstm.bias_hh_l%d", k), make([]float32, len(b)), d...)
 	}
 	if cfg.TieWeight {
-		put("decoder.weight", emb, embDims...) // [V, E=H] already
+		put("decoder.weight", emb) // [V, E=H] already
 	} else {
-		w, d, err := get(ParamDecoderWeight)
+		w, err := get(ParamDecoderWeight)
 		if err != nil {
 			return err
 		}
-		put("decoder.weight", transpose(w, d[0], d[1]), d[1], d[0])
+		put("decoder.weight", transposed(w))
 	}
-	b, d, err := get(ParamDecoderBias)
+	b, err := get(ParamDecoderBias)
 	if err != nil {
 		return err
 	}
-	put("decoder.bias", b, d...)
+	put("decoder.bias", b)
 
 	cfgJSON, _ := json.Marshal(cfg)
 	vocabJSON, err := json.Marshal(m.Vocab)
 	if err != nil {
 		return fmt.Errorf("export %s: %w", path, err)
 	}
-	f.Metadata["format"] = ExportFormat
+	f.Metadata["format"] = ExportFormatOf(cell)
+	f.Metadata["cell"] = cell.Name()
 	f.Metadata["config"] = string(cfgJSON)
 	f.Metadata["vocab"] = string(vocabJSON)
-	f.Metadata["gate_order"] = "i,f,g,o"
-	f.Metadata["pytorch"] = fmt.Sprintf("nn.Embedding(%d, %d); nn.LSTM(%d, %d, num_layers=%d, batch_first=True); nn.Linear(%d, %d)",
-		m.Vocab.Size(), cfg.EmbedDim, cfg.EmbedDim, cfg.Hidden, cfg.Layers, cfg.Hidden, m.Vocab.Size())
+	f.Metadata["gate_order"] = strings.Join(cell.Values()[:cell.Blocks()], ",")
+	f.Metadata["pytorch"] = fmt.Sprintf("nn.Embedding(%d, %d); %s; nn.Linear(%d, %d)",
+		m.Vocab.Size(), cfg.EmbedDim, cell.PyTorchModule(cfg.EmbedDim, cfg.Hidden, cfg.Layers), cfg.Hidden, m.Vocab.Size())
 	return safetensors.WriteFile(path, f)
 }
 
-// transpose returns the [cols, rows] transpose of a row-major [rows, cols] matrix.
-func transpose(x []float32, rows, cols int) []float32 {
-	out := make([]float32, len(x))
+// transposed returns the transpose of a row-major matrix.
+// singleBiasExport exports layer k of a cell with one bias per block (LSTM, RNN; parameters W_ih, W_hh, b)
+// in PyTorch's names: the weights transposed to PyTorch's [blocks·H, in] layout, the bias as bias_ih and a
+// zero bias_hh (PyTorch only uses their sum).
+func singleBiasExport(k int, p []hostTensor) map[string]hostTensor {
+	return map[string]hostTensor{
+		fmt.Sprintf("weight_ih_l%d", k): transposed(p[0]),
+		fmt.Sprintf("weight_hh_l%d", k): transposed(p[1]),
+		fmt.Sprintf("bias_ih_l%d", k):   p[2],
+		fmt.Sprintf("bias_hh_l%d", k):   {make([]float32, len(p[2].Data)), p[2].Dims},
+	}
+}
+
+func transposed(t hostTensor) hostTensor {
+	rows, cols := t.Dims[0], t.Dims[1]
+	out := make([]float32, len(t.Data))
 	for r := range rows {
 		for c := range cols {
-			out[c*rows+r] = x[r*cols+c]
+			out[c*rows+r] = t.Data[r*cols+c]
 		}
 	}
-	return out
+	return hostTensor{out, []int{cols, rows}}
 }
 
 func float32Bytes(x []float32) []byte {

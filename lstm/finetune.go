@@ -14,7 +14,7 @@ import (
 
 // ModelKeys are the Config keys that fix a model's shape and tokenization: a fine-tuned model inherits
 // them from its parent and may not change them.
-var ModelKeys = []string{"level", "min_freq", "embed", "hidden", "layers", "tie_weights"}
+var ModelKeys = []string{"cell", "level", "min_freq", "normalize", "embed", "hidden", "layers", "tie_weights"}
 
 // FineTuneCopy returns a new model on backend holding m's weights (not its optimizer state, step or RNG:
 // a fine-tuning run starts its own), with cfg's training settings and vocab, which must extend
@@ -22,13 +22,13 @@ var ModelKeys = []string{"level", "min_freq", "embed", "hidden", "layers", "tie_
 // fresh model, head weights at zero and head bias at the lowest existing bias, so a new token starts
 // as unlikely as the rarest old one instead of disturbing what the parent predicts).
 func (m *Model) FineTuneCopy(cfg Config, vocab *text.Vocab, backend compute.Backend) (*Model, error) {
-	cfg.Level, cfg.MinFreq, cfg.EmbedDim, cfg.Hidden, cfg.Layers, cfg.TieWeight =
-		m.Config.Level, m.Config.MinFreq, m.Config.EmbedDim, m.Config.Hidden, m.Config.Layers, m.Config.TieWeight
+	cfg.Cell, cfg.Level, cfg.MinFreq, cfg.Normalize, cfg.EmbedDim, cfg.Hidden, cfg.Layers, cfg.TieWeight =
+		m.Cell().Name(), m.Config.Level, m.Config.MinFreq, m.Config.Normalize, m.Config.EmbedDim, m.Config.Hidden, m.Config.Layers, m.Config.TieWeight
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if string(vocab.Level()) != m.Config.Level {
-		return nil, fmt.Errorf("fine-tune: parent is %s-level, vocabulary is %s-level", m.Config.Level, vocab.Level())
+	if err := checkVocab(cfg, vocab); err != nil {
+		return nil, fmt.Errorf("fine-tune: %w", err)
 	}
 	oldV, newV := m.Vocab.Size(), vocab.Size()
 	if newV < oldV || !slices.Equal(vocab.Tokens()[:oldV], m.Vocab.Tokens()) {
@@ -73,15 +73,16 @@ func (m *Model) FineTuneCopy(cfg Config, vocab *text.Vocab, backend compute.Back
 	return child, nil
 }
 
-// ParamGroups maps the freeze group names users type to parameter paths: "embedding", "lstm.K" (layer
-// K's W, U and b), "decoder" (the head; with tied weights only its bias, the weight being the embedding).
+// ParamGroups maps the freeze group names users type to parameter paths: "embedding", "<cell>.K" (layer
+// K's parameters: "lstm.0", "gru.1", "rnn.0" ...), "decoder" (the head; with tied weights only its bias,
+// the weight being the embedding).
 func (m *Model) ParamGroups() map[string][]string {
 	groups := map[string][]string{"embedding": {ParamEmbedding}, "decoder": {ParamDecoderBias}}
 	if !m.Config.TieWeight {
 		groups["decoder"] = []string{ParamDecoderWeight, ParamDecoderBias}
 	}
 	for k := range m.Config.Layers {
-		groups[fmt.Sprintf("lstm.%d", k)] = []string{ParamLayerWIH(k), ParamLayerWHH(k), ParamLayerBias(k)}
+		groups[fmt.Sprintf("%s.%d", m.Cell().Name(), k)] = m.LayerParams(k)
 	}
 	return groups
 }

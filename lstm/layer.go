@@ -5,17 +5,40 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads like math with a dot import.
 )
 
-// layerWeights are one LSTM layer's parameters as graph nodes.
-type layerWeights struct {
-	WIH  *Node // [in, 4H]
-	WHH  *Node // [H, 4H]
-	Bias *Node // [4H]
+// projection computes one step's pre-activations a_t = x_t·Wx + h_{t-1}·Wh + b: [B, P] from x_t [B, in]
+// and h_{t-1} [B, H].
+type projection func(xt, h *Node) *Node
+
+// fusedProjection is training's projection: one product per step, a_t = [x_t, h_{t-1}, 1]·[Wx; Wh; b], with
+// the stacked weights [in+H+1, P] built once per window. The usual alternative, one [T*B, in]·Wx product
+// for all steps before the loop, is no faster on the pure-Go backend (its Slice copies element by element:
+// cutting each step's rows out of that projection costs what the batching saves; docs/benchmarks.md), and
+// it makes every step of a layer wait for the whole layer below.
+func fusedProjection(wx, wh, b *Node, batch int) projection {
+	wAll := Concatenate([]*Node{wx, wh, ExpandAxes(b, 0)}, 0)
+	ones := Ones(wx.Graph(), shapes.Make(wx.DType(), batch, 1))
+	return func(xt, h *Node) *Node { return MatMul(Concatenate([]*Node{xt, h, ones}, 1), wAll) }
 }
 
-// layerForward runs one LSTM layer over a window of T time steps, time-major and flattened:
+// preparedProjection is generation's projection, from weights prepared once per weight update (see
+// preparedWeights): a_t = x_t·Wxᵀᵀ + h_{t-1}·Whᵀᵀ + b with wxT [P, in], whT [P, H]. Why transposed: with Wx
+// as [in, P] each output column walks Wx with a stride of P floats (4 KiB for an LSTM at H = 256), which
+// the pure-Go backend's small-product kernel reads slower than the contiguous rows of Wxᵀ
+// (docs/benchmarks.md).
+func preparedProjection(wxT, whT, b *Node) projection {
+	timesTransposed := func(a, bT *Node) *Node { return Dot(a, bT).General([]int{1}, nil, []int{1}, nil) }
+	return func(xt, h *Node) *Node {
+		a := Add(timesTransposed(xt, wxT), timesTransposed(h, whT))
+		return Add(a, BroadcastToDims(ExpandAxes(b, 0), a.Shape().Dimensions...))
+	}
+}
+
+// layerForward runs one layer of cell over a window of T time steps, time-major and flattened:
 //
-//	xs: [T*B, in] (rows t*B .. t*B+B-1 are time step t)    h0, c0: [B, H]
+//	xs: [T*B, in] (rows t*B .. t*B+B-1 are time step t)    h0, c0: [B, H]    params: the layer's parameters
 //	returns ys: [T*B, H] (every h_t), the final hT, cT: [B, H], and every step's intermediates
+//
+// c0 is carried through unchanged (cT = c0) for cells without a cell state.
 //
 // xSteps, when not nil, are the same inputs one node per step (x_t: [B, H], the previous layer's h_t):
 // reading them instead of slicing xs lets step t of this layer start as soon as step t of the layer below
@@ -26,114 +49,101 @@ type layerWeights struct {
 // all T·B rows instead of T small ones (GoMLX's autodiff inserts a transpose per step there). Both paths
 // give the same gradients (tested); the hand-written one is several times faster.
 // Gradients never flow into h0 and c0 (truncated BPTT: state is carried, gradients stop at windows).
-func layerForward(xs *Node, xSteps []*Node, h0, c0 *Node, w layerWeights, steps int, handGrad bool) (ys, hT, cT *Node, trace []Step) {
+func layerForward(cell Cell, xs *Node, xSteps []*Node, h0, c0 *Node, params []*Node, steps int, handGrad bool) (ys, hT, cT *Node, trace []Step) {
+	batch := h0.Shape().Dimensions[0]
+	wx, wh, b := cell.fuse(params)
 	if !handGrad {
-		ys, hT, cT, trace = unrollLayer(xs, xSteps, StopGradient(h0), StopGradient(c0), w, steps)
+		ys, hT, cT, trace = unrollLayer(cell, xs, xSteps, StopGradient(h0), StopGradient(c0), fusedProjection(wx, wh, b, batch), steps)
 		return
 	}
 	var stoppedSteps []*Node
 	for _, x := range xSteps {
 		stoppedSteps = append(stoppedSteps, StopGradient(x))
 	}
-	in := []*Node{xs, w.WIH, w.WHH, w.Bias}
+	in := []*Node{xs, wx, wh, b}
 	outs := withCustomGradient(in, 1,
 		func(sg []*Node) []*Node {
 			var y *Node
-			y, hT, cT, trace = unrollLayer(sg[0], stoppedSteps, StopGradient(h0), StopGradient(c0),
-				layerWeights{WIH: sg[1], WHH: sg[2], Bias: sg[3]}, steps)
+			y, hT, cT, trace = unrollLayer(cell, sg[0], stoppedSteps, StopGradient(h0), StopGradient(c0),
+				fusedProjection(sg[1], sg[2], sg[3], batch), steps)
 			return []*Node{y}
 		},
 		func(outGrads []*Node) []*Node {
-			return layerBackward(outGrads[0], StopGradient(xs), h0, w, trace)
+			return layerBackward(cell, outGrads[0], StopGradient(xs), h0, wx, wh, trace)
 		})
 	return outs[0], hT, cT, trace
 }
 
+// unrollLayer is the forward pass of one layer: T cell steps, each computing its pre-activations with
+// project. It is the one loop training, evaluation, inspection and generation (T = 1) all run.
+func unrollLayer(cell Cell, xs *Node, xSteps []*Node, h0, c0 *Node, project projection, steps int) (ys, hT, cT *Node, trace []Step) {
+	batch := h0.Shape().Dimensions[0]
+	h, c := h0, c0
+	if !cell.HasCellState() {
+		c = nil
+	}
+	hs := make([]*Node, steps)
+	trace = make([]Step, steps)
+	for t := range steps {
+		var xt *Node // [B, in]
+		switch {
+		case xSteps != nil:
+			xt = xSteps[t]
+		case steps == 1: // generation: the window is one step (a Slice would copy it)
+			xt = xs
+		default:
+			xt = Slice(xs, AxisRange(t*batch, (t+1)*batch), AxisRange())
+		}
+		s := cell.step(project(xt, h), h, c) // a: [B, P]
+		trace[t] = s
+		h, c = s.H, s.C
+		hs[t] = h
+	}
+	if c == nil {
+		c = c0
+	}
+	return Concatenate(hs, 0), h, c, trace
+}
+
 // appendOnes returns [x, 1]: x with a column of ones appended ([N, in] → [N, in+1]). With the bias
 // appended to the weights as a last row, [x, 1]·[W; b] = x·W + b: the bias rides along in the product.
-// Why: the pure-Go backend broadcasts a [4H] bias over rows ~4× slower than it copies, and in the
+// Why: the pure-Go backend broadcasts a [P] bias over rows ~4× slower than it copies, and in the
 // backward pass the same trick gives ∂L/∂b as the last row of [xs, 1]ᵀ·DA, without a reduction.
 func appendOnes(x *Node) *Node {
 	rows := x.Shape().Dimensions[0]
 	return Concatenate([]*Node{x, Ones(x.Graph(), shapes.Make(x.DType(), rows, 1))}, 1)
 }
 
-// unrollLayer is the forward pass: T cell steps, each computing its four gate pre-activations with one
-// product z_t = [x_t, h_{t-1}, 1]·[W; U; b]. The usual alternative, one [T*B, in]·W product for all steps
-// before the loop, measured no faster on the pure-Go backend (its Slice copies element by element, so
-// cutting each step's [B, 4H] rows out of that projection and adding them cost what the batching saved),
-// and it makes every step of a layer wait for the whole layer below.
-func unrollLayer(xs *Node, xSteps []*Node, h0, c0 *Node, w layerWeights, steps int) (ys, hT, cT *Node, trace []Step) {
-	batch := h0.Shape().Dimensions[0]
-	// wAll: [in+H+1, 4H], the stacked input weights, recurrent weights and biases (once per window).
-	wAll := Concatenate([]*Node{w.WIH, w.WHH, ExpandAxes(w.Bias, 0)}, 0)
-	ones := Ones(xs.Graph(), shapes.Make(xs.DType(), batch, 1))
-	h, c := h0, c0
-	hs := make([]*Node, steps)
-	trace = make([]Step, steps)
-	for t := range steps {
-		var xt *Node // [B, in]
-		if xSteps != nil {
-			xt = xSteps[t]
-		} else {
-			xt = Slice(xs, AxisRange(t*batch, (t+1)*batch), AxisRange())
-		}
-		// z: [B, 4H]
-		z := MatMul(Concatenate([]*Node{xt, h, ones}, 1), wAll)
-		s := CellFromPreactivation(z, c)
-		trace[t] = s
-		h, c = s.H, s.C
-		hs[t] = h
-	}
-	return Concatenate(hs, 0), h, c, trace
-}
-
 // layerBackward is the hand-written backward pass (BPTT) of unrollLayer through a window, given
-// dys = ∂L/∂ys [T*B, H] and the layer's input xs [T*B, in]. It returns ∂L/∂xs, ∂L/∂W, ∂L/∂U, ∂L/∂b.
+// dys = ∂L/∂ys [T*B, H] and the layer's input xs [T*B, in]. It returns ∂L/∂xs, ∂L/∂Wx, ∂L/∂Wh, ∂L/∂b.
 //
-// Per step, from dh_t (the output gradient plus what flows back from step t+1) and dc_t:
-//
-//	do = dh ⊙ tanh(c_t)        dc += dh ⊙ o ⊙ (1 − tanh²(c_t))
-//	di = dc ⊙ c̃    df = dc ⊙ c_{t-1}    dc̃ = dc ⊙ i    dc_{t-1} = dc ⊙ f   ← the ∂c_t/∂c_{t-1} = f_t path
-//	da = [di·i(1−i), df·f(1−f), dc̃·(1−c̃²), do·o(1−o)]   (pre-activation gradients, [B, 4H])
-//	dh_{t-1} = da·Uᵀ
-//
-// and after the loop, over all T·B rows at once: [dW; db] = [xs, 1]ᵀ·DA, dU = h_{prev}ᵀ·DA, dxs = DA·Wᵀ.
-// The per-step products share factors (dh⊙o, dc⊙i, dc⊙f) so that a step takes 20 elementwise ops
-// instead of 24: at T·L = 128 steps of [B, H] tensors, op count is what the Go backend pays for.
-func layerBackward(dys, xs, h0 *Node, w layerWeights, trace []Step) []*Node {
+// Per step, from t = T-1 down to 0, the cell's backward step turns dh_t (the output gradient plus what
+// flows back from step t+1) and dc_t into da_t = ∂L/∂a_t [B, P]; then dh_{t-1} = da_t·Whᵀ (+ the cell's
+// direct term). After the loop, over all T·B rows at once: [dWx; db] = [xs, 1]ᵀ·DA, dWh = h_{prev}ᵀ·DA,
+// dxs = DA·Wxᵀ.
+func layerBackward(cell Cell, dys, xs, h0 *Node, wx, wh *Node, trace []Step) []*Node {
 	steps := len(trace)
 	batch := h0.Shape().Dimensions[0]
 	in := xs.Shape().Dimensions[1]
-	wHHt := Transpose(w.WHH, 0, 1) // [4H, H], once per window
+	whT := Transpose(wh, 0, 1) // [P, H], once per window
 	das := make([]*Node, steps)
 	var dhNext, dcNext *Node
 	for t := steps - 1; t >= 0; t-- {
-		s := trace[t]
 		dh := Slice(dys, AxisRange(t*batch, (t+1)*batch), AxisRange())
 		if dhNext != nil {
 			dh = Add(dh, dhNext)
 		}
-		dhO := Mul(dh, s.O)                       // dh ⊙ o
-		dc := Mul(dhO, OneMinus(Square(s.TanhC))) // dh ⊙ o ⊙ (1 − tanh²c)
-		if dcNext != nil {
-			dc = Add(dc, dcNext)
-		}
-		dcI := Mul(dc, s.I)   // dc ⊙ i = dc̃
-		dcIG := Mul(dcI, s.G) // dc ⊙ c̃ ⊙ i = di ⊙ i
-		dcF := Mul(dc, s.F)   // dc ⊙ f = dc_{t-1}
-		das[t] = Concatenate([]*Node{
-			Mul(dcIG, OneMinus(s.I)),              // di·i(1−i)
-			Mul(Mul(dcF, s.CPrev), OneMinus(s.F)), // df·f(1−f)
-			Sub(dcI, Mul(dcIG, s.G)),              // dc̃·(1−c̃²)
-			Mul(Mul(dhO, s.TanhC), OneMinus(s.O)), // do·o(1−o)
-		}, 1)
+		da, dhDirect, dcPrev := cell.backward(trace[t], dh, dcNext)
+		das[t] = da
 		if t > 0 {
-			dhNext = MatMul(das[t], wHHt)
-			dcNext = dcF
+			dhNext = MatMul(da, whT)
+			if dhDirect != nil {
+				dhNext = Add(dhNext, dhDirect)
+			}
+			dcNext = dcPrev
 		}
 	}
-	// DA: [T*B, 4H]; hPrev: [T*B, H] = h_0, h_1, ..., h_{T-1}.
+	// DA: [T*B, P]; hPrev: [T*B, H] = h_0, h_1, ..., h_{T-1}.
 	dA := Concatenate(das, 0)
 	hPrev := make([]*Node, steps)
 	hPrev[0] = h0
@@ -143,14 +153,14 @@ func layerBackward(dys, xs, h0 *Node, w layerWeights, trace []Step) []*Node {
 	hPrevAll := StopGradient(Concatenate(hPrev, 0))
 	// aᵀ·DA with the transpose made explicit on the narrow left operand: the Go backend's matmul needs the
 	// contracting axis last on the left, and left to itself DotGeneral would transpose both operands,
-	// including the 4H-wide DA (measured: ~70 ms of a 0.8 s step).
+	// including the P-wide DA (docs/benchmarks.md, "No transposes of 4H-wide gradients").
 	contractRows := func(a, dA *Node) *Node { return MatMul(Transpose(a, 0, 1), dA) }
-	dWb := contractRows(appendOnes(xs), dA) // [in+1, 4H]: the rows of dW, then db
-	dWIH := Slice(dWb, AxisRange(0, in), AxisRange())
-	dBias := Reshape(Slice(dWb, AxisElem(in), AxisRange()), -1)
-	dWHH := contractRows(hPrevAll, dA)
-	dxs := Dot(dA, w.WIH).General([]int{1}, nil, []int{1}, nil) // DA·Wᵀ: [T*B, in], no transpose needed
-	return []*Node{dxs, dWIH, dWHH, dBias}
+	dWb := contractRows(appendOnes(xs), dA) // [in+1, P]: the rows of dWx, then db
+	dWx := Slice(dWb, AxisRange(0, in), AxisRange())
+	db := Reshape(Slice(dWb, AxisElem(in), AxisRange()), -1)
+	dWh := contractRows(hPrevAll, dA)
+	dxs := Dot(dA, wx).General([]int{1}, nil, []int{1}, nil) // DA·Wxᵀ: [T*B, in], no transpose needed
+	return []*Node{dxs, dWx, dWh, db}
 }
 
 // withCustomGradient returns forward(inputs) with autodiff told to use backward instead of

@@ -1,6 +1,7 @@
 package lstm
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -9,20 +10,6 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/core/tensors"
 )
-
-// layerLossGrads builds loss = Σ ys ⊙ probe for one layer and returns the loss and its gradients
-// with respect to xs, W, U, b, using the hand-written backward pass or GoMLX's autodiff.
-func layerLossGrads(t *testing.T, handGrad bool, xs, wIH, wHH, bias, probe *tensors.Tensor, steps, batch, hidden int) []*tensors.Tensor {
-	t.Helper()
-	exec := MustNewExec(testBackend(t), func(in []*Node) []*Node {
-		g := in[0].Graph()
-		zeros := Zeros(g, shapes.Make(in[0].DType(), batch, hidden))
-		ys, _, _, _ := layerForward(in[0], nil, zeros, zeros, layerWeights{WIH: in[1], WHH: in[2], Bias: in[3]}, steps, handGrad)
-		loss := ReduceAllSum(Mul(ys, in[4]))
-		return append([]*Node{loss}, Gradient(loss, in[0], in[1], in[2], in[3])...)
-	})
-	return exec.MustExec(xs, wIH, wHH, bias, probe)
-}
 
 func randTensor(rng *rand.Rand, dims ...int) *tensors.Tensor {
 	n := 1
@@ -36,21 +23,63 @@ func randTensor(rng *rand.Rand, dims ...int) *tensors.Tensor {
 	return tensors.FromFlatDataAndDimensions(v, dims...)
 }
 
-func TestHandWrittenBackwardMatchesAutodiff(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	const steps, batch, in, hidden = 6, 3, 4, 5
-	xs, wIH, wHH := randTensor(rng, steps*batch, in), randTensor(rng, in, 4*hidden), randTensor(rng, hidden, 4*hidden)
-	bias, probe := randTensor(rng, 4*hidden), randTensor(rng, steps*batch, hidden)
-	hand := layerLossGrads(t, true, xs, wIH, wHH, bias, probe, steps, batch, hidden)
-	auto := layerLossGrads(t, false, xs, wIH, wHH, bias, probe, steps, batch, hidden)
-	names := []string{"loss", "dxs", "dW", "dU", "db"}
-	for k := range hand {
-		h, a := tensors.MustCopyFlatData[float32](hand[k]), tensors.MustCopyFlatData[float32](auto[k])
-		for j := range h {
-			if d := math.Abs(float64(h[j] - a[j])); d > 1e-4*(1+math.Abs(float64(a[j]))) {
-				t.Fatalf("%s[%d]: hand-written %v, autodiff %v", names[k], j, h[j], a[j])
-			}
+// randLayerParams draws random parameters of one layer of cell (in inputs, hidden units), in the cell's order.
+func randLayerParams(rng *rand.Rand, cell Cell, in, hidden int) []*tensors.Tensor {
+	var ps []*tensors.Tensor
+	for _, p := range cell.params(0, in, hidden) {
+		ps = append(ps, randTensor(rng, p.Dims...))
+	}
+	return ps
+}
+
+func anyArgs(ts []*tensors.Tensor) []any {
+	out := make([]any, len(ts))
+	for i, x := range ts {
+		out[i] = x
+	}
+	return out
+}
+
+// assertClose fails unless every value of got is within tol·(1+|want|) of want.
+func assertClose(t *testing.T, what string, got, want *tensors.Tensor, tol float64) {
+	t.Helper()
+	g, w := tensors.MustCopyFlatData[float32](got), tensors.MustCopyFlatData[float32](want)
+	if len(g) != len(w) {
+		t.Fatalf("%s: %d values, want %d", what, len(g), len(w))
+	}
+	for j := range w {
+		if d := math.Abs(float64(g[j] - w[j])); d > tol*(1+math.Abs(float64(w[j]))) {
+			t.Fatalf("%s[%d] = %v, want %v", what, j, g[j], w[j])
 		}
+	}
+}
+
+// TestHandWrittenBackwardMatchesAutodiff builds loss = Σ ys ⊙ probe for one layer of each cell, from a
+// non-zero initial state, and compares the gradients with respect to the input and every parameter given
+// by the hand-written backward pass (through the cell's fuse) with GoMLX's autodiff of the unrolled loop.
+func TestHandWrittenBackwardMatchesAutodiff(t *testing.T) {
+	const steps, batch, in, hidden = 6, 3, 4, 5
+	for _, name := range CellNames() {
+		t.Run(name, func(t *testing.T) {
+			cell, _ := CellByName(name)
+			rng := rand.New(rand.NewPCG(1, 2))
+			args := []*tensors.Tensor{randTensor(rng, steps*batch, in), randTensor(rng, steps*batch, hidden),
+				randTensor(rng, batch, hidden), randTensor(rng, batch, hidden)}
+			args = append(args, randLayerParams(rng, cell, in, hidden)...)
+			run := func(handGrad bool) []*tensors.Tensor {
+				exec := MustNewExec(testBackend(t), func(in []*Node) []*Node {
+					xs, probe, h0, c0, params := in[0], in[1], in[2], in[3], in[4:]
+					ys, _, _, _ := layerForward(cell, xs, nil, h0, c0, params, steps, handGrad)
+					loss := ReduceAllSum(Mul(ys, probe))
+					return append([]*Node{loss}, Gradient(loss, append([]*Node{xs}, params...)...)...)
+				})
+				return exec.MustCall(anyArgs(args)...)
+			}
+			hand, auto := run(true), run(false)
+			for k := range hand {
+				assertClose(t, fmt.Sprintf("output %d (loss, dxs, then each parameter)", k), hand[k], auto[k], 1e-4)
+			}
+		})
 	}
 }
 
@@ -59,48 +88,43 @@ func TestHandWrittenBackwardMatchesAutodiff(t *testing.T) {
 // pass returns ∂L/∂xs for the concatenated ys. Gradients of Σ ys₁ ⊙ probe with respect to every input
 // and weight must equal plain autodiff of the same two layers fed by slicing ys₀.
 func TestStackedLayersWithPerStepInputs(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
 	const steps, batch, in, hidden = 5, 2, 3, 4
-	args := []*tensors.Tensor{
-		randTensor(rng, steps*batch, in),
-		randTensor(rng, in, 4*hidden), randTensor(rng, hidden, 4*hidden), randTensor(rng, 4*hidden),
-		randTensor(rng, hidden, 4*hidden), randTensor(rng, hidden, 4*hidden), randTensor(rng, 4*hidden),
-		randTensor(rng, steps*batch, hidden),
-	}
-	run := func(handGrad, perStep bool) []*tensors.Tensor {
-		exec := MustNewExec(testBackend(t), func(in []*Node) []*Node {
-			zeros := Zeros(in[0].Graph(), shapes.Make(in[0].DType(), batch, hidden))
-			ys0, _, _, trace := layerForward(in[0], nil, zeros, zeros, layerWeights{WIH: in[1], WHH: in[2], Bias: in[3]}, steps, handGrad)
-			var xSteps []*Node
-			if perStep {
-				for _, s := range trace {
-					xSteps = append(xSteps, s.H)
+	for _, name := range CellNames() {
+		t.Run(name, func(t *testing.T) {
+			cell, _ := CellByName(name)
+			rng := rand.New(rand.NewPCG(3, 4))
+			p0, p1 := randLayerParams(rng, cell, in, hidden), randLayerParams(rng, cell, hidden, hidden)
+			args := append([]*tensors.Tensor{randTensor(rng, steps*batch, in), randTensor(rng, steps*batch, hidden)}, p0...)
+			args = append(args, p1...)
+			n := len(p0)
+			run := func(handGrad, perStep bool) []*tensors.Tensor {
+				exec := MustNewExec(testBackend(t), func(in []*Node) []*Node {
+					zeros := Zeros(in[0].Graph(), shapes.Make(in[0].DType(), batch, hidden))
+					params0, params1 := in[2:2+n], in[2+n:]
+					ys0, _, _, trace := layerForward(cell, in[0], nil, zeros, zeros, params0, steps, handGrad)
+					var xSteps []*Node
+					if perStep {
+						for _, s := range trace {
+							xSteps = append(xSteps, s.H)
+						}
+					}
+					ys1, _, _, _ := layerForward(cell, ys0, xSteps, zeros, zeros, params1, steps, handGrad)
+					loss := ReduceAllSum(Mul(ys1, in[1]))
+					wrt := append(append([]*Node{in[0]}, params0...), params1...)
+					return append([]*Node{loss}, Gradient(loss, wrt...)...)
+				})
+				return exec.MustCall(anyArgs(args)...)
+			}
+			want := run(false, false)
+			for _, tc := range []struct {
+				name              string
+				handGrad, perStep bool
+			}{{"hand-written, per-step inputs", true, true}, {"autodiff, per-step inputs", false, true}} {
+				got := run(tc.handGrad, tc.perStep)
+				for k := range want {
+					assertClose(t, fmt.Sprintf("%s: output %d", tc.name, k), got[k], want[k], 1e-4)
 				}
 			}
-			ys1, _, _, _ := layerForward(ys0, xSteps, zeros, zeros, layerWeights{WIH: in[4], WHH: in[5], Bias: in[6]}, steps, handGrad)
-			loss := ReduceAllSum(Mul(ys1, in[7]))
-			return append([]*Node{loss}, Gradient(loss, in[:7]...)...)
 		})
-		anyArgs := make([]any, len(args))
-		for i, a := range args {
-			anyArgs[i] = a
-		}
-		return exec.MustExec(anyArgs...)
-	}
-	want := run(false, false)
-	for _, tc := range []struct {
-		name              string
-		handGrad, perStep bool
-	}{{"hand-written, per-step inputs", true, true}, {"autodiff, per-step inputs", false, true}} {
-		got := run(tc.handGrad, tc.perStep)
-		names := []string{"loss", "dxs", "dW0", "dU0", "db0", "dW1", "dU1", "db1"}
-		for k := range want {
-			g, w := tensors.MustCopyFlatData[float32](got[k]), tensors.MustCopyFlatData[float32](want[k])
-			for j := range w {
-				if d := math.Abs(float64(g[j] - w[j])); d > 1e-4*(1+math.Abs(float64(w[j]))) {
-					t.Fatalf("%s: %s[%d] = %v, autodiff of sliced inputs %v", tc.name, names[k], j, g[j], w[j])
-				}
-			}
-		}
 	}
 }

@@ -12,9 +12,10 @@ import (
 	"github.com/lstmlab/lstmlab/lstm/text"
 )
 
-// Model is an LSTM language model: token embedding → Layers LSTM layers (dropout between layers and
-// before the head) → linear head over the vocabulary. It owns its parameters (a GoMLX Store) and the
-// backend they live on.
+// Model is a recurrent language model: token embedding → Layers recurrent layers of one Cell (LSTM by
+// default, GRU or plain RNN; dropout between layers and before the head) → linear head over the
+// vocabulary. It owns its parameters (a GoMLX Store), the backend they live on, and the graphs compiled
+// for it (see graphs.go). A Stepper or a Trainer is for one goroutine at a time.
 type Model struct {
 	Config  Config
 	Vocab   *text.Vocab
@@ -22,8 +23,12 @@ type Model struct {
 	Store   *model.Store
 
 	// HandGrad selects the hand-written BPTT backward pass (default) instead of GoMLX's autodiff of the
-	// unrolled loop. Both give the same gradients; the hand-written one is much faster.
+	// unrolled loop. Both give the same gradients; the hand-written one is much faster. It is read when a
+	// Trainer is made.
 	HandGrad bool
+
+	graphs   graphCache    // compiled graphs, by what they compute (graphs.go)
+	prepared preparedCache // generation's prepared weights (stepper.go)
 }
 
 // New builds a freshly initialised model for vocab on backend. cfg is validated first.
@@ -34,8 +39,14 @@ func New(cfg Config, vocab *text.Vocab, backend compute.Backend) (*Model, error)
 	if vocab == nil || vocab.Size() < 2 {
 		return nil, fmt.Errorf("new model: vocabulary needs at least 2 tokens")
 	}
+	if err := checkVocab(cfg, vocab); err != nil {
+		return nil, fmt.Errorf("new model: %w", err)
+	}
 	if backend == nil {
 		return nil, fmt.Errorf("new model: nil backend")
+	}
+	if cfg.Cell == "" {
+		cfg.Cell = DefaultCell
 	}
 	m := &Model{Config: cfg, Vocab: vocab, Backend: backend, Store: model.NewStore(), HandGrad: true}
 	if err := initParams(m.Store, cfg, vocab.Size()); err != nil {
@@ -51,27 +62,9 @@ func New(cfg Config, vocab *text.Vocab, backend compute.Backend) (*Model, error)
 func (m *Model) NumParams() int {
 	n := 0
 	for _, p := range paramSpecs(m.Config, m.Vocab.Size()) {
-		size := 1
-		for _, d := range p.Dims {
-			size *= d
-		}
-		n += size
+		n += dimsSize(p.Dims)
 	}
 	return n
-}
-
-// newExec compiles fn, a graph over m's variables, for m's backend. The graph is marked as training
-// whatever it computes, because GoMLX reads that mark to decide how variables enter a graph: in a graph
-// not marked as training, on a backend that prefers it (the pure-Go backend does, to pre-pack weights
-// for inference), a variable's current value is embedded as a constant. lstmlab compiles each graph
-// once and runs it while the weights change (training steps, evaluations between them, generation
-// after more training), so variables must always be parameters. The mark changes nothing else here:
-// dropout and evaluation mode are lstmlab's own train flag (TestEvaluationSeesUpdatedWeights).
-func (m *Model) newExec(fn func(g *Graph, in []*Node) []*Node) (*model.Exec, error) {
-	return model.NewExec(m.Backend, m.Store, func(_ *model.Scope, g *Graph, in []*Node) []*Node {
-		m.Store.SetTraining(g, true)
-		return fn(g, in)
-	})
 }
 
 // param returns the graph node of the parameter at path.
@@ -80,7 +73,7 @@ func (m *Model) param(g *Graph, path string) *Node {
 	if v == nil {
 		panic(fmt.Sprintf("lstm: parameter %s missing from the store", path))
 	}
-	return v.ValueGraph(g)
+	return v.NodeValue(g)
 }
 
 // stateShape is the shape of the carried hidden or cell state: [layers, batch, H].
@@ -98,7 +91,15 @@ type forwardOutput struct {
 // forward runs the model over one window. tokens: [T*B] int32 time-major (row t*B+b is stream b at
 // time t); h0, c0: [L, B, H]. Dropout is applied only when train is true.
 func (m *Model) forward(g *Graph, tokens, h0, c0 *Node, steps int, train bool) forwardOutput {
+	return m.forwardWith(g, tokens, h0, c0, steps, train, nil)
+}
+
+// forwardWith is forward with, for generation, each layer's weights prepared by preparedWeights
+// (prepared[3k:3k+3] = layer k's Wxᵀ, Whᵀ, b) instead of read from the store; nil reads the store.
+// Everything else (embedding, layer loop, head) is the same graph code.
+func (m *Model) forwardWith(g *Graph, tokens, h0, c0 *Node, steps int, train bool, prepared []*Node) forwardOutput {
 	cfg := m.Config
+	cell := m.Cell()
 	batch := h0.Shape().Dimensions[1]
 	table := m.param(g, ParamEmbedding)
 	// x: [T*B, E], the input of the next layer, time-major.
@@ -109,14 +110,24 @@ func (m *Model) forward(g *Graph, tokens, h0, c0 *Node, steps int, train bool) f
 	out := forwardOutput{}
 	var hs, cs []*Node
 	for k := range cfg.Layers {
-		w := layerWeights{WIH: m.param(g, ParamLayerWIH(k)), WHH: m.param(g, ParamLayerWHH(k)), Bias: m.param(g, ParamLayerBias(k))}
 		if dropped := m.dropout(g, x, train); dropped != x {
 			x, xSteps = dropped, nil
 		}
 		// h0k, c0k: [B, H], this layer's slice of the carried state.
 		h0k := Reshape(Slice(h0, AxisElem(k), AxisRange(), AxisRange()), batch, cfg.Hidden)
 		c0k := Reshape(Slice(c0, AxisElem(k), AxisRange(), AxisRange()), batch, cfg.Hidden)
-		y, hT, cT, trace := layerForward(x, xSteps, h0k, c0k, w, steps, m.HandGrad && train)
+		var y, hT, cT *Node
+		var trace []Step
+		if prepared != nil {
+			project := preparedProjection(prepared[3*k], prepared[3*k+1], prepared[3*k+2])
+			y, hT, cT, trace = unrollLayer(cell, x, xSteps, h0k, c0k, project, steps)
+		} else {
+			params := make([]*Node, 0, 4)
+			for _, p := range m.LayerParams(k) {
+				params = append(params, m.param(g, p))
+			}
+			y, hT, cT, trace = layerForward(cell, x, xSteps, h0k, c0k, params, steps, m.HandGrad && train)
+		}
 		x = y
 		xSteps = make([]*Node, steps)
 		for t, s := range trace {
@@ -127,7 +138,13 @@ func (m *Model) forward(g *Graph, tokens, h0, c0 *Node, steps int, train bool) f
 	}
 	x = m.dropout(g, x, train)
 	out.Logits = m.head(g, x)
-	out.HT, out.CT = StopGradient(Stack(hs, 0)), StopGradient(Stack(cs, 0))
+	out.HT, out.CT = Stack(hs, 0), Stack(cs, 0)
+	if !cell.HasCellState() {
+		out.CT = c0 // carried through unchanged
+	}
+	if train { // the carried state takes no gradient (truncated BPTT); outside training nothing differentiates it
+		out.HT, out.CT = StopGradient(out.HT), StopGradient(out.CT)
+	}
 	return out
 }
 

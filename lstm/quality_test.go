@@ -11,115 +11,53 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-// TestEvaluateStreamIsOneStream checks the one-stream scorer against Score (the single-step graph, one
-// stream by construction): exact with one row, and exact with several segments when each reads all the
-// text before it (burn-in as long as the text), whatever the window.
-func TestEvaluateStreamIsOneStream(t *testing.T) {
-	m := samplingModel(t, charVocab(t, sampleCorpus))
-	txt := strings.Repeat(sampleCorpus, 2)
-	ids, err := m.Vocab.Encode(txt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := m.Score(txt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct{ window, streams, burnIn int }{{7, 1, 0}, {64, 1, 0}, {5, 3, len(ids)}, {11, 4, len(ids)}} {
-		got, err := m.EvaluateStream(ids, c.window, c.streams, c.burnIn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.Tokens != want.Tokens || math.Abs(got.Loss-want.NLL) > 1e-5 {
-			t.Errorf("%+v: %d tokens at %.6f nats, Score: %d at %.6f", c, got.Tokens, got.Loss, want.Tokens, want.NLL)
-		}
-	}
-	// Segments that start from the zero state (no burn-in) score differently: the test above can fail.
-	cold, err := m.EvaluateStream(ids, 5, 4, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if math.Abs(cold.Loss-want.NLL) < 1e-7 {
-		t.Errorf("segments without burn-in scored exactly like one stream (%.8f)", cold.Loss)
-	}
-}
-
-// TestColdStartScoresPassagesFromTheZeroState checks ColdStart against Score of each passage's text.
-func TestColdStartScoresPassagesFromTheZeroState(t *testing.T) {
-	m := samplingModel(t, charVocab(t, sampleCorpus))
-	ids, err := m.Vocab.Encode(strings.Repeat(sampleCorpus, 3))
-	if err != nil {
-		t.Fatal(err)
-	}
-	const passages, length = 4, 20
-	got, err := m.ColdStart(ids, passages, length)
-	if err != nil {
-		t.Fatal(err)
-	}
-	span := len(ids) - length - 44
-	var sum float64
-	for i := range passages {
-		s := i * span / passages
-		r, err := m.Score(m.Vocab.Decode(ids[s : s+length+1]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum -= r.LogProb
-	}
-	if want := sum / (passages * length); math.Abs(got.Loss-want) > 1e-5 {
-		t.Errorf("cold start %.6f nats, passages scored one by one %.6f", got.Loss, want)
-	}
-}
-
-// TestFreeRunningIsTheSamplesOwnLoss checks FreeRunning against GenerateTrace: the mean −ln p of the
-// sampled tokens at temperature 1.
-func TestFreeRunningIsTheSamplesOwnLoss(t *testing.T) {
-	m := samplingModel(t, charVocab(t, sampleCorpus))
-	got, err := m.FreeRunning(2, 30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum float64
-	for seed := uint64(1); seed <= 2; seed++ {
-		trace, _, err := m.GenerateTrace(SampleOptions{Length: 30, Temperature: 1, Seed: seed})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, tok := range trace {
-			sum -= math.Log(tok.Prob)
-		}
-	}
-	if want := sum / 60; math.Abs(got-want) > 1e-9 {
-		t.Errorf("free-running %.6f nats, GenerateTrace %.6f", got, want)
-	}
-}
-
-// TestResetRowsZeroesOnlyThoseStreams checks the state-reset hook on the carried training state.
+// TestResetRowsZeroesOnlyThoseStreams checks the state-reset hook on the carried training state of
+// every cell: the reset streams' hidden (and, for the LSTM, cell) state is zero, the others' unchanged.
 func TestResetRowsZeroesOnlyThoseStreams(t *testing.T) {
-	m, ids := tinyModel(t, strings.Repeat(tinyText, 4), nil)
-	tr, err := NewTrainer(m, ids, ids, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tr.Step(); err != nil {
-		t.Fatal(err)
-	}
-	before := tensors.MustCopyFlatData[float32](tr.c)
-	if err := tr.ResetRows([]int{1, 3}); err != nil {
-		t.Fatal(err)
-	}
-	after := tensors.MustCopyFlatData[float32](tr.c)
-	cfg := m.Config
-	for k := range cfg.Layers {
-		for b := range cfg.BatchSize {
-			for j := range cfg.Hidden {
-				i := (k*cfg.BatchSize+b)*cfg.Hidden + j
-				reset := b == 1 || b == 3
-				if reset && after[i] != 0 || !reset && after[i] != before[i] {
-					t.Fatalf("layer %d stream %d unit %d: %v before, %v after resetting streams 1 and 3", k, b, j, before[i], after[i])
+	for _, cell := range CellNames() {
+		t.Run(cell, func(t *testing.T) {
+			m, ids := tinyModel(t, strings.Repeat(tinyText, 4), func(c *Config) { c.Cell = cell })
+			tr, err := NewTrainer(m, ids, ids, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tr.Step(); err != nil {
+				t.Fatal(err)
+			}
+			states := map[string]**tensors.Tensor{"h": &tr.h}
+			if m.Cell().HasCellState() {
+				states["c"] = &tr.c
+			}
+			before := map[string][]float32{}
+			for name, s := range states {
+				before[name] = tensors.MustCopyFlatData[float32](*s)
+			}
+			if err := tr.ResetRows([]int{1, 3}); err != nil {
+				t.Fatal(err)
+			}
+			cfg := m.Config
+			for name, s := range states {
+				after := tensors.MustCopyFlatData[float32](*s)
+				nonzero := 0
+				for k := range cfg.Layers {
+					for b := range cfg.BatchSize {
+						for j := range cfg.Hidden {
+							i := (k*cfg.BatchSize+b)*cfg.Hidden + j
+							reset := b == 1 || b == 3
+							if before[name][i] != 0 {
+								nonzero++
+							}
+							if reset && after[i] != 0 || !reset && after[i] != before[name][i] {
+								t.Fatalf("%s: layer %d stream %d unit %d: %v before, %v after resetting streams 1 and 3", name, k, b, j, before[name][i], after[i])
+							}
+						}
+					}
+				}
+				if nonzero == 0 {
+					t.Fatalf("%s was zero before the reset: the test shows nothing", name)
 				}
 			}
-		}
+		})
 	}
 }
 
@@ -166,11 +104,9 @@ func TestHandGradMatchesAutodiffWithDropout(t *testing.T) {
 	}
 	hand, auto := grads(true), grads(false)
 	m.HandGrad = false
-	noDropout := m.Config
-	noDropout.Dropout = 0
-	plain := *m
-	plain.Config = noDropout
-	if hand[0][0] != auto[0][0] || math.Abs(float64(hand[0][0])-forwardLoss(t, &plain, tokens, targets, batch, steps)) < 1e-4 {
+	plain := withShape(m, m.Config.BatchSize, m.Config.SeqLen)
+	plain.Config.Dropout = 0
+	if hand[0][0] != auto[0][0] || math.Abs(float64(hand[0][0])-forwardLoss(t, plain, tokens, targets, batch, steps)) < 1e-4 {
 		t.Fatalf("loss %v (hand) and %v (autodiff) should be equal, and differ from the loss without dropout", hand[0][0], auto[0][0])
 	}
 	for k, p := range paths {

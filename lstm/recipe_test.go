@@ -56,12 +56,20 @@ func TestInitialStateIsNotTiedToStreamStarts(t *testing.T) {
 		if _, err := tr.Run(context.Background(), nil); err != nil {
 			t.Fatal(err)
 		}
-		p, err := m.NextTokenDistribution("") // from the initial state, after a line break
+		s, err := m.NewStepper() // from the initial state, after a line break
 		if err != nil {
 			t.Fatal(err)
 		}
-		at, _ := m.Vocab.ID("@")
-		return p[at]
+		newline, _ := m.Vocab.ID("\n")
+		logits, err := s.Step(newline)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at, ok := m.Vocab.ID("@")
+		if !ok {
+			t.Fatal("'@' is not in the vocabulary")
+		}
+		return Probabilities(logits)[at]
 	}
 	old := trappedProb(func(c *Config) { c.ResetProb, c.EpochOffset = 0, false })
 	if old < 0.7 {

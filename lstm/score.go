@@ -12,87 +12,72 @@ import (
 
 // TokenScore is one scored token of a text.
 type TokenScore struct {
-	Token   string  // the token as written in the text
+	Token   string  // the token as written in the text (after Unicode normalization)
 	LogProb float64 // ln p(token | every token before it)
 	Unknown bool    // the vocabulary lacks it: what was scored is <unk>
 }
 
 // ScoreResult is how probable a model finds a text.
 //
-// The first token has nothing before it, so it is not scored: it is read as context and every later
-// token is scored given all the tokens before it, state carried from the start of the text (zero
-// state before the first token). This is the convention of Evaluate (and of training's loss), so a
-// text scored here and evaluated there give the same loss.
+// The first token has nothing before it, so it is not scored: it is read as context, and every later token is
+// scored given all the tokens before it, state carried from the start of the text (zero state before the first
+// token): one stream, as EvaluateStream reads it, with the same figures.
 type ScoreResult struct {
-	Tokens      int          // tokens scored: the text's tokens minus the first
-	Chars       int          // characters those tokens cover (words: with the spaces between them)
+	EvalResult // over the scored tokens: loss, perplexity, bits per token, accuracy, OOV count and rate, in-vocabulary figures
+
 	LogProb     float64      // total natural-log probability of the scored tokens
+	Chars       int          // characters those tokens cover (words: with the spaces between them)
+	BitsPerChar float64      // −LogProb / ln 2 / Chars: bits per character of text, comparable across levels
 	PerToken    []TokenScore // the scored tokens, in order (the text's tokens 2..N)
-	NLL         float64      // mean negative log-likelihood, nats per token: −LogProb / Tokens
-	Perplexity  float64      // exp(NLL)
-	BitsPerChar float64      // −LogProb / ln 2 / Chars; at character level the same as bits per token
+	// Unseen lists the text's tokens the vocabulary lacks (all of them, the first included), which were read as
+	// <unk>: what a caller may warn about.
+	Unseen text.Unseen
 }
 
-// Score computes the log-probability of text under the model, token by token, with the single-step
-// graph (exact for any length; one step per token). The text needs at least two tokens. Characters a
-// character vocabulary lacks are an error unless it has <unk>.
+// Score computes the log-probability of text under the model, token by token, after the vocabulary's Unicode
+// normalization. Tokens the vocabulary lacks are read as <unk> (see ScoreResult.Unseen). It runs the windowed
+// scoring graph on one stream, so long texts score fast. A text of fewer than two tokens is an error wrapping
+// text.ErrNothingToPredict that says why.
 func (m *Model) Score(txt string) (ScoreResult, error) {
-	ids, err := m.Vocab.Encode(txt)
+	enc, err := m.Vocab.EncodeText(txt)
 	if err != nil {
 		return ScoreResult{}, fmt.Errorf("score: %w", err)
 	}
-	if len(ids) < 2 {
-		return ScoreResult{}, fmt.Errorf("score: the text has %d token(s); need at least 2 (the first is context and is not scored)", len(ids))
-	}
-	tokens, err := m.Vocab.Tokenize(txt)
+	ids, tokens := enc.IDs, enc.Tokens
+	s, err := text.NewScoreStreams(ids, 1, m.Config.SeqLen)
 	if err != nil {
 		return ScoreResult{}, fmt.Errorf("score: %w", err)
 	}
-	if len(tokens) != len(ids) {
-		return ScoreResult{}, fmt.Errorf("score: tokenizer gave %d tokens but encoding %d ids", len(tokens), len(ids))
-	}
-	s, err := m.NewStepper()
+	res := ScoreResult{PerToken: make([]TokenScore, len(ids)-1), Unseen: enc.Unseen}
+	res.EvalResult, err = m.scoreSplit(s, 0, func(pos int, nll float64) {
+		_, known := m.Vocab.ID(tokens[pos])
+		res.PerToken[pos-1] = TokenScore{Token: tokens[pos], LogProb: -nll, Unknown: !known}
+	})
 	if err != nil {
 		return ScoreResult{}, fmt.Errorf("score: %w", err)
 	}
-	res := ScoreResult{Tokens: len(ids) - 1, PerToken: make([]TokenScore, 0, len(ids)-1)}
-	for i, id := range ids[:len(ids)-1] {
-		logits, err := s.Step(id)
-		if err != nil {
-			return ScoreResult{}, fmt.Errorf("score: token %d: %w", i+1, err)
-		}
-		next := ids[i+1]
-		lp := logSoftmaxAt(logits, int(next))
-		res.LogProb += lp
-		_, known := m.Vocab.ID(tokens[i+1])
-		res.PerToken = append(res.PerToken, TokenScore{Token: tokens[i+1], LogProb: lp, Unknown: !known})
+	for _, ts := range res.PerToken {
+		res.LogProb += ts.LogProb
 	}
-	res.Chars = scoredChars(m.Vocab.Level(), txt, tokens)
-	res.NLL = -res.LogProb / float64(res.Tokens)
-	res.Perplexity = math.Exp(res.NLL)
+	res.Chars = scoredChars(m.Vocab.Level(), enc.Text, tokens)
 	res.BitsPerChar = -res.LogProb / math.Ln2 / float64(res.Chars)
 	return res, nil
 }
 
-// logSoftmaxAt returns ln softmax(logits)[i], in float64.
-func logSoftmaxAt(logits []float32, i int) float64 {
-	maxLogit := math.Inf(-1)
-	for _, l := range logits {
-		maxLogit = math.Max(maxLogit, float64(l))
-	}
-	var sum float64
-	for _, l := range logits {
-		sum += math.Exp(float64(l) - maxLogit)
-	}
-	return float64(logits[i]) - maxLogit - math.Log(sum)
-}
-
-// scoredChars counts the characters of txt after its first token: the denominator of bits per
-// character. At character level that is the number of scored tokens; at word level it includes the
-// spaces between words, so figures compare with character models on the same text.
+// scoredChars counts the characters (code points) of txt after its first token: the denominator of bits per
+// character. At character level that is the number of scored tokens, at grapheme level the code points of the
+// scored clusters; at word level it includes the spaces between words, so figures compare with character models
+// on the same text.
 func scoredChars(level text.Level, txt string, tokens []string) int {
-	if level != text.Word {
+	switch level {
+	case text.Char:
 		return len(tokens) - 1
+	case text.Grapheme:
+		n := 0
+		for _, tok := range tokens[1:] {
+			n += utf8.RuneCountInString(tok)
+		}
+		return n
 	}
 	// Word tokenization skips whitespace other than line breaks, then reads the first token verbatim.
 	rest := strings.TrimLeftFunc(txt, func(r rune) bool { return r != '\n' && unicode.IsSpace(r) })

@@ -23,3 +23,11 @@ func testBackend(t testing.TB) compute.Backend {
 	}
 	return sharedBackend
 }
+
+// withShape returns a model sharing base's weights, vocabulary and backend, with another batch and window
+// (a fresh Model: its compiled graphs are its own).
+func withShape(base *Model, batch, seq int) *Model {
+	cfg := base.Config
+	cfg.BatchSize, cfg.SeqLen = batch, seq
+	return &Model{Config: cfg, Vocab: base.Vocab, Backend: base.Backend, Store: base.Store, HandGrad: base.HandGrad}
+}

@@ -2,11 +2,10 @@ package lstm
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
-	"sync"
 	"time"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads like math with a dot import.
@@ -56,20 +55,6 @@ type Event struct {
 	StepsLeft int           // steps remaining to cfg.Steps
 }
 
-// EvalResult holds the metrics of a pass over a split.
-type EvalResult struct {
-	Loss       float64 `json:"loss"`       // mean negative log-likelihood, nats per token
-	Perplexity float64 `json:"perplexity"` // exp(Loss)
-	BPC        float64 `json:"bpc"`        // bits per character (char level; = Loss/ln 2), else bits per token
-	Accuracy   float64 `json:"accuracy"`   // next-token arg-max accuracy
-	Tokens     int     `json:"tokens"`     // tokens scored
-}
-
-func newEvalResult(sumLoss, sumCorrect float64, tokens int) EvalResult {
-	loss := sumLoss / float64(tokens)
-	return EvalResult{Loss: loss, Perplexity: math.Exp(loss), BPC: loss / math.Ln2, Accuracy: sumCorrect / float64(tokens), Tokens: tokens}
-}
-
 // StopReason says why Run returned.
 type StopReason string
 
@@ -79,34 +64,51 @@ const (
 	StopCancelled StopReason = "cancelled"      // the context was cancelled (e.g. Ctrl-C)
 )
 
-// ErrStalled is returned (wrapped) when a step takes longer than cfg.StepTimeout: a hung backend
-// becomes an error instead of a silent hang.
-var ErrStalled = errors.New("backend stalled")
-
 // Trainer runs truncated-BPTT training of a Model on a token stream.
 type Trainer struct {
 	Model *Model
 	State TrainState
+	// LRAnchor restarts the schedule of a resumed run whose schedule settings changed (see LRAnchor);
+	// nil: none. It belongs with the config the run trains with (package experiments keeps both in the
+	// run's record), not with the checkpoint: a checkpoint written before such a change must not bring
+	// back the old anchor.
+	LRAnchor *LRAnchor
 
-	train, val *text.Streams
-	trainable  []string
-	stepExec   *model.Exec
-	evalExec   *model.Exec
-	h, c       *tensors.Tensor // state carried between training windows: [L, B, H]
+	train     *text.Streams
+	val       *text.ScoreStreams // the validation split, laid out as Evaluate scores it
+	trainable []string
+	opt       Optimizer
+	scalars   []string // the optimizer's per-step scalars, in the order the step graph takes them
+	stepExec  *model.Exec
+	h, c      *tensors.Tensor // state carried between training windows: [L, B, H]
 
 	trainIDs     []int32 // the training text, which each epoch's streams are cut from (see recipe.go)
 	streamsEpoch int     // the epoch train was cut for
+}
+
+// CheckTrainingSplit checks that a training split fills one batch of cfg (batch × seq_len tokens, plus the
+// last target): a shorter one is an error wrapping text.ErrTooShort that names the sizes and the keys.
+func CheckTrainingSplit(cfg Config, train []int32) error {
+	if need := cfg.BatchSize*cfg.SeqLen + 1; len(train) < need && cfg.BatchSize >= 1 && cfg.SeqLen >= 1 {
+		// Named by the config keys that set the sizes (text.NewStreams knows only its arguments).
+		return fmt.Errorf("training split: %w: %d tokens, but batch %d × seq_len %d needs at least %d; "+
+			"use a longer text, or a smaller batch or seq_len", text.ErrTooShort, len(train), cfg.BatchSize, cfg.SeqLen, need)
+	}
+	return nil
 }
 
 // NewTrainer prepares training on the train split, validating on val. frozen lists parameter paths
 // that must not change (fine-tuning); they get no gradient and no optimizer state.
 func NewTrainer(m *Model, train, val []int32, frozen []string) (*Trainer, error) {
 	cfg := m.Config
+	if err := CheckTrainingSplit(cfg, train); err != nil {
+		return nil, err
+	}
 	trainStreams, err := text.NewStreams(train, cfg.BatchSize, cfg.SeqLen)
 	if err != nil {
 		return nil, fmt.Errorf("training split: %w", err)
 	}
-	valStreams, err := evalStreams(val, cfg)
+	valStreams, err := m.splitStreams(val)
 	if err != nil {
 		return nil, fmt.Errorf("validation split: %w", err)
 	}
@@ -124,29 +126,19 @@ func NewTrainer(m *Model, train, val []int32, frozen []string) (*Trainer, error)
 	if len(t.trainable) == 0 {
 		return nil, fmt.Errorf("every parameter is frozen: nothing to train")
 	}
-	if err := m.ensureOptimizerState(t.trainable); err != nil {
+	if t.opt, err = NewOptimizer(cfg); err != nil {
+		return nil, err
+	}
+	t.scalars = slices.Sorted(maps.Keys(t.opt.Scalars(0)))
+	if err := m.ensureOptimizerState(t.opt, t.trainable); err != nil {
 		return nil, err
 	}
 	t.stepExec, err = m.newExec(t.trainStepGraph)
 	if err != nil {
 		return nil, fmt.Errorf("build train step: %w", err)
 	}
-	t.evalExec, err = m.newEvalExec()
-	if err != nil {
-		return nil, err
-	}
 	t.resetState()
 	return t, nil
-}
-
-// evalStreams cuts an evaluation split into streams, halving the batch for splits too short to fill
-// cfg.BatchSize rows (a small validation split of a small corpus must still be usable).
-func evalStreams(ids []int32, cfg Config) (*text.Streams, error) {
-	batch := cfg.BatchSize
-	for batch > 1 && len(ids) < batch*cfg.SeqLen+1 {
-		batch /= 2
-	}
-	return text.NewStreams(ids, batch, cfg.SeqLen)
 }
 
 // resetState zeroes the carried hidden and cell state (start of an epoch).
@@ -155,12 +147,17 @@ func (t *Trainer) resetState() {
 	t.h, t.c = tensors.FromShape(shape), tensors.FromShape(shape)
 }
 
-// trainStepGraph: inputs tokens, targets [T*B] int32, h0, c0 [L, B, H], hyper [3];
-// outputs mean loss, accuracy, gradient norm (scalars), hT, cT.
+// trainStepGraph: inputs tokens, targets [T*B] int32, h0, c0 [L, B, H], the learning rate (scalar), then
+// the optimizer's per-step scalars (t.scalars order); outputs mean loss, accuracy, gradient norm
+// (scalars), hT, cT.
 func (t *Trainer) trainStepGraph(g *Graph, in []*Node) []*Node {
 	m := t.Model
-	tokens, targets, h0, c0, hyper := in[0], in[1], in[2], in[3], in[4]
-	out := m.forward(g, tokens, h0, c0, m.Config.SeqLen, true)
+	tokens, targets, h0, c0, lr := in[0], in[1], in[2], in[3], in[4]
+	scalars := make(map[string]*Node, len(t.scalars))
+	for i, name := range t.scalars {
+		scalars[name] = in[5+i]
+	}
+	out := m.forward(g, tokens, h0, c0, windowSteps(tokens, h0), true)
 	perToken, correct := nll(out.Logits, targets)
 	loss := ReduceAllMean(perToken)
 	params := make([]*Node, len(t.trainable))
@@ -168,22 +165,13 @@ func (t *Trainer) trainStepGraph(g *Graph, in []*Node) []*Node {
 		params[i] = m.param(g, p)
 	}
 	grads, norm := clipByGlobalNorm(Gradient(loss, params...), m.Config.ClipNorm)
-	m.applyUpdates(g, t.trainable, grads, hyper)
+	m.applyUpdates(g, t.opt, t.trainable, grads, lr, scalars)
 	return []*Node{loss, ReduceAllMean(correct), norm, out.HT, out.CT}
 }
 
-// newEvalExec compiles the evaluation pass: inputs tokens, targets [T*B], h0, c0 [L, B, H];
-// outputs summed loss, summed correct predictions, hT, cT.
-func (m *Model) newEvalExec() (*model.Exec, error) {
-	e, err := m.newExec(func(g *Graph, in []*Node) []*Node {
-		out := m.forward(g, in[0], in[2], in[3], m.Config.SeqLen, false)
-		loss, correct := nll(out.Logits, in[1])
-		return []*Node{ReduceAllSum(loss), ReduceAllSum(correct), out.HT, out.CT}
-	})
-	if err != nil {
-		return nil, fmt.Errorf("build evaluation: %w", err)
-	}
-	return e, nil
+// windowSteps is the number of time steps T of a window of time-major tokens [T*B] with state [L, B, H].
+func windowSteps(tokens, state *Node) int {
+	return tokens.Shape().Dimensions[0] / state.Shape().Dimensions[1]
 }
 
 // timeMajor reorders a row-major [batch, seq] window into time-major [seq*batch] (row t*B+b), the
@@ -196,84 +184,6 @@ func timeMajor(x []int32, batch, seq int) []int32 {
 		}
 	}
 	return out
-}
-
-// call runs an executable with the watchdog: a call exceeding the step timeout returns ErrStalled.
-func (m *Model) call(e *model.Exec, what string, args ...any) ([]*tensors.Tensor, error) {
-	timeout := time.Duration(m.Config.StepTimeout) * time.Second
-	if timeout <= 0 {
-		return e.Call(args...)
-	}
-	return callWithTimeout(what, timeout, func() ([]*tensors.Tensor, error) { return e.Call(args...) })
-}
-
-// callWithTimeout runs f on one of callRunners' goroutines, so that this one can stop waiting for it:
-// it returns f's result, an error wrapping ErrStalled when f takes longer than timeout, or f's panic as
-// an error.
-func callWithTimeout(what string, timeout time.Duration, f func() ([]*tensors.Tensor, error)) ([]*tensors.Tensor, error) {
-	type result struct {
-		out []*tensors.Tensor
-		err error
-	}
-	done := make(chan result, 1)
-	runner := callRunners.get()
-	runner <- func() {
-		defer func() {
-			if r := recover(); r != nil {
-				done <- result{err: fmt.Errorf("%s: %v", what, r)}
-			}
-		}()
-		out, err := f()
-		done <- result{out, err}
-	}
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	select {
-	case r := <-done:
-		callRunners.put(runner)
-		return r.out, r.err
-	case <-timer.C:
-		close(runner) // its goroutine ends when the stalled call returns, if it ever does
-		return nil, fmt.Errorf("%s: no result after %s (step_timeout): %w", what, timeout, ErrStalled)
-	}
-}
-
-// callRunners are the goroutines Model.call runs executables on, kept between calls. Why not a new
-// goroutine per call: each would start on a small stack and grow it again through GoMLX's deep call
-// chain, which cost a generated token about 0.1 ms (a fifth of its time, BenchmarkGenerateNoWatchdog).
-// There are as many as calls ever ran at once; a stalled one is abandoned, not reused.
-var callRunners runnerPool
-
-// runnerPool holds idle runners: goroutines that run each function sent on their channel until it is
-// closed.
-type runnerPool struct {
-	mu   sync.Mutex
-	idle []chan func()
-}
-
-// get returns an idle runner, starting one if there is none.
-func (p *runnerPool) get() chan func() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if n := len(p.idle); n > 0 {
-		r := p.idle[n-1]
-		p.idle = p.idle[:n-1]
-		return r
-	}
-	r := make(chan func())
-	go func() {
-		for job := range r {
-			job()
-		}
-	}()
-	return r
-}
-
-// put returns a runner whose call has finished to the pool.
-func (p *runnerPool) put(r chan func()) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.idle = append(p.idle, r)
 }
 
 func scalar(t *tensors.Tensor) float64 {
@@ -306,10 +216,14 @@ func (t *Trainer) Step() (Event, error) {
 		}
 	}
 	x, y := t.train.Window(t.State.Window)
-	lr := LearningRate(cfg, t.State.Step)
+	lr := ScheduledLR(cfg, t.LRAnchor, t.State.Step)
+	args := []any{timeMajor(x, cfg.BatchSize, cfg.SeqLen), timeMajor(y, cfg.BatchSize, cfg.SeqLen), t.h, t.c, float32(lr)}
+	scalars := t.opt.Scalars(t.State.Step)
+	for _, name := range t.scalars {
+		args = append(args, float32(scalars[name]))
+	}
 	start := time.Now()
-	out, err := m.call(t.stepExec, fmt.Sprintf("train step %d", t.State.Step+1),
-		timeMajor(x, cfg.BatchSize, cfg.SeqLen), timeMajor(y, cfg.BatchSize, cfg.SeqLen), t.h, t.c, hyperInput(cfg, t.State.Step))
+	out, err := m.call(t.stepExec, fmt.Sprintf("train step %d", t.State.Step+1), args...)
 	if err != nil {
 		return Event{}, fmt.Errorf("train step %d: %w", t.State.Step+1, err)
 	}
@@ -333,7 +247,7 @@ func (t *Trainer) Step() (Event, error) {
 
 // Validate evaluates the validation split, updating the early-stopping bookkeeping.
 func (t *Trainer) Validate() (Event, error) {
-	res, err := t.Model.evaluateStreams(t.evalExec, t.val)
+	res, err := t.Model.scoreSplit(t.val, t.Model.Config.EvalLimit, nil)
 	if err != nil {
 		return Event{}, fmt.Errorf("validation at step %d: %w", t.State.Step, err)
 	}
@@ -385,41 +299,4 @@ func (t *Trainer) Run(ctx context.Context, observe func(Event) error) (StopReaso
 		}
 	}
 	return StopDone, nil
-}
-
-// Evaluate scores a token sequence (a split, or any encoded text) with fresh state, returning loss,
-// perplexity, bits per character and accuracy. At most cfg.EvalLimit windows are scored when it is set.
-func (m *Model) Evaluate(ids []int32) (EvalResult, error) {
-	streams, err := evalStreams(ids, m.Config)
-	if err != nil {
-		return EvalResult{}, err
-	}
-	e, err := m.newEvalExec()
-	if err != nil {
-		return EvalResult{}, err
-	}
-	return m.evaluateStreams(e, streams)
-}
-
-func (m *Model) evaluateStreams(e *model.Exec, s *text.Streams) (EvalResult, error) {
-	cfg := m.Config
-	batch := s.Batch()
-	shape := m.stateShape(batch)
-	h, c := tensors.FromShape(shape), tensors.FromShape(shape) // state reset at the start of each evaluation
-	windows := s.NumWindows()
-	if cfg.EvalLimit > 0 {
-		windows = min(windows, cfg.EvalLimit)
-	}
-	var sumLoss, sumCorrect float64
-	for i := range windows {
-		x, y := s.Window(i)
-		out, err := m.call(e, "evaluation", timeMajor(x, batch, cfg.SeqLen), timeMajor(y, batch, cfg.SeqLen), h, c)
-		if err != nil {
-			return EvalResult{}, err
-		}
-		sumLoss += scalar(out[0])
-		sumCorrect += scalar(out[1])
-		h, c = out[2], out[3]
-	}
-	return newEvalResult(sumLoss, sumCorrect, windows*batch*cfg.SeqLen), nil
 }

@@ -3,12 +3,13 @@ package lstm
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck
@@ -60,16 +61,22 @@ func trainLosses(t testing.TB, tr *Trainer) []float64 {
 	return losses
 }
 
+// TestOverfitTinyText checks that every cell can learn a tiny text by heart: the training loss must fall
+// below 0.05 nats (from ~3 at the start).
 func TestOverfitTinyText(t *testing.T) {
 	corpus := strings.Repeat(tinyText, 3) // ~270 characters
-	m, ids := tinyModel(t, corpus, func(c *Config) { c.Steps, c.BatchSize, c.SeqLen = 300, 2, 32; c.Hidden = 64 })
-	tr, err := NewTrainer(m, ids, ids, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	losses := trainLosses(t, tr)
-	if final := losses[len(losses)-1]; final > 0.05 {
-		t.Fatalf("training loss after %d steps is %.4f nats, want < 0.05 (first %.3f)", len(losses), final, losses[0])
+	for _, cell := range CellNames() {
+		t.Run(cell, func(t *testing.T) {
+			m, ids := tinyModel(t, corpus, func(c *Config) { c.Cell, c.Steps, c.BatchSize, c.SeqLen, c.Hidden = cell, 300, 2, 32, 64 })
+			tr, err := NewTrainer(m, ids, ids, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			losses := trainLosses(t, tr)
+			if final := losses[len(losses)-1]; final > 0.05 {
+				t.Fatalf("training loss after %d steps is %.4f nats, want < 0.05 (first %.3f)", len(losses), final, losses[0])
+			}
+		})
 	}
 }
 
@@ -133,36 +140,52 @@ func TestTrainingBackendIsReproducible(t *testing.T) {
 	}
 }
 
+// TestResumeGivesSameLossesAsUninterruptedRun trains 14 steps in one go, and 6 + 8 with a checkpoint saved,
+// loaded and resumed between them, for every cell and both optimizers: the losses must be the same.
 func TestResumeGivesSameLossesAsUninterruptedRun(t *testing.T) {
 	corpus := strings.Repeat(tinyText, 2)
-	edit := func(c *Config) { c.Steps, c.Dropout, c.Optimizer = 14, 0.1, "adam" }
-	m, ids := tinyModel(t, corpus, edit)
-	full, _ := NewTrainer(m, ids, ids, nil)
-	want := trainLosses(t, full)
+	for _, cell := range CellNames() {
+		for _, opt := range OptimizerNames() {
+			t.Run(cell+"/"+opt, func(t *testing.T) {
+				edit := func(c *Config) {
+					c.Cell, c.Steps, c.Dropout, c.Optimizer, c.Momentum, c.WeightDecay = cell, 14, 0.1, opt, 0.9, 0.01
+					if opt == "sgd" {
+						c.LR = 0.3
+					}
+				}
+				m, ids := tinyModel(t, corpus, edit)
+				full, _ := NewTrainer(m, ids, ids, nil)
+				want := trainLosses(t, full)
 
-	m2, _ := tinyModel(t, corpus, func(c *Config) { edit(c); c.Steps = 6 })
-	first, _ := NewTrainer(m2, ids, ids, nil)
-	got := trainLosses(t, first)
-	path := filepath.Join(t.TempDir(), "ckpt.safetensors")
-	if err := first.SaveCheckpoint(path); err != nil {
-		t.Fatal(err)
-	}
-	ck, err := Load(path, testBackend(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ck.Model.Config.Steps = 14
-	resumed, err := ResumeTrainer(ck, ids, ids, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, trainLosses(t, resumed)...)
-	if len(got) != len(want) {
-		t.Fatalf("%d losses after resume, want %d", len(got), len(want))
-	}
-	for i := range want {
-		if math.Abs(got[i]-want[i]) > 1e-6 {
-			t.Fatalf("step %d: resumed loss %v, uninterrupted %v", i+1, got[i], want[i])
+				m2, _ := tinyModel(t, corpus, func(c *Config) { edit(c); c.Steps = 6 })
+				first, _ := NewTrainer(m2, ids, ids, nil)
+				got := trainLosses(t, first)
+				path := filepath.Join(t.TempDir(), "ckpt.safetensors")
+				if err := first.SaveCheckpoint(path); err != nil {
+					t.Fatal(err)
+				}
+				ck, err := Load(path, testBackend(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ck.Model.Cell().Name() != cell {
+					t.Fatalf("loaded a %s model, saved a %s", ck.Model.Cell().Name(), cell)
+				}
+				ck.Model.Config.Steps = 14
+				resumed, err := ResumeTrainer(ck, ids, ids, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, trainLosses(t, resumed)...)
+				if len(got) != len(want) {
+					t.Fatalf("%d losses after resume, want %d", len(got), len(want))
+				}
+				for i := range want {
+					if math.Abs(got[i]-want[i]) > 1e-6 {
+						t.Fatalf("step %d: resumed loss %v, uninterrupted %v", i+1, got[i], want[i])
+					}
+				}
+			})
 		}
 	}
 }
@@ -220,15 +243,43 @@ func TestSaveLoadKeepsWeightsAndVocab(t *testing.T) {
 }
 
 // TestGradientsMatchFiniteDifferences checks the full one-layer model's gradients (embedding, hand-written
-// LSTM backward, head, loss) against central finite differences of the loss.
+// backward of the cell, head, loss) against central finite differences of the loss, for every cell, with
+// separate and with tied embedding and head weights.
 func TestGradientsMatchFiniteDifferences(t *testing.T) {
-	corpus := "abcabdacbd"
-	m, ids := tinyModel(t, corpus, func(c *Config) { c.Layers, c.Hidden, c.EmbedDim, c.BatchSize, c.SeqLen = 1, 3, 2, 2, 3 })
+	for _, cell := range CellNames() {
+		for _, tied := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/tied=%v", cell, tied), func(t *testing.T) {
+				m, ids := tinyModel(t, "abcabdacbd", func(c *Config) {
+					c.Cell, c.Layers, c.Hidden, c.EmbedDim, c.BatchSize, c.SeqLen, c.TieWeight = cell, 1, 4, 3, 2, 3, tied
+					if tied {
+						c.EmbedDim = 4
+					}
+				})
+				checkGradientsByFiniteDifferences(t, m, ids)
+			})
+		}
+	}
+}
+
+// checkGradientsByFiniteDifferences compares every trainable parameter's gradient (every other entry) of
+// the mean training loss of one window of ids (batch 2 × 3 steps, from zero state) with central finite
+// differences. The parameters are first redrawn from U(±0.8), so that no gradient is vanishingly small
+// (a fresh model's recurrent weights see a near-zero h after a few steps).
+func checkGradientsByFiniteDifferences(t *testing.T, m *Model, ids []int32) {
 	const steps, batch = 3, 2
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, p := range paramSpecs(m.Config, m.Vocab.Size()) {
+		if err := m.Store.GetVariable(p.Path).SetValue(tensors.FromFlatDataAndDimensions(uniformInit(0.8)(rng, dimsSize(p.Dims)), p.Dims...)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tokens := timeMajor([]int32{ids[0], ids[1], ids[2], ids[4], ids[5], ids[6]}, batch, steps)
 	targets := timeMajor([]int32{ids[1], ids[2], ids[3], ids[5], ids[6], ids[7]}, batch, steps)
 	zeros := tensors.FromShape(m.stateShape(batch))
-	paths := []string{ParamEmbedding, ParamLayerWIH(0), ParamLayerWHH(0), ParamLayerBias(0), ParamDecoderWeight, ParamDecoderBias}
+	var paths []string
+	for _, p := range paramSpecs(m.Config, m.Vocab.Size()) {
+		paths = append(paths, p.Path)
+	}
 	exec, err := m.newExec(func(g *Graph, in []*Node) []*Node {
 		out := m.forward(g, in[0], in[2], in[3], steps, true)
 		loss, _ := nll(out.Logits, in[1])
@@ -256,20 +307,29 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 		v := m.Store.GetVariable(path)
 		orig := tensors.MustCopyFlatData[float32](v.MustValue())
 		grad := tensors.MustCopyFlatData[float32](base[pi+1])
-		for i := 0; i < len(orig); i += 3 { // every third element keeps the test quick
+		nonZero := false
+		for i := 0; i < len(orig); i += 2 { // every other element keeps the test quick
 			lossAt := func(delta float32) float64 {
 				w := append([]float32(nil), orig...)
 				w[i] += delta
-				v.MustSetValue(tensors.FromFlatDataAndDimensions(w, v.Shape().Dimensions...))
+				if err := v.SetValue(tensors.FromFlatDataAndDimensions(w, v.Shape().Dimensions...)); err != nil {
+					t.Fatal(err)
+				}
 				return float64(tensors.ToScalar[float32](eval()[0]))
 			}
 			numeric := (lossAt(eps) - lossAt(-eps)) / (2 * eps)
 			if d := math.Abs(numeric - float64(grad[i])); d > 2e-3+2e-2*math.Abs(numeric) {
 				t.Errorf("%s[%d]: analytic %.5f, finite difference %.5f", path, i, grad[i], numeric)
 			}
+			nonZero = nonZero || math.Abs(numeric) > 1e-4
 			checked++
 		}
-		v.MustSetValue(tensors.FromFlatDataAndDimensions(orig, v.Shape().Dimensions...))
+		if err := v.SetValue(tensors.FromFlatDataAndDimensions(orig, v.Shape().Dimensions...)); err != nil {
+			t.Fatal(err)
+		}
+		if !nonZero {
+			t.Errorf("%s: every checked gradient is zero; the comparison proves nothing", path)
+		}
 	}
 	if checked < 20 {
 		t.Fatalf("only %d gradient entries checked", checked)
@@ -364,7 +424,7 @@ func TestClipByGlobalNorm(t *testing.T) {
 		clipped, norm := clipByGlobalNorm([]*Node{a, b}, 1)
 		return []*Node{clipped[0], clipped[1], norm}
 	})
-	out := exec.MustExec([]float32{3, 0}, []float32{0, 4}) // ‖g‖ = 5
+	out := exec.MustCall([]float32{3, 0}, []float32{0, 4}) // ‖g‖ = 5
 	if n := tensors.ToScalar[float32](out[2]); math.Abs(float64(n)-5) > 1e-5 {
 		t.Fatalf("norm %v, want 5", n)
 	}
@@ -409,29 +469,26 @@ func TestEvaluationSeesUpdatedWeights(t *testing.T) {
 	}
 }
 
-// TestWatchdogTurnsAStallIntoAnError checks the watchdog every executable call goes through: a call that
-// never returns becomes ErrStalled, a panic becomes an error, and calls after a stall still run (the
-// stalled goroutine is not handed out again).
-func TestWatchdogTurnsAStallIntoAnError(t *testing.T) {
-	release := make(chan struct{})
-	defer close(release)
-	_, err := callWithTimeout("stuck step", 50*time.Millisecond, func() ([]*tensors.Tensor, error) {
-		<-release
-		return nil, nil
-	})
-	if !errors.Is(err, ErrStalled) || !strings.Contains(err.Error(), "stuck step") {
-		t.Fatalf("a call that never returns gave %v, want ErrStalled naming the call", err)
+func TestTrainFLOPsPerStepFollowsTheFormula(t *testing.T) {
+	// The reference shape by hand: per token 4·256·(64+256) + 4·256·(256+256) + 256·89 = 874752
+	// multiply-adds forward; ×2 FLOPs each, ×3 for the backward, ×2048 tokens.
+	cfg := DefaultConfig()
+	if got, want := TrainFLOPsPerStep(cfg, 89), 6.0*2048*874752; got != want {
+		t.Errorf("reference shape: %g FLOPs, want %g", got, want)
 	}
-	_, err = callWithTimeout("panicking step", time.Minute, func() ([]*tensors.Tensor, error) { panic("boom") })
-	if err == nil || !strings.Contains(err.Error(), "panicking step: boom") {
-		t.Fatalf("a panicking call gave %v, want an error with the panic", err)
-	}
-	for i := range 3 {
-		out, err := callWithTimeout("next step", 10*time.Second, func() ([]*tensors.Tensor, error) {
-			return []*tensors.Tensor{tensors.FromValue(float32(i))}, nil
-		})
-		if err != nil || len(out) != 1 || out[0].Value().(float32) != float32(i) {
-			t.Fatalf("call %d after the stall: %v, %v", i, out, err)
+	// The GRU has 3 gate blocks, the RNN 1: per token 3·256·320 + 3·256·512 + 256·89 and 256·320 + 256·512 + 256·89.
+	for cell, perToken := range map[string]float64{"gru": 3*256*320 + 3*256*512 + 256*89, "rnn": 256*320 + 256*512 + 256*89} {
+		c := cfg
+		c.Cell = cell
+		if got, want := TrainFLOPsPerStep(c, 89), 6.0*2048*perToken; got != want {
+			t.Errorf("%s: %g FLOPs, want %g", cell, got, want)
 		}
+	}
+	// Linear in the number of tokens.
+	small := Config{Cell: "lstm", Layers: 1, Hidden: 16, EmbedDim: 8, BatchSize: 2, SeqLen: 3}
+	double := small
+	double.BatchSize = 4
+	if a, b := TrainFLOPsPerStep(small, 10), TrainFLOPsPerStep(double, 10); b != 2*a {
+		t.Errorf("doubling the batch gave %g then %g FLOPs", a, b)
 	}
 }

@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 . scripts/env.sh
 mkdir -p bin
 echo "building bin/lstmlab (GOEXPERIMENT=${GOEXPERIMENT:-none})" >&2
-go build -o bin/lstmlab ./cmd/lstmlab
+# -buildvcs=auto: stamp the commit into the binary (lstmlab version, and each run's git commit) even where
+# GOFLAGS says -buildvcs=false.
+go build -buildvcs=auto -o bin/lstmlab ./cmd/lstmlab
 bin/lstmlab train --preset moby "$@"
 echo >&2
 echo "next: bin/lstmlab runs | bin/lstmlab generate 1 --prompt 'Call me' | bin/lstmlab plot 1 --out curves.png" >&2

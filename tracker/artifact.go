@@ -59,10 +59,12 @@ func (r *Run) logArtifact(kind, path string) (Artifact, error) {
 		return Artifact{}, err
 	}
 	a := Artifact{RunID: r.id, Kind: kind, Path: abs, SHA256: sum, Size: size, Created: r.db.now()}
-	err = r.db.write.QueryRow(`INSERT INTO artifacts (run_id, kind, path, sha256, size, created_ms) VALUES (?, ?, ?, ?, ?, ?)
+	err = r.db.retryWrite(context.Background(), func() error {
+		return r.db.write.QueryRow(`INSERT INTO artifacts (run_id, kind, path, sha256, size, created_ms) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (run_id, path) DO UPDATE SET kind = excluded.kind, sha256 = excluded.sha256,
 			size = excluded.size, created_ms = excluded.created_ms
 		RETURNING id`, r.id, kind, abs, sum, size, a.Created.UnixMilli()).Scan(&a.ID)
+	})
 	if err != nil {
 		return Artifact{}, err
 	}
@@ -94,7 +96,7 @@ func hashFile(path string) (string, int64, error) {
 
 // Artifacts lists a run's artifacts in the order they were first logged.
 func (db *DB) Artifacts(ctx context.Context, runID int64) ([]Artifact, error) {
-	if err := db.requireRun(ctx, runID); err != nil {
+	if err := requireRun(ctx, db.read, runID); err != nil {
 		return nil, err
 	}
 	arts := []Artifact{}

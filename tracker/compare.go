@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"time"
 )
@@ -16,7 +18,8 @@ type Comparison struct {
 	Runs []ComparedRun `json:"runs"`
 	// ParamKeys are the rows of the params matrix, sorted. With OnlyChanged
 	// they are only the keys whose value differs between the runs (a key
-	// missing from some run counts as different).
+	// missing from some run counts as different, and so does a key some
+	// run changed after it started: see ComparedRun.ParamChanges).
 	ParamKeys   []string `json:"param_keys"`
 	OnlyChanged bool     `json:"only_changed"`
 	// HiddenParams counts the keys left out because every run agrees.
@@ -42,6 +45,21 @@ type ComparedRun struct {
 	// Parent is the run this one was fine-tuned from, nil if none (or if
 	// the parent was deleted).
 	Parent *RunRef `json:"parent,omitempty"`
+	// ParamChanges is the run's param history (DB.ParamChanges): the
+	// params it changed after it started, from which step, old and new
+	// values; empty if none. Params holds the latest values.
+	ParamChanges []ParamChange `json:"param_changes,omitempty"`
+}
+
+// Changes returns the changes of one param of the run, in step order.
+func (r ComparedRun) Changes(key string) []ParamChange {
+	var out []ParamChange
+	for _, c := range r.ParamChanges {
+		if c.Key == key {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // RunRef identifies a run.
@@ -71,6 +89,9 @@ func (db *DB) Compare(ctx context.Context, runIDs []int64, onlyChanged bool) (*C
 		if cr.LatestSample, err = db.LatestSample(ctx, id); err != nil {
 			return nil, fmt.Errorf("compare: %w", err)
 		}
+		if cr.ParamChanges, err = db.ParamChanges(ctx, id); err != nil {
+			return nil, fmt.Errorf("compare: %w", err)
+		}
 		if ri.ParentID != 0 {
 			if parent, err := db.GetRun(ctx, ri.ParentID); err == nil {
 				cr.Parent = &RunRef{ID: parent.ID, Name: parent.Name}
@@ -91,7 +112,7 @@ func (db *DB) Compare(ctx context.Context, runIDs []int64, onlyChanged bool) (*C
 			paramSet[k] = true
 		}
 	}
-	cmp.MetricKeys = MetricOrder(keys(metricSet))
+	cmp.MetricKeys = MetricOrder(slices.Sorted(maps.Keys(metricSet)))
 	for _, k := range []string{MetricValLoss, MetricTrainLoss} {
 		if metricSet[k] {
 			cmp.BestKey = k
@@ -106,7 +127,7 @@ func (db *DB) Compare(ctx context.Context, runIDs []int64, onlyChanged bool) (*C
 			r.BestElapsed = best.Time.Sub(r.Start)
 		}
 	}
-	for _, k := range keys(paramSet) {
+	for _, k := range slices.Sorted(maps.Keys(paramSet)) {
 		if onlyChanged && !paramDiffers(cmp.Runs, k) {
 			cmp.HiddenParams++
 			continue
@@ -116,7 +137,14 @@ func (db *DB) Compare(ctx context.Context, runIDs []int64, onlyChanged bool) (*C
 	return cmp, nil
 }
 
+// paramDiffers reports whether a param differs between the runs: its latest value, or its history (a
+// run that changed it on resume trained with more than one value).
 func paramDiffers(runs []ComparedRun, key string) bool {
+	for _, r := range runs {
+		if len(r.Changes(key)) > 0 {
+			return true
+		}
+	}
 	first, ok := runs[0].Params[key]
 	for _, r := range runs[1:] {
 		v, has := r.Params[key]
@@ -127,18 +155,9 @@ func paramDiffers(runs []ComparedRun, key string) bool {
 	return false
 }
 
-func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // preferredMetrics come first, in this order, in tables and comparisons.
 var preferredMetrics = []string{
-	MetricValLoss, MetricValBPC, MetricValPPL, MetricValAcc, MetricTrainLoss,
+	MetricValLoss, MetricValBPC, MetricValBPG, MetricValBPW, MetricValPPL, MetricValAcc, MetricValOOVRate, MetricTrainLoss,
 	MetricLR, MetricGradNorm, MetricTokensPerS,
 }
 

@@ -15,6 +15,7 @@ import (
 	// The cgo SQLite driver: the reference implementation, with WAL and
 	// the busy handler that concurrent writers rely on.
 	"github.com/mattn/go-sqlite3"
+	"golang.org/x/sys/unix"
 )
 
 // Options tunes a DB. The zero value of every field picks the default.
@@ -40,6 +41,22 @@ type Options struct {
 	// (list, compare, plot) should report a mistyped path, not create an
 	// empty file there. The error wraps os.ErrNotExist.
 	MustExist bool
+	// ReadOnly opens the database for reading only: nothing is written or
+	// created, neither the file, its -wal/-shm companions nor run folders,
+	// so it works on a read-only file, folder or mount and on another
+	// user's database. SQLite opens it with mode=ro while a -wal file exists
+	// (a writer is or was active), else with immutable=1, which needs no
+	// lock files. Implies MustExist. Methods that write fail with
+	// ErrReadOnly.
+	ReadOnly bool
+	// RunsDir is the folder holding one folder per run (checkpoints, plots,
+	// the run's lock file). Default: "runs" beside the database file.
+	RunsDir string
+	// WriteRetry is how long a write keeps retrying, with backoff, while
+	// another process holds the database's write lock beyond BusyTimeout
+	// (a long transaction, a backup). Metric points stay buffered meanwhile.
+	// Default 10 minutes.
+	WriteRetry time.Duration
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -58,8 +75,14 @@ func (o Options) withDefaults() (Options, error) {
 	if o.StaleAfter == 0 {
 		o.StaleAfter = 30 * time.Second
 	}
+	if o.WriteRetry == 0 {
+		o.WriteRetry = 10 * time.Minute
+	}
+	if o.ReadOnly {
+		o.MustExist = true
+	}
 	switch {
-	case o.BusyTimeout < 0 || o.FlushInterval < 0 || o.HeartbeatInterval < 0 || o.StaleAfter < 0 || o.FlushSize < 0:
+	case o.BusyTimeout < 0 || o.FlushInterval < 0 || o.HeartbeatInterval < 0 || o.StaleAfter < 0 || o.FlushSize < 0 || o.WriteRetry < 0:
 		return o, errors.New("tracker options must not be negative")
 	case o.StaleAfter <= o.HeartbeatInterval:
 		return o, fmt.Errorf("tracker options: StaleAfter (%v) must exceed HeartbeatInterval (%v), or live runs would look interrupted",
@@ -76,15 +99,18 @@ func (o Options) withDefaults() (Options, error) {
 // than fight over the file lock, and other processes only ever meet one
 // writer from us. Reads never wait for writes thanks to the WAL journal.
 type DB struct {
-	path  string
-	opts  Options
-	write *sql.DB
-	read  *sql.DB
+	path    string
+	opts    Options
+	runsDir string  // absolute
+	host    string  // this machine's name: runs owned here are judged by their lock
+	write   *sql.DB // nil when read-only
+	read    *sql.DB
 	// now is the clock; tests replace it.
 	now func() time.Time
 
 	mu     sync.Mutex
-	open   map[int64]*Run // runs started or resumed here and not yet finished
+	open   map[int64]*Run     // runs started or resumed here and not yet finished
+	locks  map[int64]*runLock // run locks held by this DB (released by Close at the latest)
 	closed bool
 }
 
@@ -130,26 +156,46 @@ func openDB(path string, opts Options) (*DB, error) {
 		return nil, errors.New("is a directory")
 	case errors.Is(err, os.ErrNotExist) && opts.MustExist:
 		return nil, fmt.Errorf("no such database file: %w", os.ErrNotExist)
-	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+	case err != nil && !errors.Is(err, os.ErrNotExist):
 		return nil, err
 	}
 	migrations, err := loadMigrations()
 	if err != nil {
 		return nil, err
 	}
+	db := &DB{path: abs, opts: opts, now: time.Now, open: map[int64]*Run{}, locks: map[int64]*runLock{}}
+	db.host, _ = os.Hostname()
+	db.runsDir = opts.RunsDir
+	if db.runsDir == "" {
+		db.runsDir = filepath.Join(filepath.Dir(abs), "runs")
+	}
+	if db.runsDir, err = filepath.Abs(db.runsDir); err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	if opts.ReadOnly {
+		if err := db.openReadOnly(ctx, latestVersion(migrations)); err != nil {
+			return nil, err
+		}
+		return db, nil
+	}
+	if err := checkWritable(abs); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+		return nil, err
+	}
 
 	// Inspect an existing file through a read-only connection before
 	// anything can write to it: even switching to WAL rewrites the header,
-	// and a newer or foreign database must stay byte-for-byte untouched.
-	ctx := context.Background()
+	// and a newer or foreign database must stay byte-for-byte untouched
+	// (no -wal/-shm files beside it either).
 	if err := retryBusy(ctx, opts.BusyTimeout, func() error {
 		return checkExisting(abs, opts, latestVersion(migrations))
 	}); err != nil {
 		return nil, err
 	}
 
-	db := &DB{path: abs, opts: opts, now: time.Now, open: map[int64]*Run{}}
 	if err := retryBusy(ctx, opts.BusyTimeout, func() error {
 		var err error
 		db.write, err = connectWriter(ctx, abs, opts)
@@ -159,9 +205,10 @@ func openDB(path string, opts Options) (*DB, error) {
 	}
 	if err := migrate(ctx, db.write, migrations, db.now()); err != nil {
 		db.write.Close()
-		return nil, err
+		return nil, describeOpenError(err)
 	}
-	if db.read, err = sql.Open("sqlite3", dsn(abs, opts, true)); err != nil {
+	// The readers run filters, which call lstmlab_like (sqlfuncs.go).
+	if db.read, err = sql.Open(sqliteDriver(), dsn(abs, opts, true)); err != nil {
 		db.write.Close()
 		return nil, err
 	}
@@ -172,6 +219,60 @@ func openDB(path string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// openReadOnly connects the read pool without creating or writing
+// anything, and checks the schema is the one this build reads.
+func (db *DB) openReadOnly(ctx context.Context, latest int) error {
+	var err error
+	if db.read, err = sql.Open(sqliteDriver(), readOnlyDSN(db.path, db.opts)); err != nil {
+		return err
+	}
+	db.read.SetMaxOpenConns(4)
+	db.read.SetMaxIdleConns(4)
+	var version, appID, objects int
+	err = retryBusy(ctx, db.opts.BusyTimeout, func() error {
+		return db.read.QueryRowContext(ctx, `SELECT (SELECT user_version FROM pragma_user_version),
+			(SELECT application_id FROM pragma_application_id), (SELECT count(*) FROM sqlite_schema)`).
+			Scan(&version, &appID, &objects)
+	})
+	if err != nil {
+		db.read.Close()
+		return fmt.Errorf("read-only: %w", describeOpenError(err))
+	}
+	switch {
+	case version == 0 && objects == 0:
+		err = errors.New("the file is empty, not a tracker database")
+	case version == 0 || appID != applicationID:
+		err = fmt.Errorf("%w: it holds tables of another program", ErrNotTracker)
+	case version > latest:
+		err = schemaTooNew(version, latest)
+	case version < latest:
+		err = fmt.Errorf("%w: the file has schema version %d and this lstmlab reads version %d; open it once with write access to upgrade it",
+			ErrSchemaOld, version, latest)
+	}
+	if err != nil {
+		db.read.Close()
+		return err
+	}
+	return nil
+}
+
+// checkWritable refuses, before SQLite tries, a database that cannot be
+// written: a read-only file, folder or mount. SQLite would say "attempt to
+// write a readonly database" or "unable to open database file" later, or
+// open the file and fail at the first write.
+func checkWritable(path string) error {
+	dir := filepath.Dir(path)
+	if err := unix.Access(path, unix.W_OK); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("%w: the file is not writable (%v)", ErrReadOnly, err)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		if err := unix.Access(dir, unix.W_OK); err != nil {
+			return fmt.Errorf("%w: its folder %s is not writable (%v); SQLite needs to create the -wal and -shm files there", ErrReadOnly, dir, err)
+		}
+	}
+	return nil
 }
 
 // connectWriter opens the writer pool of exactly one connection and
@@ -250,6 +351,38 @@ func dsn(path string, opts Options, readOnly bool) string {
 	return u.String()
 }
 
+// readOnlyDSN is the connection string of a reader that writes nothing and
+// leaves no file behind. SQLite's mode=ro creates the -wal and -shm files
+// of a WAL database when they are missing and leaves them behind (owned by
+// the reader: another user's reads would lock the owner out); immutable=1
+// creates nothing and takes no locks, but assumes no process writes the
+// file: a writer that starts meanwhile may show the reader torn pages. So:
+//   - where the file and its folder are writable (a writer may start at any
+//     time), a read-write connection that refuses writes (query_only): it
+//     takes the usual locks and, closing last, removes the -wal and -shm
+//     files as every SQLite client does;
+//   - elsewhere (a read-only folder, file or mount: a writer as unlikely as
+//     files are impossible to create) mode=ro while a -wal file exists (a
+//     writer with more rights is, or was, active: the -shm is there too),
+//     else immutable.
+func readOnlyDSN(path string, opts Options) string {
+	u := url.URL{Scheme: "file", Path: path}
+	q := url.Values{}
+	q.Set("_busy_timeout", fmt.Sprint(opts.BusyTimeout.Milliseconds()))
+	switch _, walErr := os.Stat(path + "-wal"); {
+	case checkWritable(path) == nil:
+		q.Set("mode", "rw")
+		q.Set("_query_only", "1")
+	case walErr == nil:
+		q.Set("mode", "ro")
+	default:
+		q.Set("mode", "ro")
+		q.Set("immutable", "1")
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 // describeOpenError turns SQLite's terse errors about unusable files into
 // messages that name the problem.
 func describeOpenError(err error) error {
@@ -259,7 +392,11 @@ func describeOpenError(err error) error {
 		return fmt.Errorf("not a SQLite database, or corrupt: %w", err)
 	case strings.Contains(msg, "unable to open database file"):
 		return fmt.Errorf("cannot open the file (missing directory or no permission?): %w", err)
-	case strings.Contains(msg, "disk I/O error"), strings.Contains(msg, "database or disk is full"):
+	case strings.Contains(msg, "database or disk is full"):
+		return fmt.Errorf("%w: %w", ErrDiskFull, err)
+	case strings.Contains(msg, "readonly database"), strings.Contains(msg, "read-only file system"):
+		return fmt.Errorf("%w: %w", ErrReadOnly, err)
+	case strings.Contains(msg, "disk I/O error"):
 		return fmt.Errorf("disk problem: %w", err)
 	case strings.Contains(msg, "malformed"):
 		return fmt.Errorf("the database is corrupt: %w", err)
@@ -269,6 +406,28 @@ func describeOpenError(err error) error {
 
 // Path returns the absolute path of the database file.
 func (db *DB) Path() string { return db.path }
+
+// RunsDir returns the absolute folder that holds the runs' folders.
+func (db *DB) RunsDir() string { return db.runsDir }
+
+// ReadOnly reports whether the database was opened read-only.
+func (db *DB) ReadOnly() bool { return db.write == nil }
+
+// runDir is the absolute folder of a run whose dir column is rel.
+func (db *DB) runDir(rel string, id int64) string {
+	if rel == "" {
+		rel = fmt.Sprint(id)
+	}
+	return filepath.Join(db.runsDir, rel)
+}
+
+// writable returns ErrReadOnly on a read-only DB.
+func (db *DB) writable() error {
+	if db.write == nil {
+		return fmt.Errorf("%w: %s was opened read-only", ErrReadOnly, db.path)
+	}
+	return nil
+}
 
 // Close finishes every run still open through this DB as interrupted (after
 // writing their buffered points) and closes the connections. Finish runs
@@ -295,6 +454,12 @@ func (db *DB) Close() error {
 	if err := db.close(); err != nil {
 		errs = append(errs, err)
 	}
+	db.mu.Lock()
+	for id, l := range db.locks {
+		l.release()
+		delete(db.locks, id)
+	}
+	db.mu.Unlock()
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close tracker %s: %w", db.path, err)
 	}
@@ -312,27 +477,70 @@ func (db *DB) close() error {
 	return errors.Join(errs...)
 }
 
-// staleBefore is the heartbeat time (ms) before which a running run is
-// considered dead.
+// staleBefore is the heartbeat time (ms) before which a running run owned
+// by another host is considered dead.
 func (db *DB) staleBefore() int64 {
 	return db.now().Add(-db.opts.StaleAfter).UnixMilli()
 }
 
-// markStale records as interrupted the runs whose process stopped
-// heartbeating (killed, crashed, machine rebooted). Their end time is the
-// last heartbeat: the last moment they were known alive.
+// dead reports whether a run stored as running has no live owner. On the
+// host that owns it the run's lock decides, at once: kill -9 releases it, a
+// stopped (SIGSTOP) process keeps it. For a run owned by another host, or
+// one without a lock file (an earlier lstmlab's), a heartbeat older than
+// Options.StaleAfter means dead.
+func (db *DB) dead(id int64, host, dir string, heartbeatMS, staleBefore int64) bool {
+	if host == db.host {
+		if held, known := lockState(filepath.Join(db.runDir(dir, id), LockFile)); known {
+			return !held
+		}
+	}
+	return heartbeatMS < staleBefore
+}
+
+// deadRuns returns the ids of the runs stored as running whose owner is
+// gone (see dead): readers show them as interrupted.
+func (db *DB) deadRuns(ctx context.Context) ([]int64, error) {
+	staleBefore := db.staleBefore()
+	var ids []int64
+	err := db.eachRow(ctx, `SELECT id, host, dir, heartbeat_ms FROM runs WHERE status = 'running'`, nil, func(rows *sql.Rows) error {
+		var (
+			id, hb    int64
+			host, dir string
+		)
+		if err := rows.Scan(&id, &host, &dir, &hb); err != nil {
+			return err
+		}
+		if db.dead(id, host, dir, hb, staleBefore) {
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	return ids, err
+}
+
+// markStale records as interrupted the runs whose process is gone (killed,
+// crashed, machine rebooted; see dead). Their end time is the last
+// heartbeat: the last moment they were known alive.
 func (db *DB) markStale(ctx context.Context) error {
-	_, err := db.write.ExecContext(ctx,
-		`UPDATE runs SET status = 'interrupted', end_ms = heartbeat_ms
-		 WHERE status = 'running' AND heartbeat_ms < ?`, db.staleBefore())
+	ids, err := db.deadRuns(ctx)
 	if err != nil {
-		return fmt.Errorf("mark stale runs interrupted: %w", err)
+		return fmt.Errorf("find interrupted runs: %w", err)
+	}
+	for _, id := range ids {
+		if _, err := db.write.ExecContext(ctx, `UPDATE runs SET status = 'interrupted', end_ms = heartbeat_ms
+			WHERE id = ? AND status = 'running'`, id); err != nil {
+			if isBusy(err) {
+				return nil // another process writes; readers still show the truth
+			}
+			return fmt.Errorf("mark run %d interrupted: %w", id, err)
+		}
 	}
 	return nil
 }
 
-// register records r as open through db; it fails once db is closed.
-func (db *DB) register(r *Run) error {
+// register records r as open through db, holding lock; it fails once db
+// is closed.
+func (db *DB) register(r *Run, lock *runLock) error {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	if db.closed {
@@ -342,14 +550,19 @@ func (db *DB) register(r *Run) error {
 		return fmt.Errorf("run %d is already open in this process", r.id)
 	}
 	db.open[r.id] = r
+	db.locks[r.id] = lock
 	return nil
 }
 
+// forget drops a finished run and releases its lock: from then on readers
+// see the status it was finished with.
 func (db *DB) forget(r *Run) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	if db.open[r.id] == r {
 		delete(db.open, r.id)
+		db.locks[r.id].release()
+		delete(db.locks, r.id)
 	}
 }
 
@@ -380,7 +593,7 @@ func (db *DB) flushOpen(ids ...int64) error {
 	}
 	db.mu.Unlock()
 	for _, r := range runs {
-		r.Flush() // errors ignored, see above
+		r.flush(false) // one attempt, errors ignored: see above
 	}
 	return nil
 }

@@ -2,9 +2,15 @@ package tracker
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/lstmlab/lstmlab/internal/testenv"
 )
 
 func TestDeleteRun(t *testing.T) {
@@ -35,8 +41,11 @@ func TestDeleteRun(t *testing.T) {
 
 	removed, err := db.DeleteRun(ctx, victim.ID(), true)
 	must(t, err)
-	if len(removed) != 1 || removed[0] != own {
-		t.Errorf("removed %v, want only %s", removed, own)
+	if len(removed) != 2 || removed[0] != own || removed[1] != victim.Dir() {
+		t.Errorf("removed %v, want only %s and the run's folder", removed, own)
+	}
+	if _, err := os.Stat(victim.Dir()); !os.IsNotExist(err) {
+		t.Error("the run's folder is still there")
 	}
 	if _, err := os.Stat(own); !os.IsNotExist(err) {
 		t.Error("own artifact still on disk")
@@ -87,5 +96,48 @@ func TestDeleteRunAbortsWhenArtifactStays(t *testing.T) {
 	}
 	if n := count(t, db, `SELECT count(*) FROM runs WHERE id = ?`, r.ID()); n != 1 {
 		t.Error("run deleted although its artifact stayed")
+	}
+}
+
+// TestDeleteRunKeepsFilesWhenTheDeleteFails: rm --files on a full disk (a real one: a small tmpfs, mounted
+// as root) fails to commit the deletion; the run and its artifact files are all still there. Files go
+// only once the deletion is committed.
+func TestDeleteRunKeepsFilesWhenTheDeleteFails(t *testing.T) {
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt).CombinedOutput(); err != nil {
+		testenv.Missing(t, "permission to mount a tmpfs", fmt.Sprintf("%v: %s; run the tests as root", err, strings.TrimSpace(string(out))))
+	}
+	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
+	db, err := OpenWith(filepath.Join(mnt, "runs.db"), Options{WriteRetry: 100 * time.Millisecond})
+	must(t, err)
+	defer db.Close()
+	art := filepath.Join(t.TempDir(), "best.safetensors") // elsewhere: only the database's disk is full
+	must(t, os.WriteFile(art, []byte("weights"), 0o644))
+	r := startRun(t, db, RunSpec{})
+	for step := int64(1); step <= 2000; step++ {
+		must(t, r.LogMetrics(step, map[string]float64{MetricTrainLoss: 1, MetricLR: 2}))
+	}
+	_, err = r.LogArtifact(ArtifactModel, art)
+	must(t, err)
+	must(t, r.Finish(StatusFinished))
+	filler, err := os.Create(filepath.Join(mnt, "filler"))
+	must(t, err)
+	buf := make([]byte, 4096)
+	for {
+		if _, err := filler.Write(buf); err != nil {
+			break
+		}
+	}
+	filler.Close()
+	if _, err := db.DeleteRun(ctx, r.ID(), true); err == nil {
+		t.Fatal("the deletion was committed on a full disk: the test's disk was not full enough")
+	} else {
+		t.Logf("delete on a full disk: %v", err)
+	}
+	if _, err := os.Stat(art); err != nil {
+		t.Errorf("the run's artifact was removed although its deletion failed: %v", err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM runs WHERE id = ?`, r.ID()); n != 1 {
+		t.Errorf("run rows %d, want 1", n)
 	}
 }

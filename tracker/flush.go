@@ -3,6 +3,7 @@ package tracker
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -34,14 +35,21 @@ func (r *Run) loop() {
 	}
 }
 
-// Flush writes the buffered metric points now. Reads through the same DB
-// flush open runs themselves; call Flush before handing the file to another
-// process. On failure the points stay buffered for the next attempt.
+// Flush writes the buffered metric points now and returns once they are
+// committed. Reads through the same DB flush open runs themselves; call
+// Flush before publishing anything that must agree with the history (say a
+// checkpoint at step S, once the points up to S are logged) or before
+// handing the file to another process. While another process holds the
+// write lock it waits, up to Options.WriteRetry; on failure the points stay
+// buffered for the next attempt.
 func (r *Run) Flush() error {
 	if err := r.checkOpen(); err != nil {
 		return err
 	}
-	return r.flush(false)
+	if err := r.db.retryWrite(context.Background(), func() error { return r.flush(false) }); err != nil {
+		return fmt.Errorf("run %d: write metrics: %w", r.id, err)
+	}
+	return nil
 }
 
 func (r *Run) flush(beat bool) error {
@@ -66,14 +74,31 @@ func (r *Run) flushBatch(beat bool) (bool, error) {
 }
 
 // write is Finish's final flush: the remaining points and the final status
-// in one transaction.
-func (r *Run) write(final Status) error {
+// in one transaction, waiting out a busy database. If that fails (a full
+// disk), the status alone is recorded if it can be, and the points are
+// given up: recorded says whether the status is stored.
+func (r *Run) write(final Status) (recorded bool, err error) {
 	r.flushMu.Lock()
 	defer r.flushMu.Unlock()
+	ctx := context.Background()
 	batch, goals := r.takePending()
-	err := r.db.writeBatch(context.Background(), r.id, batch, goals, r.db.now(), final)
+	err = r.db.retryWrite(ctx, func() error { return r.db.writeBatch(ctx, r.id, batch, goals, r.db.now(), final) })
+	if err == nil {
+		r.settle(batch, nil)
+		return true, nil
+	}
+	if len(batch) > 0 && !errors.Is(err, ErrReadOnly) {
+		// One small transaction may still fit where the batch did not. On
+		// a full disk, the run's reserve file makes room for it.
+		if errors.Is(err, ErrDiskFull) {
+			useReserve(r.dir)
+		}
+		if serr := r.db.retryWrite(ctx, func() error { return r.db.writeBatch(ctx, r.id, nil, goals, r.db.now(), final) }); serr == nil {
+			return true, fmt.Errorf("%d metric points could not be written (%w); the run is recorded as %s", len(batch), err, final)
+		}
+	}
 	r.settle(batch, err)
-	return err
+	return false, err
 }
 
 // takePending swaps out the buffer and snapshots the goals its keys need.
@@ -104,7 +129,9 @@ func (r *Run) settle(batch []point, err error) {
 	defer r.mu.Unlock()
 	if err != nil {
 		r.pending = append(batch, r.pending...)
-		r.flushErr = fmt.Errorf("run %d: writing metrics failed (points kept for retry): %w", r.id, err)
+		if !isBusy(err) { // a busy database is waited out, not reported
+			r.flushErr = fmt.Errorf("run %d: cannot write metrics: %w", r.id, describeWriteError(err))
+		}
 		return
 	}
 	r.flushErr = nil
@@ -135,8 +162,8 @@ func (s *keySummary) add(p point) {
 		s.last = p
 	}
 	s.count++
-	if math.IsNaN(p.value) {
-		return
+	if math.IsNaN(p.value) || math.IsInf(p.value, 0) {
+		return // a non-finite value is kept in the history but is never best
 	}
 	if !s.hasBest || s.goal.Better(p.value, s.best.value) {
 		s.best, s.hasBest = p, true
@@ -180,19 +207,26 @@ func (db *DB) writeBatch(ctx context.Context, runID int64, batch []point, goalOf
 	}
 	nowMS := now.UnixMilli()
 	if final != "" {
-		_, err = tx.ExecContext(ctx, `UPDATE runs SET status = ?, end_ms = ?, heartbeat_ms = ? WHERE id = ?`,
-			string(final), nowMS, nowMS, runID)
+		_, err = tx.ExecContext(ctx, `UPDATE runs SET status = ?, end_ms = ?, `+addActive+`, heartbeat_ms = ? WHERE id = ?`,
+			string(final), nowMS, nowMS, nowMS, runID)
 	} else {
 		// A live run marked interrupted by another process's stale check
 		// (say after the machine slept) becomes running again.
-		_, err = tx.ExecContext(ctx, `UPDATE runs SET heartbeat_ms = ?, status = 'running', end_ms = NULL
-			WHERE id = ? AND status IN ('running', 'interrupted')`, nowMS, runID)
+		_, err = tx.ExecContext(ctx, `UPDATE runs SET `+addActive+`, heartbeat_ms = ?, status = 'running', end_ms = NULL
+			WHERE id = ? AND status IN ('running', 'interrupted')`, nowMS, nowMS, runID)
 	}
 	if err != nil {
 		return err
 	}
 	return tx.Commit()
 }
+
+// addActive adds the time since the previous heartbeat (bound: now, ms) to
+// the run's active training time. Every session starts its heartbeat clock
+// afresh (StartRun, ResumeRun), so idle time between sessions never counts.
+// SQLite evaluates SET expressions on the old row, so the heartbeat_ms read
+// here is the previous one even where the same UPDATE sets it.
+const addActive = `active_ms = active_ms + max(0, ? - heartbeat_ms)`
 
 // rowsPerInsert is how many points one multi-row INSERT carries: each
 // statement execution is a cgo call, so fewer, larger statements write
@@ -308,13 +342,17 @@ func rebuildSummary(ctx context.Context, tx *sql.Tx, runID int64, key string, go
 			(SELECT count(*) FROM metrics WHERE run_id = ?1 AND key = ?2),
 			l.step, l.time_ms, l.value, b.step, b.time_ms, b.value
 		FROM (SELECT step, time_ms, value FROM metrics WHERE run_id = ?1 AND key = ?2 ORDER BY step DESC LIMIT 1) l
-		LEFT JOIN (SELECT step, time_ms, value FROM metrics WHERE run_id = ?1 AND key = ?2 AND value IS NOT NULL
+		LEFT JOIN (SELECT step, time_ms, value FROM metrics WHERE run_id = ?1 AND key = ?2 AND `+finiteValue+`
 			ORDER BY value `+dir+`, step LIMIT 1) b ON 1`, runID, key, string(goal))
 	if err != nil {
 		return fmt.Errorf("rebuild summary of %q: %w", key, err)
 	}
 	return nil
 }
+
+// finiteValue selects finite metric values: NULL (NaN) and ±Inf are never
+// best. 1.7976931348623157e308 is the largest finite float64.
+const finiteValue = `value BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308`
 
 // nullIfNaN maps NaN to SQL NULL, which is how SQLite stores it anyway;
 // being explicit keeps the rule in one place (readers map NULL to NaN).
@@ -349,7 +387,7 @@ func (db *DB) recomputeBest(ctx context.Context, runID int64, key string, goal G
 	var step, timeMS sql.NullInt64
 	var value sql.NullFloat64
 	err = tx.QueryRowContext(ctx, `SELECT step, time_ms, value FROM metrics
-		WHERE run_id = ? AND key = ? AND value IS NOT NULL ORDER BY value `+dir+`, step LIMIT 1`, runID, key).
+		WHERE run_id = ? AND key = ? AND `+finiteValue+` ORDER BY value `+dir+`, step LIMIT 1`, runID, key).
 		Scan(&step, &timeMS, &value)
 	if err != nil && err != sql.ErrNoRows {
 		return err

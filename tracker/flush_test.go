@@ -38,7 +38,7 @@ func TestFailedFlushIsRetried(t *testing.T) {
 	if err := r.Flush(); err == nil || !strings.Contains(err.Error(), "simulated disk full") {
 		t.Fatalf("Flush with a failing insert: %v", err)
 	}
-	if err := r.LogMetric(MetricTrainLoss, 2, 2); err == nil || !strings.Contains(err.Error(), "kept for retry") {
+	if err := r.LogMetric(MetricTrainLoss, 2, 2); err == nil || !strings.Contains(err.Error(), "simulated disk full") {
 		t.Errorf("LogMetric after a failed write: %v; want the write error", err)
 	}
 	if n := count(t, db, `SELECT count(*) FROM metrics`); n != 0 {

@@ -23,7 +23,10 @@ const (
 	MetricTrainLoss  = "train_loss"   // mean cross-entropy (nats/token) over the last steps
 	MetricValLoss    = "val_loss"     // validation cross-entropy, nats/token
 	MetricValPPL     = "val_ppl"      // validation perplexity, exp(val_loss)
-	MetricValBPC     = "val_bpc"      // validation bits per character
+	MetricValBPC     = "val_bpc"      // validation bits per character (character-level runs)
+	MetricValBPG     = "val_bpg"      // validation bits per grapheme cluster (grapheme-level runs)
+	MetricValBPW     = "val_bpw"      // validation bits per word (word-level runs)
+	MetricValOOVRate = "val_oov_rate" // share of validation tokens not in the vocabulary (read as <unk>)
 	MetricValAcc     = "val_acc"      // validation next-token accuracy
 	MetricLR         = "lr"           // learning rate in effect
 	MetricTokensPerS = "tokens_per_s" // training throughput

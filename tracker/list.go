@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -22,13 +23,38 @@ type ListOptions struct {
 	OrderBy string
 	// Limit caps the number of runs returned; 0 means no limit.
 	Limit int
+	// Show lists other fields the caller shows (the columns of a table:
+	// params.<key>, metrics.<key>, best.<key>): SearchRuns warns about those
+	// no run has, as it does for the filter's. Other names are ignored.
+	Show []string
 }
 
 // ListRuns returns the runs matching opts with their tags, params and
 // latest/best metrics (read from the summary table, never the history).
 // A malformed filter or sort list yields a *filter.Error naming the bad
-// token and its column.
+// token and its column. SearchRuns also says which keys no run has.
 func (db *DB) ListRuns(ctx context.Context, opts ListOptions) ([]RunInfo, error) {
+	res, err := db.SearchRuns(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return res.Runs, nil
+}
+
+// SearchResult is what SearchRuns found.
+type SearchResult struct {
+	Runs []RunInfo
+	// Warnings name the params and metrics that the filter or sort list
+	// uses but no run in the database has (a typo returns nothing rather
+	// than an error, as in MLflow), with the closest known keys:
+	//
+	//	metrics.val_los: no run has this metric; did you mean metrics.val_loss?
+	Warnings []string
+}
+
+// SearchRuns is ListRuns that also reports unknown keys (see
+// SearchResult.Warnings); the runs are the same either way.
+func (db *DB) SearchRuns(ctx context.Context, opts ListOptions) (*SearchResult, error) {
 	query, args, err := db.compileList(opts)
 	if err != nil {
 		return nil, err
@@ -40,7 +66,11 @@ func (db *DB) ListRuns(ctx context.Context, opts ListOptions) ([]RunInfo, error)
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}
-	return runs, nil
+	warnings, err := db.unknownKeys(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	return &SearchResult{Runs: runs, Warnings: warnings}, nil
 }
 
 // compileList builds the SELECT for ListRuns; split out so tests can check
@@ -62,8 +92,12 @@ func (db *DB) compileList(opts ListOptions) (string, []any, error) {
 			return "", nil, err
 		}
 	}
-	now := db.now()
-	c := &sqlCompiler{src: opts.Filter, now: now.UnixMilli(), staleBefore: now.Add(-db.opts.StaleAfter).UnixMilli()}
+	dead, err := db.deadRuns(context.Background())
+	if err != nil {
+		return "", nil, fmt.Errorf("list runs: %w", err)
+	}
+	deadJSON, _ := json.Marshal(append([]int64{}, dead...))
+	c := &sqlCompiler{src: opts.Filter, now: db.now().UnixMilli(), dead: string(deadJSON)}
 	c.write(`SELECT ` + runColumns + ` FROM runs r JOIN experiments e ON e.id = r.experiment_id`)
 	if q.Where != nil {
 		c.write(" WHERE ")

@@ -231,12 +231,3 @@ func TestFilterInjectionIsInert(t *testing.T) {
 	}
 	must(t, db.IntegrityCheck(ctx))
 }
-
-func TestLikeToGlob(t *testing.T) {
-	cases := map[string]string{"a%": "a*", "_b": "?b", "x*y?z[": "x[*]y[?]z[[]", "plain": "plain"}
-	for in, want := range cases {
-		if got := likeToGlob(in); got != want {
-			t.Errorf("likeToGlob(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

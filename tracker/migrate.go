@@ -89,7 +89,7 @@ func checkExisting(absPath string, opts Options, latest int) error {
 	if err != nil {
 		return err
 	}
-	conn, err := sql.Open("sqlite3", dsn(absPath, opts, true))
+	conn, err := sql.Open("sqlite3", readOnlyDSN(absPath, opts))
 	if err != nil {
 		return err
 	}

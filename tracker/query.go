@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lstmlab/lstmlab/internal/jsonfloat"
 )
 
 // Point is one metric value.
@@ -22,22 +24,37 @@ type Point struct {
 	Value float64
 }
 
-// MarshalJSON writes {"step":..,"time":..,"value":..}; a non-finite value
-// (NaN, ±Inf) becomes null because JSON has no such numbers.
+// MarshalJSON writes {"step":..,"time":..,"value":..}. JSON has no NaN or
+// infinity, so those values are written as MLflow's REST API writes them
+// (the protobuf JSON mapping of a double): the strings "NaN", "Infinity"
+// and "-Infinity". A divergence then reads as one, not as a gap.
 func (p Point) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Step  int64     `json:"step"`
 		Time  time.Time `json:"time"`
-		Value *float64  `json:"value"`
-	}{p.Step, p.Time, finiteOrNil(p.Value)})
+		Value JSONFloat `json:"value"`
+	}{p.Step, p.Time, JSONFloat(p.Value)})
 }
 
-func finiteOrNil(v float64) *float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return nil
+// UnmarshalJSON reads what MarshalJSON writes.
+func (p *Point) UnmarshalJSON(data []byte) error {
+	var v struct {
+		Step  int64     `json:"step"`
+		Time  time.Time `json:"time"`
+		Value JSONFloat `json:"value"`
 	}
-	return &v
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	*p = Point{Step: v.Step, Time: v.Time, Value: float64(v.Value)}
+	return nil
 }
+
+// JSONFloat is a float64 whose JSON form is a number when finite and,
+// as in MLflow's REST API (protobuf's JSON mapping of doubles), the string
+// "NaN", "Infinity" or "-Infinity" otherwise (jsonfloat.Float: the one
+// such type, shared with the model's results and the MLflow client).
+type JSONFloat = jsonfloat.Float
 
 // MetricSummary is the latest and best point of one metric of one run, as
 // kept up to date while logging.
@@ -57,7 +74,9 @@ type RunInfo struct {
 	Name       string `json:"name"`
 	Experiment string `json:"experiment"`
 	// Status is as readers should show it: a run stored as running whose
-	// heartbeat is older than Options.StaleAfter is reported interrupted.
+	// process is gone is reported interrupted. On the run's host its lock
+	// decides (see LockFile); for a run of another host, a heartbeat older
+	// than Options.StaleAfter.
 	Status Status    `json:"status"`
 	Start  time.Time `json:"start"`
 	// End is zero while the run is running.
@@ -68,9 +87,18 @@ type RunInfo struct {
 	Backend   string    `json:"backend,omitempty"`
 	Host      string    `json:"host,omitempty"`
 	Note      string    `json:"note,omitempty"`
+	// Active is the time the run spent training, summed over its sessions
+	// (first start and resumes): unlike Duration it leaves out the idle
+	// time between an interruption and its resume. A live run counts
+	// until now.
+	Active time.Duration `json:"active_ns"`
 	// ParentID is the run this one was fine-tuned from, 0 if none.
-	ParentID int64             `json:"parent_id,omitempty"`
-	Tags     map[string]string `json:"tags"`
+	ParentID int64 `json:"parent_id,omitempty"`
+	// UUID identifies the run across databases (see Run.UUID).
+	UUID string `json:"uuid,omitempty"`
+	// Dir is the absolute folder of the run's files (see Run.Dir).
+	Dir  string            `json:"dir,omitempty"`
+	Tags map[string]string `json:"tags"`
 	// Params values are int64, float64, string or bool.
 	Params  map[string]any           `json:"params"`
 	Metrics map[string]MetricSummary `json:"metrics"`
@@ -92,22 +120,30 @@ func (r RunInfo) Duration() time.Duration {
 // runColumns selects what RunInfo needs from runs r joined to experiments e;
 // scanRun reads them in this order.
 const runColumns = `r.id, r.name, e.name, r.status, r.start_ms, r.end_ms, r.heartbeat_ms,
-	r.command, r.git_commit, r.backend, r.host, r.note, r.parent_id`
+	r.command, r.git_commit, r.backend, r.host, r.note, r.parent_id, r.active_ms, r.uuid, r.dir`
 
 func (db *DB) scanRun(rows interface{ Scan(...any) error }, staleBefore int64) (RunInfo, error) {
 	var (
 		ri                   RunInfo
 		status               string
 		startMS, heartbeatMS int64
+		activeMS             int64
 		endMS, parent        sql.NullInt64
+		runUUID              sql.NullString
+		dir                  string
 	)
 	if err := rows.Scan(&ri.ID, &ri.Name, &ri.Experiment, &status, &startMS, &endMS, &heartbeatMS,
-		&ri.Command, &ri.GitCommit, &ri.Backend, &ri.Host, &ri.Note, &parent); err != nil {
+		&ri.Command, &ri.GitCommit, &ri.Backend, &ri.Host, &ri.Note, &parent, &activeMS, &runUUID, &dir); err != nil {
 		return ri, err
 	}
+	ri.UUID, ri.Dir = runUUID.String, db.runDir(dir, ri.ID)
 	ri.Status = Status(status)
-	if ri.Status == StatusRunning && heartbeatMS < staleBefore {
+	if ri.Status == StatusRunning && db.dead(ri.ID, ri.Host, dir, heartbeatMS, staleBefore) {
 		ri.Status = StatusInterrupted
+	}
+	ri.Active = time.Duration(activeMS) * time.Millisecond
+	if ri.Status == StatusRunning {
+		ri.Active += max(0, db.now().Sub(time.UnixMilli(heartbeatMS)))
 	}
 	ri.Start = time.UnixMilli(startMS)
 	ri.Heartbeat = time.UnixMilli(heartbeatMS)
@@ -280,31 +316,17 @@ func (db *DB) History(ctx context.Context, runID int64, key string) ([]Point, er
 	if err := db.flushOpen(runID); err != nil {
 		return nil, err
 	}
-	if err := db.requireRun(ctx, runID); err != nil {
+	if err := requireRun(ctx, db.read, runID); err != nil {
 		return nil, err
 	}
-	points := []Point{}
-	err := db.eachRow(ctx, `SELECT step, time_ms, value FROM metrics WHERE run_id = ? AND key = ? ORDER BY step`,
-		[]any{runID, key}, func(rows *sql.Rows) error {
-			var (
-				step, timeMS int64
-				value        sql.NullFloat64
-			)
-			if err := rows.Scan(&step, &timeMS, &value); err != nil {
-				return err
-			}
-			points = append(points, Point{Step: step, Time: time.UnixMilli(timeMS), Value: nanIfNull(value)})
-			return nil
-		})
-	if err != nil {
-		return nil, fmt.Errorf("history of run %d metric %q: %w", runID, key, err)
-	}
-	return points, nil
+	return db.PointsAfter(ctx, runID, key, -1, 0) // steps are never negative
 }
 
-func (db *DB) requireRun(ctx context.Context, id int64) error {
+// requireRun returns an error wrapping ErrRunNotFound when no run has id,
+// read through q (the read pool, or a write transaction).
+func requireRun(ctx context.Context, q querier, id int64) error {
 	var one int
-	err := db.read.QueryRowContext(ctx, `SELECT 1 FROM runs WHERE id = ?`, id).Scan(&one)
+	err := q.QueryRowContext(ctx, `SELECT 1 FROM runs WHERE id = ?`, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%w: no run with id %d", ErrRunNotFound, id)
 	}
@@ -313,7 +335,7 @@ func (db *DB) requireRun(ctx context.Context, id int64) error {
 
 // Samples returns a run's generated samples in step order.
 func (db *DB) Samples(ctx context.Context, runID int64) ([]Sample, error) {
-	if err := db.requireRun(ctx, runID); err != nil {
+	if err := requireRun(ctx, db.read, runID); err != nil {
 		return nil, err
 	}
 	return db.samples(ctx, `WHERE run_id = ? ORDER BY step, id`, runID)
@@ -321,7 +343,7 @@ func (db *DB) Samples(ctx context.Context, runID int64) ([]Sample, error) {
 
 // LatestSample returns a run's last generated sample, or nil if it has none.
 func (db *DB) LatestSample(ctx context.Context, runID int64) (*Sample, error) {
-	if err := db.requireRun(ctx, runID); err != nil {
+	if err := requireRun(ctx, db.read, runID); err != nil {
 		return nil, err
 	}
 	s, err := db.samples(ctx, `WHERE run_id = ? ORDER BY step DESC, id DESC LIMIT 1`, runID)

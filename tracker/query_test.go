@@ -10,7 +10,7 @@ import (
 
 func TestPointJSON(t *testing.T) {
 	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	for v, want := range map[float64]string{1.5: "1.5", math.NaN(): "null", math.Inf(1): "null"} {
+	for v, want := range map[float64]string{1.5: "1.5", math.NaN(): `"NaN"`, math.Inf(1): `"Infinity"`, math.Inf(-1): `"-Infinity"`} {
 		b, err := json.Marshal(Point{Step: 7, Time: at, Value: v})
 		must(t, err)
 		if string(b) != `{"step":7,"time":"2025-01-02T03:04:05Z","value":`+want+`}` {
@@ -30,7 +30,7 @@ func TestRunInfoJSONWithNaN(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a NaN metric broke JSON: %v", err)
 	}
-	if !strings.Contains(string(b), `"value":null`) || !strings.Contains(string(b), `"status":"finished"`) {
+	if !strings.Contains(string(b), `"value":"NaN"`) || !strings.Contains(string(b), `"status":"finished"`) {
 		t.Errorf("JSON: %s", b)
 	}
 }

@@ -6,10 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/lstmlab/lstmlab/internal/atomicfile"
 )
 
 // Status is the state of a run.
@@ -51,7 +56,8 @@ type RunSpec struct {
 	GitCommit string
 	// Backend is the compute backend, e.g. "go" or "xla:cuda".
 	Backend string
-	// Host is the machine name.
+	// Host is the machine name. Default: this machine's (os.Hostname). On
+	// that host the run's lock decides whether it is alive.
 	Host string
 	// Tags are free key/value labels; they can be changed later (SetTag).
 	Tags map[string]string
@@ -79,7 +85,13 @@ type Run struct {
 	id         int64
 	name       string
 	experiment string
+	uuid       string
+	dir        string // absolute folder of the run's files
 	start      time.Time
+	// prevStatus and prevEnd are what a resumed run was before ResumeRun
+	// (restored by Abandon).
+	prevStatus Status
+	prevEnd    any // end_ms: int64 or nil
 
 	mu       sync.Mutex
 	state    runState
@@ -88,7 +100,7 @@ type Run struct {
 	last     map[string]int64 // last step per metric key, logged or stored
 	goals    map[string]Goal  // goal per key where fixed (stored or overridden)
 	skipped  int64
-	flushErr error // last background write failure; cleared by a good write
+	flushErr error // last background write failure other than a busy database; cleared by a good write
 
 	flushMu  sync.Mutex // one batch write at a time
 	finishMu sync.Mutex // one Finish at a time
@@ -139,69 +151,97 @@ func (db *DB) startRun(ctx context.Context, spec RunSpec) (*Run, error) {
 			return nil, err
 		}
 	}
+	if err := db.writable(); err != nil {
+		return nil, err
+	}
 	now := db.now()
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
+	runUUID := uuid.NewString()
+	host := spec.Host
+	if host == "" {
+		host = db.host
 	}
-	defer tx.Rollback()
-
-	expID, err := ensureExperiment(ctx, tx, spec.Experiment, now)
-	if err != nil {
-		return nil, err
+	var (
+		id   int64
+		name string
+		dir  string
+		lock *runLock
+	)
+	// The run's folder is created and locked inside the transaction that
+	// records the run, so no reader ever sees it running without its lock.
+	undo := func() {
+		if lock != nil {
+			lock.release()
+			os.RemoveAll(dir)
+			lock = nil
+		}
 	}
-	var parent any
-	if spec.ParentID != 0 {
-		var one int
-		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM runs WHERE id = ?`, spec.ParentID).Scan(&one); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil, fmt.Errorf("parent %w: %d", ErrRunNotFound, spec.ParentID)
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		undo() // a retried attempt starts afresh
+		expID, err := ensureExperiment(ctx, tx, spec.Experiment, now)
+		if err != nil {
+			return err
+		}
+		var parent any
+		if spec.ParentID != 0 {
+			var one int
+			if err := tx.QueryRowContext(ctx, `SELECT 1 FROM runs WHERE id = ?`, spec.ParentID).Scan(&one); err != nil {
+				if errors.Is(err, sql.ErrNoRows) {
+					return fmt.Errorf("parent %w: %d", ErrRunNotFound, spec.ParentID)
+				}
+				return err
 			}
-			return nil, err
+			parent = spec.ParentID
 		}
-		parent = spec.ParentID
-	}
-	name := spec.Name
-	if name != "" {
-		if taken, err := runIDByName(ctx, tx, name); err != nil {
-			return nil, err
-		} else if taken != 0 {
-			return nil, fmt.Errorf("run name %q is already used by run %d; choose another name or resume that run", name, taken)
+		name = spec.Name
+		if name != "" {
+			if taken, err := runIDByName(ctx, tx, name); err != nil {
+				return err
+			} else if taken != 0 {
+				return fmt.Errorf("run name %q is already used by run %d; choose another name or resume that run", name, taken)
+			}
+		} else {
+			// A placeholder that cannot clash with a valid name (it holds a
+			// control character), replaced below once the id is known.
+			name = fmt.Sprintf("\x00pending-%d", now.UnixNano())
 		}
-	} else {
-		// A placeholder that cannot clash with a valid name (it holds a
-		// control character), replaced below once the id is known.
-		name = fmt.Sprintf("\x00pending-%d", now.UnixNano())
+		res, err := tx.ExecContext(ctx,
+			`INSERT INTO runs (experiment_id, name, status, start_ms, heartbeat_ms, command, git_commit, backend, host, note, parent_id, uuid)
+			 VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			expID, name, now.UnixMilli(), now.UnixMilli(), spec.Command, spec.GitCommit, spec.Backend, host, spec.Note, parent, runUUID)
+		if err != nil {
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if spec.Name == "" {
+			if name, err = uniqueRunName(ctx, tx, fmt.Sprintf("%s-%d", spec.Experiment, id)); err != nil {
+				return err
+			}
+		}
+		rel := fmt.Sprintf("%d-%s", id, runUUID[:8])
+		if _, err := tx.ExecContext(ctx, `UPDATE runs SET name = ?, dir = ? WHERE id = ?`, name, rel, id); err != nil {
+			return err
+		}
+		for k, v := range spec.Tags {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)`, id, k, v); err != nil {
+				return err
+			}
+		}
+		dir = db.runDir(rel, id)
+		lock, err = acquireRunLock(dir, runUUID, host)
+		return err
+	})
+	if err == nil {
+		makeReserve(dir, db.path)
 	}
-	res, err := tx.ExecContext(ctx,
-		`INSERT INTO runs (experiment_id, name, status, start_ms, heartbeat_ms, command, git_commit, backend, host, note, parent_id)
-		 VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)`,
-		expID, name, now.UnixMilli(), now.UnixMilli(), spec.Command, spec.GitCommit, spec.Backend, spec.Host, spec.Note, parent)
 	if err != nil {
+		undo()
 		return nil, err
 	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return nil, err
-	}
-	if spec.Name == "" {
-		if name, err = uniqueRunName(ctx, tx, fmt.Sprintf("%s-%d", spec.Experiment, id)); err != nil {
-			return nil, err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE runs SET name = ? WHERE id = ?`, name, id); err != nil {
-			return nil, err
-		}
-	}
-	for k, v := range spec.Tags {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)`, id, k, v); err != nil {
-			return nil, err
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
-	}
-	r := db.newRun(id, name, spec.Experiment, now)
-	if err := db.register(r); err != nil {
+	r := db.newRun(id, name, spec.Experiment, runUUID, dir, now)
+	if err := db.register(r, lock); err != nil {
+		lock.release()
 		return nil, err
 	}
 	go r.loop()
@@ -245,9 +285,9 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func (db *DB) newRun(id int64, name, experiment string, start time.Time) *Run {
+func (db *DB) newRun(id int64, name, experiment, runUUID, dir string, start time.Time) *Run {
 	return &Run{
-		db: db, id: id, name: name, experiment: experiment, start: start,
+		db: db, id: id, name: name, experiment: experiment, uuid: runUUID, dir: dir, start: start,
 		last:  map[string]int64{},
 		goals: map[string]Goal{},
 		kick:  make(chan struct{}, 1),
@@ -270,60 +310,114 @@ func (db *DB) ResumeRun(ctx context.Context, id int64) (*Run, error) {
 }
 
 func (db *DB) resumeRun(ctx context.Context, id int64) (*Run, error) {
+	if err := db.writable(); err != nil {
+		return nil, err
+	}
 	if db.isOpen(id) {
 		return nil, errors.New("the run is already open in this process")
 	}
-	now := db.now()
-	tx, err := db.write.BeginTx(ctx, nil)
+	lock, info, err := db.claim(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
+	r, err := db.reopen(ctx, info, lock)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	return r, nil
+}
+
+// claimed is what claim learns of a run while taking its lock.
+type claimed struct {
+	id                          int64
+	name, experiment, uuid, dir string
+	startMS                     int64
+	status                      Status // as it was, for Abandon
+	endMS                       any    // int64 or nil
+}
+
+// claim takes run id's lock, refusing a run whose owner is alive: on this
+// host the lock says so (a stopped process still holds it), on another
+// host a fresh heartbeat. Files a killed writer left half-written in the
+// run's folder are removed once the lock is held.
+func (db *DB) claim(ctx context.Context, id int64) (*runLock, claimed, error) {
 	var (
-		name, experiment, status string
-		startMS, heartbeatMS     int64
+		c                 claimed
+		status, host, rel string
+		heartbeatMS       int64
+		runUUID           sql.NullString
+		endMS             sql.NullInt64
 	)
-	err = tx.QueryRowContext(ctx,
-		`SELECT r.name, e.name, r.status, r.start_ms, r.heartbeat_ms
+	err := db.read.QueryRowContext(ctx,
+		`SELECT r.name, e.name, r.status, r.start_ms, r.end_ms, r.heartbeat_ms, r.host, r.dir, r.uuid
 		 FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ?`, id).
-		Scan(&name, &experiment, &status, &startMS, &heartbeatMS)
+		Scan(&c.name, &c.experiment, &status, &c.startMS, &endMS, &heartbeatMS, &host, &rel, &runUUID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrRunNotFound
+		return nil, c, ErrRunNotFound
 	}
 	if err != nil {
-		return nil, err
+		return nil, c, err
 	}
-	if Status(status) == StatusRunning && heartbeatMS >= db.staleBefore() {
-		ago := now.Sub(time.UnixMilli(heartbeatMS)).Round(time.Second)
-		return nil, fmt.Errorf("%w in another process (last heartbeat %v ago)", ErrRunActive, ago)
+	c.id, c.uuid, c.dir = id, runUUID.String, db.runDir(rel, id)
+	c.status = Status(status)
+	if c.status == StatusRunning { // its owner is gone (or claim fails below): it was interrupted
+		c.status = StatusInterrupted
+		c.endMS = heartbeatMS
+	} else if endMS.Valid {
+		c.endMS = endMS.Int64
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE runs SET status = 'running', end_ms = NULL, heartbeat_ms = ? WHERE id = ?`,
-		now.UnixMilli(), id); err != nil {
-		return nil, err
+	if Status(status) == StatusRunning && host != db.host && heartbeatMS >= db.staleBefore() {
+		ago := db.now().Sub(time.UnixMilli(heartbeatMS)).Round(time.Second)
+		return nil, c, fmt.Errorf("%w on host %s (last heartbeat %v ago)", ErrRunActive, host, ago)
 	}
-	r := db.newRun(id, name, experiment, time.UnixMilli(startMS))
-	rows, err := tx.QueryContext(ctx, `SELECT key, goal, last_step FROM metric_summary WHERE run_id = ?`, id)
+	lock, err := acquireRunLock(c.dir, c.uuid, db.host)
 	if err != nil {
-		return nil, err
+		return nil, c, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			key, goal string
-			last      int64
-		)
-		if err := rows.Scan(&key, &goal, &last); err != nil {
-			return nil, err
+	if _, err := atomicfile.RemoveTemps(c.dir); err != nil {
+		lock.release()
+		return nil, c, fmt.Errorf("remove temporary files in %s: %w", c.dir, err)
+	}
+	return lock, c, nil
+}
+
+// reopen marks a claimed run running again and opens it for logging.
+func (db *DB) reopen(ctx context.Context, c claimed, lock *runLock) (*Run, error) {
+	now := db.now()
+	makeReserve(c.dir, db.path)
+	r := db.newRun(c.id, c.name, c.experiment, c.uuid, c.dir, time.UnixMilli(c.startMS))
+	r.prevStatus, r.prevEnd = c.status, c.endMS
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET status = 'running', end_ms = NULL, heartbeat_ms = ?, host = ? WHERE id = ?`,
+			now.UnixMilli(), db.host, c.id)
+		if err != nil {
+			return err
 		}
-		r.last[key], r.goals[key] = last, Goal(goal)
-	}
-	if err := rows.Err(); err != nil {
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrRunNotFound
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT key, goal, last_step FROM metric_summary WHERE run_id = ?`, c.id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				key, goal string
+				last      int64
+			)
+			if err := rows.Scan(&key, &goal, &last); err != nil {
+				return err
+			}
+			r.last[key], r.goals[key] = last, Goal(goal)
+		}
+		return rows.Err()
+	})
+	if err != nil {
 		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
-	}
-	if err := db.register(r); err != nil {
+	if err := db.register(r, lock); err != nil {
 		return nil, err
 	}
 	go r.loop()
@@ -341,6 +435,15 @@ func (r *Run) Experiment() string { return r.experiment }
 
 // Start returns when the run was first started.
 func (r *Run) Start() time.Time { return r.start }
+
+// UUID returns the run's universally unique id: unlike the id, it differs
+// between two databases and between a database and its re-creation.
+func (r *Run) UUID() string { return r.uuid }
+
+// Dir returns the absolute folder of the run's files (created with the run;
+// it holds the run's lock file). Programs keep checkpoints, plots and other
+// artifacts of the run there.
+func (r *Run) Dir() string { return r.dir }
 
 // Skipped returns how many metric points were ignored because their step
 // did not increase (see Run).
@@ -436,7 +539,10 @@ func (r *Run) bufferLocked(key string, step int64, value float64, nowMS int64) {
 // unbounded memory.
 func (r *Run) afterAdd(pending int) error {
 	if pending >= 64*r.db.opts.FlushSize {
-		return r.flush(false)
+		if err := r.flush(false); err != nil && !isBusy(err) {
+			return err
+		}
+		return nil // busy: the points stay buffered until the lock is free
 	}
 	if pending >= r.db.opts.FlushSize {
 		select {
@@ -506,42 +612,39 @@ func (r *Run) logParams(params map[string]any) error {
 	}
 	sort.Strings(keys)
 	ctx := context.Background()
-	tx, err := r.db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	for _, k := range keys {
-		p := values[k]
-		var (
-			typ string
-			raw any
-		)
-		err := tx.QueryRowContext(ctx, `SELECT type, value FROM params WHERE run_id = ? AND key = ?`, r.id, k).Scan(&typ, &raw)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			if _, err := tx.ExecContext(ctx, `INSERT INTO params (run_id, key, type, value) VALUES (?, ?, ?, ?)`,
-				r.id, k, p.typ, p.dbValue()); err != nil {
-				return err
-			}
-		case err != nil:
-			return err
-		default:
-			old, err := paramFromDB(typ, raw)
-			if err != nil {
-				return fmt.Errorf("param %q: %w", k, err)
-			}
-			if old != p {
-				was, now := old.String(), p.String()
-				if old.typ != p.typ {
-					was, now = was+" ("+old.typ+")", now+" ("+p.typ+")"
+	return r.db.writeTx(ctx, func(tx *sql.Tx) error {
+		for _, k := range keys {
+			p := values[k]
+			var (
+				typ string
+				raw any
+			)
+			err := tx.QueryRowContext(ctx, `SELECT type, value FROM params WHERE run_id = ? AND key = ?`, r.id, k).Scan(&typ, &raw)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				if _, err := tx.ExecContext(ctx, `INSERT INTO params (run_id, key, type, value) VALUES (?, ?, ?, ?)`,
+					r.id, k, p.typ, p.dbValue()); err != nil {
+					return err
 				}
-				return fmt.Errorf("%w: %q was %s, now %s (params are fixed once logged; start a new run to change one)",
-					ErrParamChanged, k, was, now)
+			case err != nil:
+				return err
+			default:
+				old, err := paramFromDB(typ, raw)
+				if err != nil {
+					return fmt.Errorf("param %q: %w", k, err)
+				}
+				if old != p {
+					was, now := old.String(), p.String()
+					if old.typ != p.typ {
+						was, now = was+" ("+old.typ+")", now+" ("+p.typ+")"
+					}
+					return fmt.Errorf("%w: %q was %s, now %s (params are fixed once logged; change one with ChangeParams, which records the step)",
+						ErrParamChanged, k, was, now)
+				}
 			}
 		}
-	}
-	return tx.Commit()
+		return nil
+	})
 }
 
 // Sample is a piece of text generated by the model during a run, with the
@@ -577,7 +680,7 @@ func (r *Run) LogSample(s Sample) error {
 	if s.Time.IsZero() {
 		s.Time = r.db.now()
 	}
-	_, err := r.db.write.Exec(
+	err := r.db.exec(context.Background(),
 		`INSERT INTO samples (run_id, step, time_ms, prompt, text, temperature, top_k, top_p, seed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.id, s.Step, s.Time.UnixMilli(), strings.ToValidUTF8(s.Prompt, "\uFFFD"), strings.ToValidUTF8(s.Text, "\uFFFD"),
 		s.Temperature, s.TopK, s.TopP, s.Seed)
@@ -587,38 +690,32 @@ func (r *Run) LogSample(s Sample) error {
 	return nil
 }
 
-// SetTag sets (or replaces) a tag. Unlike params, tags may change.
+// SetTag sets (or replaces) a tag (DB.SetTags). Unlike params, tags may
+// change.
 func (r *Run) SetTag(key, value string) error {
-	if err := validKey("tag", key); err != nil {
-		return fmt.Errorf("run %d: %w", r.id, err)
-	}
 	if err := r.checkOpen(); err != nil {
 		return err
 	}
-	_, err := r.db.write.Exec(`INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)
-		ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value`, r.id, key, value)
-	if err != nil {
-		return fmt.Errorf("run %d: set tag %q: %w", r.id, key, err)
-	}
-	return nil
+	return r.db.SetTags(context.Background(), r.id, map[string]string{key: value})
 }
 
-// SetNote replaces the run's free-text note.
+// SetNote replaces the run's free-text note (DB.SetNote).
 func (r *Run) SetNote(note string) error {
 	if err := r.checkOpen(); err != nil {
 		return err
 	}
-	if _, err := r.db.write.Exec(`UPDATE runs SET note = ? WHERE id = ?`, note, r.id); err != nil {
-		return fmt.Errorf("run %d: set note: %w", r.id, err)
-	}
-	return nil
+	return r.db.SetNote(context.Background(), r.id, note)
 }
 
-// Finish writes the buffered points, stops the heartbeat and records the
-// final status (finished, failed or interrupted) and end time. Logging
-// afterwards fails with ErrRunClosed. If the final write fails the error is
-// returned and Finish may be called again; if it is never retried the run's
-// heartbeat goes stale and readers show it interrupted.
+// Finish writes the buffered points, stops the heartbeat, records the final
+// status (finished, failed or interrupted) and end time, and releases the
+// run's lock. Logging afterwards fails with ErrRunClosed. While another
+// process holds the write lock it waits (Options.WriteRetry). If the points
+// cannot be written (a full disk) the status alone is recorded where
+// possible and the error says how many points were lost. If nothing could
+// be written the error is returned and Finish may be called again; if it
+// is never retried, the lock goes with the process and readers show the
+// run interrupted.
 func (r *Run) Finish(status Status) error {
 	if !status.Valid() || status == StatusRunning {
 		return fmt.Errorf("run %d: finish with status %q: want finished, failed or interrupted", r.id, status)
@@ -639,12 +736,44 @@ func (r *Run) Finish(status Status) error {
 	r.mu.Unlock()
 	<-r.done
 
-	if err := r.write(status); err != nil {
+	recorded, err := r.write(status)
+	if !recorded {
 		return fmt.Errorf("run %d: finish: %w", r.id, err)
 	}
 	r.mu.Lock()
 	r.state = runClosed
 	r.mu.Unlock()
+	useReserve(r.dir) // only needed while the run is open
+	r.db.forget(r)
+	if err != nil {
+		return fmt.Errorf("run %d: finish: %w", r.id, err)
+	}
+	return nil
+}
+
+// Abandon gives up a run reopened with ResumeRun before anything was
+// logged (say the resume was refused after all): the run gets back the
+// status and end time it had, and its lock is released.
+func (r *Run) Abandon() error {
+	r.finishMu.Lock()
+	defer r.finishMu.Unlock()
+	r.mu.Lock()
+	if r.state != runOpen {
+		r.mu.Unlock()
+		return fmt.Errorf("run %d: %w", r.id, ErrRunClosed)
+	}
+	r.state = runClosing
+	close(r.stop)
+	r.mu.Unlock()
+	<-r.done
+	err := r.db.exec(context.Background(), `UPDATE runs SET status = ?, end_ms = ? WHERE id = ?`, string(r.prevStatus), r.prevEnd, r.id)
+	if err != nil {
+		return fmt.Errorf("run %d: abandon: %w", r.id, err)
+	}
+	r.mu.Lock()
+	r.state = runClosed
+	r.mu.Unlock()
+	useReserve(r.dir)
 	r.db.forget(r)
 	return nil
 }

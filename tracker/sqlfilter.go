@@ -14,11 +14,11 @@ import (
 // concatenated: every key, value and pattern from the user is a bound
 // parameter, so a filter cannot change the statement.
 type sqlCompiler struct {
-	src         string // the filter text, for error positions
-	now         int64  // ms
-	staleBefore int64  // ms
-	sb          strings.Builder
-	args        []any
+	src  string // the filter text, for error positions
+	now  int64  // ms
+	dead string // JSON array of the ids of runs stored running whose process is gone (DB.deadRuns)
+	sb   strings.Builder
+	args []any
 }
 
 func (c *sqlCompiler) write(sql string, args ...any) {
@@ -38,6 +38,9 @@ const (
 	attrNumber
 	attrTime
 	attrStatus
+	// attrRunID is MLflow's run_id: a string compared for equality. Here
+	// it is the run id as text, so run_id = 3 and run_id = '3' agree.
+	attrRunID
 )
 
 type attrSQL struct {
@@ -46,23 +49,33 @@ type attrSQL struct {
 	args func(c *sqlCompiler) []any
 }
 
-// statusExpr is the status readers see: running with a stale heartbeat is
-// interrupted.
-const statusExpr = `(CASE WHEN r.status = 'running' AND r.heartbeat_ms < ? THEN 'interrupted' ELSE r.status END)`
+// statusExpr is the status readers see: a running run whose process is gone
+// is interrupted.
+const statusExpr = `(CASE WHEN r.status = 'running' AND r.id IN (SELECT value FROM json_each(?)) THEN 'interrupted' ELSE r.status END)`
+
+// activeExpr is the active training time in ms (see RunInfo.Active): the
+// stored sum, plus the time since the last heartbeat while the run is live
+// (running and not among the dead runs).
+const activeExpr = `(r.active_ms + CASE WHEN r.status = 'running' AND r.id NOT IN (SELECT value FROM json_each(?)) THEN max(0, ? - r.heartbeat_ms) ELSE 0 END)`
 
 var attributes = map[string]attrSQL{
 	"id":         {kind: attrNumber, expr: "r.id"},
+	"run_id":     {kind: attrRunID, expr: "CAST(r.id AS TEXT)"},
 	"name":       {kind: attrText, expr: "r.name"},
 	"experiment": {kind: attrText, expr: "e.name"},
 	"status": {kind: attrStatus, expr: statusExpr,
-		args: func(c *sqlCompiler) []any { return []any{c.staleBefore} }},
+		args: func(c *sqlCompiler) []any { return []any{c.dead} }},
 	"start": {kind: attrTime, expr: "r.start_ms"},
 	"end":   {kind: attrTime, expr: "r.end_ms"},
 	// Seconds; a live run counts until now, a dead one until its last
 	// heartbeat.
 	"duration": {kind: attrNumber,
-		expr: `((COALESCE(r.end_ms, CASE WHEN r.heartbeat_ms < ? THEN r.heartbeat_ms ELSE ? END) - r.start_ms) / 1000.0)`,
-		args: func(c *sqlCompiler) []any { return []any{c.staleBefore, c.now} }},
+		expr: `((COALESCE(r.end_ms, CASE WHEN r.id IN (SELECT value FROM json_each(?)) THEN r.heartbeat_ms ELSE ? END) - r.start_ms) / 1000.0)`,
+		args: func(c *sqlCompiler) []any { return []any{c.dead, c.now} }},
+	// Seconds of active training time (idle gaps between an interruption
+	// and its resume excluded).
+	"active": {kind: attrNumber, expr: "(" + activeExpr + " / 1000.0)",
+		args: func(c *sqlCompiler) []any { return []any{c.dead, c.now} }},
 	"backend":    {kind: attrText, expr: "r.backend"},
 	"host":       {kind: attrText, expr: "r.host"},
 	"git_commit": {kind: attrText, expr: "r.git_commit"},
@@ -137,6 +150,9 @@ func (c *sqlCompiler) compare(e *filter.Compare) error {
 			c.pattern(a.expr, attrArgs(c, a), e.Op, e.Value)
 			return nil
 		}
+		if a.kind == attrRunID && e.Op != filter.Eq && e.Op != filter.Ne {
+			return c.errorf(e.Field.At, "%s compares with =, !=, in or like (use id for ranges such as id > 10)", f.Text)
+		}
 		v, err := c.attrValue(f, a, e.Value)
 		if err != nil {
 			return err
@@ -174,42 +190,30 @@ func attrArgs(c *sqlCompiler, a attrSQL) []any {
 	return a.args(c)
 }
 
-// pattern writes a LIKE (case-sensitive, as in MLflow) or ILIKE test of
-// expr against the pattern. SQLite's LIKE ignores ASCII case, so case-
-// sensitive LIKE is run as GLOB with the pattern translated.
+// pattern writes a like (case-sensitive, as in MLflow) or ilike test of
+// expr against the pattern, through lstmlab_like (sqlfuncs.go): SQLite's
+// LIKE folds ASCII letters only and has no escape character by default.
+// ilike folds both sides with full Unicode case folding.
 func (c *sqlCompiler) pattern(expr string, exprArgs []any, op filter.CompareOp, v filter.Value) {
 	negate := op == filter.NotLike || op == filter.NotILike
+	fold := op == filter.ILike || op == filter.NotILike
 	if negate {
 		c.write("NOT (")
 	}
+	c.write("lstmlab_like(")
 	c.write(expr, exprArgs...)
-	if op == filter.Like || op == filter.NotLike {
-		c.write(" GLOB ?", likeToGlob(v.Text))
+	pattern := v.Pattern
+	if pattern == "" {
+		pattern = v.Text
+	}
+	if fold {
+		c.write(", ?, 1)", filter.LikeRegexp(pattern, foldText))
 	} else {
-		c.write(" LIKE ?", v.Text)
+		c.write(", ?, 0)", filter.LikeRegexp(pattern, nil))
 	}
 	if negate {
 		c.write(")")
 	}
-}
-
-// likeToGlob translates a LIKE pattern (% any run, _ one character) to a
-// GLOB pattern, escaping GLOB's own special characters.
-func likeToGlob(like string) string {
-	var b strings.Builder
-	for _, r := range like {
-		switch r {
-		case '%':
-			b.WriteByte('*')
-		case '_':
-			b.WriteByte('?')
-		case '*', '?', '[':
-			b.WriteString("[" + string(r) + "]")
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 func (c *sqlCompiler) in(e *filter.In) error {
@@ -285,10 +289,7 @@ func (c *sqlCompiler) attrValue(f filter.Field, a attrSQL, v filter.Value) (any,
 		if v.Kind != filter.Number {
 			return nil, c.errorf(v.At, "%s is a number; compare it with a number", f.Text)
 		}
-		if v.IsInt {
-			return v.Int, nil
-		}
-		return v.Num, nil
+		return numberOf(v), nil
 	case attrTime:
 		ms, err := parseTimeLiteral(v)
 		if err != nil {
@@ -296,13 +297,25 @@ func (c *sqlCompiler) attrValue(f filter.Field, a attrSQL, v filter.Value) (any,
 		}
 		return ms, nil
 	case attrStatus:
-		s := Status(strings.ToLower(v.Text))
-		if v.Kind != filter.String || !s.Valid() {
+		s, ok := statusAliases[strings.ToLower(v.Text)]
+		if v.Kind != filter.String || !ok {
 			return nil, c.errorf(v.At, "unknown status (want running, finished, failed or interrupted)")
 		}
 		return string(s), nil
+	case attrRunID:
+		if v.Kind == filter.Number && v.IsInt {
+			return strconv.FormatInt(v.Int, 10), nil
+		}
+		return strings.TrimSpace(v.Text), nil
 	}
 	return textOf(v), nil
+}
+
+// statusAliases maps status names, lstmlab's and MLflow's (KILLED is
+// MLflow's word for a run stopped before its end), to lstmlab's.
+var statusAliases = map[string]Status{
+	"running": StatusRunning, "finished": StatusFinished, "failed": StatusFailed,
+	"interrupted": StatusInterrupted, "killed": StatusInterrupted,
 }
 
 // timeLayouts are the accepted date forms, most specific first; times
@@ -310,11 +323,14 @@ func (c *sqlCompiler) attrValue(f filter.Field, a attrSQL, v filter.Value) (any,
 var timeLayouts = []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02"}
 
 // parseTimeLiteral reads a date ('2025-01-31', '2025-01-31 14:00', RFC 3339)
-// or a number of seconds since the Unix epoch, as milliseconds.
-func parseTimeLiteral(v filter.Value) (int64, error) {
+// as milliseconds since the Unix epoch, or a number, which is milliseconds
+// already, as MLflow's start_time and end_time are. A number that is not
+// a whole int64 (1e300, 1.5) is kept as a float64: SQLite compares an
+// INTEGER column with a REAL exactly, so no conversion can overflow.
+func parseTimeLiteral(v filter.Value) (any, error) {
 	switch v.Kind {
 	case filter.Number:
-		return int64(v.Num * 1000), nil
+		return numberOf(v), nil
 	case filter.String:
 		for _, layout := range timeLayouts {
 			if t, err := time.ParseInLocation(layout, v.Text, time.Local); err == nil {
@@ -322,7 +338,7 @@ func parseTimeLiteral(v filter.Value) (int64, error) {
 			}
 		}
 	}
-	return 0, fmt.Errorf("want a date such as '2025-01-31' or '2025-01-31 14:00', or Unix seconds")
+	return nil, fmt.Errorf("want a date such as '2025-01-31' or '2025-01-31 14:00', or milliseconds since 1970 (as MLflow's start_time)")
 }
 
 // textOf is a literal as text: strings as written, numbers as written,

@@ -40,8 +40,13 @@ func TestParseTimeLiteral(t *testing.T) {
 			t.Errorf("parseTimeLiteral(%q) = %d, %v; want %d", text, got, err, want)
 		}
 	}
-	if got, err := parseTimeLiteral(filter.Value{Kind: filter.Number, Num: 1.5}); err != nil || got != 1500 {
-		t.Errorf("unix seconds: %d %v", got, err)
+	// Numbers are milliseconds, as MLflow's start_time; those that are not
+	// whole int64s stay float64 (SQLite compares them exactly).
+	if got, err := parseTimeLiteral(filter.Value{Kind: filter.Number, Num: 1.5}); err != nil || got != 1.5 {
+		t.Errorf("fractional ms: %v %v", got, err)
+	}
+	if got, err := parseTimeLiteral(filter.Value{Kind: filter.Number, Num: 17e11, Int: 17e11, IsInt: true}); err != nil || got != int64(17e11) {
+		t.Errorf("whole ms: %v %v", got, err)
 	}
 	for _, bad := range []filter.Value{{Kind: filter.String, Text: "soon"}, {Kind: filter.Bool, Text: "true"}} {
 		if _, err := parseTimeLiteral(bad); err == nil {

@@ -6,14 +6,15 @@ import (
 	"time"
 )
 
-// A reader shows a running run whose heartbeat is stale as interrupted,
-// without writing anything; Open then marks it so in the file.
+// A reader shows a running run of another host whose heartbeat is stale as
+// interrupted, without writing anything; Open then marks it so in the file.
+// (On its own host the run's lock decides: see lock_test.go.)
 func TestStaleHeartbeatReadsAsInterrupted(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "runs.db")
 	writer, err := Open(path)
 	must(t, err)
 	defer writer.Close()
-	r := startRun(t, writer, RunSpec{})
+	r := startRun(t, writer, RunSpec{Host: "another-host"})
 
 	reader, err := Open(path)
 	must(t, err)

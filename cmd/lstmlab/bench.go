@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/lstmlab/lstmlab/internal/bench"
 	"github.com/lstmlab/lstmlab/lstm"
 	"github.com/lstmlab/lstmlab/lstm/text"
 )
@@ -15,31 +17,41 @@ func contextBackground() context.Context { return context.Background() }
 func newBenchCmd(g *globals) *cobra.Command {
 	var quick bool
 	var corpus string
+	var cells []string
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Measure training and generation speed at the reference shapes",
+		Short: "Measure training and generation speed at the reference shapes, for each cell",
 		Long: `Train steps at 2 layers × 256 hidden, embedding 64, batch 32 × 64 and 64 × 128, and single-stream
-generation; reports tokens/s and GFLOP/s against the measured matrix-multiply peak of this machine.
-Compare with ../shared/bench/peer_pytorch.py (see docs/benchmarks.md).`,
+generation, for the LSTM, the GRU and the plain RNN; reports tokens/s and GFLOP/s against the measured
+matrix-multiply peak of this machine. Compare with peers/peer_pytorch.py (see docs/benchmarks.md).`,
 		Example: `  lstmlab bench
-  lstmlab bench --corpus data/moby-dick.txt --format json`,
+  lstmlab bench --cell lstm --corpus data/moby-dick.txt --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkFormat(g, "table", "json"); err != nil {
 				return err
 			}
-			backend, name, err := lstm.NewBackend(g.backend)
-			if err != nil {
-				return err
-			}
-			opts := lstm.DefaultBenchOptions()
+			opts := bench.DefaultOptions()
 			if quick {
-				opts = lstm.QuickBenchOptions()
+				opts = bench.QuickOptions()
+			}
+			if len(cells) > 0 {
+				for _, c := range cells {
+					if _, err := lstm.CellByName(c); err != nil || c == "" {
+						return fmt.Errorf("--cell %q: want %s", c, strings.Join(lstm.CellNames(), ", "))
+					}
+				}
+				opts.Cells = cells
 			}
 			// Training is measured where `lstmlab train` runs (the parallel pure-Go backend by default),
 			// generation where `lstmlab generate` does.
-			if trainName := lstm.TrainingBackendName(g.backend); trainName != name {
-				if opts.TrainBackend, opts.TrainBackendName, err = lstm.NewTrainingBackend(g.backend); err != nil {
+			backend, name, err := lstm.OpenBackend(g.backend, lstm.Inference)
+			if err != nil {
+				return err
+			}
+			opts.TrainBackend, opts.TrainBackendName = backend, name
+			if trainName, err := lstm.BackendFor(g.backend, lstm.Training); err == nil && trainName != name {
+				if opts.TrainBackend, opts.TrainBackendName, err = lstm.OpenBackend(g.backend, lstm.Training); err != nil {
 					return err
 				}
 			}
@@ -53,7 +65,7 @@ Compare with ../shared/bench/peer_pytorch.py (see docs/benchmarks.md).`,
 			if g.format != "json" {
 				opts.Progress = func(s string) { fmt.Fprintln(g.stderr, s) }
 			}
-			rep, err := lstm.RunBenchmark(backend, name, opts)
+			rep, err := bench.Run(backend, name, opts)
 			if err != nil {
 				return err
 			}
@@ -64,7 +76,8 @@ Compare with ../shared/bench/peer_pytorch.py (see docs/benchmarks.md).`,
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&quick, "quick", false, "tiny shapes, about a second (checks the command works)")
+	cmd.Flags().BoolVar(&quick, "quick", false, "tiny shapes, a few seconds (checks the command works)")
+	cmd.Flags().StringSliceVar(&cells, "cell", nil, "cells to measure: lstm, gru, rnn (repeat or comma-separate; default all three)")
 	cmd.Flags().StringVar(&corpus, "corpus", "", "corpus whose characters are the vocabulary and the training text: a file, a folder, or \"moby-dick\" (default: synthetic text over 89 characters)")
 	cmd.Flags().StringVar(&g.backend, "backend", "", "compute backend: go, xla:cpu, xla:cuda")
 	addFormatFlag(cmd, g, "table", "json")

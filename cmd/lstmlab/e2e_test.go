@@ -27,7 +27,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "lstmlab")
-	build := exec.Command("go", "build", "-o", binary, ".")
+	// -buildvcs=auto: stamp the commit where git can tell it (lstmlab version reports it), whatever
+	// GOFLAGS says.
+	build := exec.Command("go", "build", "-buildvcs=auto", "-o", binary, ".")
 	build.Env = append(os.Environ(), "GOEXPERIMENT=simd")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build lstmlab: %v\n%s", err, out)
@@ -157,7 +159,7 @@ func TestCLIEndToEnd(t *testing.T) {
 
 	// eval on the test split and on another file.
 	ev := decode(t, c.ok("eval", "first", "--format", "json"))
-	if ev["result"].(map[string]any)["bpc"].(float64) <= 0 {
+	if r := ev["result"].(map[string]any); r["bits_per_token"].(float64) <= 0 || r["unit"] != "char" {
 		t.Fatalf("eval: %v", ev)
 	}
 	c.ok("eval", "first", "--data", sea)
@@ -205,8 +207,8 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	bc := decode(t, c.ok("bench", "--quick", "--format", "json", "--corpus", benchText))
-	if model, _ := bc["model"].(map[string]any); model["vocab"] != float64(7) || model["corpus"] != benchText {
-		t.Errorf("bench --corpus %s: model %v, want a vocabulary of its 7 distinct characters", benchText, bc["model"])
+	if model, _ := bc["model"].(map[string]any); model["vocab"] != float64(8) || model["corpus"] != benchText {
+		t.Errorf("bench --corpus %s: model %v, want a vocabulary of <unk> and its 7 distinct characters", benchText, bc["model"])
 	}
 	c.fails("no-such-file.txt", "bench", "--quick", "--corpus", "no-such-file.txt")
 	// Training is measured on the backend `train` uses, generation on the one `generate` uses (the
@@ -238,6 +240,10 @@ func TestCLIEndToEnd(t *testing.T) {
 	c.fails("unknown backend", "train", "--preset", "tiny", "--data", sea, "--backend", "tpu")
 	c.fails("xla", "train", "--preset", "tiny", "--data", sea, "--backend", "xla:cuda")
 	c.fails("filter", "runs", "--filter", "params.lr >> 3")
+	// The library's errors name options; the CLI names its flags.
+	c.fails("--freeze needs --init-from", "train", "--preset", "tiny", "--data", sea, "--freeze", "embedding")
+	c.fails("already reached step 60 of 60: pass --steps N with N > 60", "resume", "first")
+	c.fails(`sweep axis "hidden": want key=v1,v2`, "train", "--preset", "tiny", "--data", sea, "--sweep", "hidden")
 
 	// A corrupt checkpoint is a clear error, and a corrupt database is refused untouched.
 	ckpt := res["best_model"].(string)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -20,6 +21,9 @@ with the vocabulary and config in the metadata. See the README for the loading s
 		Example: `  lstmlab export 1 --out moby.safetensors`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(g, "text", "json"); err != nil {
+				return err
+			}
 			if out == "" {
 				return fmt.Errorf("--out FILE.safetensors is required")
 			}
@@ -31,17 +35,23 @@ with the vocabulary and config in the metadata. See the README for the loading s
 				return err
 			}
 			defer db.Close()
-			m, info, err := experiments.LoadRunModel(cmd.Context(), db, args[0], g.runsDir, "go")
+			m, info, err := experiments.LoadRunWeights(cmd.Context(), db, args[0])
 			if err != nil {
 				return err
 			}
 			if err := m.ExportPyTorch(out); err != nil {
 				return err
 			}
+			if g.format == "json" {
+				abs, _ := filepath.Abs(out)
+				return printJSON(g.stdout, map[string]any{"run_id": info.ID, "run_name": info.Name, "path": abs,
+					"format": "safetensors", "cell": m.Cell().Name(), "vocab_size": m.Vocab.Size(), "num_params": m.NumParams()})
+			}
 			fmt.Fprintf(g.stdout, "exported run %d (%s) to %s\n", info.ID, info.Name, out)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "output file (.safetensors)")
+	addFormatFlag(cmd, g, "text", "json")
 	return cmd
 }

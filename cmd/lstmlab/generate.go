@@ -15,7 +15,10 @@ func newGenerateCmd(g *globals) *cobra.Command {
 		Use:   "generate RUN",
 		Short: "Sample text from a run's best model",
 		Long: `Prime the model with --prompt, then sample one token at a time with carried state: temperature,
-top-k, top-p (nucleus) or greedy decoding. The same --seed gives the same text.`,
+top-k, top-p (nucleus) or greedy decoding. The same --seed gives the same text. The prompt is
+Unicode-normalised as the run's corpus was; tokens the vocabulary lacks are read as <unk> (a warning names
+them). Without a prompt the text starts at the beginning of a line (the README's "start context"); line
+breaks the model writes first are read but not shown, so the text never begins with a blank line.`,
 		Example: `  lstmlab generate 1 --prompt "Call me Ishmael" --length 300
   lstmlab generate 1 --temperature 0.5 --top-k 10 --seed 7
   lstmlab generate 1 --greedy --stop "."`,
@@ -29,9 +32,16 @@ top-k, top-p (nucleus) or greedy decoding. The same --seed gives the same text.`
 				return err
 			}
 			defer db.Close()
-			m, info, err := experiments.LoadRunModel(cmd.Context(), db, args[0], g.runsDir, g.backend)
+			m, info, err := experiments.LoadRunModel(cmd.Context(), db, args[0], g.backend)
 			if err != nil {
 				return err
+			}
+			_, unseen, err := m.Vocab.EncodeUnseen(o.Prompt)
+			if err != nil {
+				return fmt.Errorf("--prompt: %w", err)
+			}
+			if unseen.Count > 0 {
+				fmt.Fprintf(g.stderr, "warning: prompt: %s\n", unseen)
 			}
 			out, err := m.Generate(o)
 			if err != nil {
@@ -41,6 +51,7 @@ top-k, top-p (nucleus) or greedy decoding. The same --seed gives the same text.`
 				return printJSON(g.stdout, map[string]any{
 					"run_id": info.ID, "run_name": info.Name, "prompt": o.Prompt, "text": out, "length": o.Length,
 					"temperature": o.Temperature, "top_k": o.TopK, "top_p": o.TopP, "greedy": o.Greedy, "seed": o.Seed,
+					"prompt_unseen": unseen.Tokens,
 				})
 			}
 			fmt.Fprintf(g.stdout, "%s%s\n", o.Prompt, out)

@@ -3,57 +3,59 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
-
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 
 	"github.com/lstmlab/lstmlab/experiments"
 	"github.com/lstmlab/lstmlab/lstm"
+	"github.com/lstmlab/lstmlab/tracker/render"
 )
 
-// progressView shows training like Keras does: one progress bar per epoch with loss, last validation
-// loss, bits/char, tokens/s and ETA, and one line per evaluation. Without a terminal (CI, pipes) it
-// prints only the evaluation lines, so logs stay readable.
+// progressView shows training like Keras does: in a terminal, one progress line redrawn in place (step,
+// bar, loss, last validation loss, tokens/s, time left) that always fits the terminal's width, plus one
+// line per evaluation; without a terminal (CI, pipes) only the evaluation lines, so logs stay readable.
+//
+// The line is drawn by hand rather than with a progress-bar library: it must be a pure function of the
+// state and the width (renderProgress) so it can be tested at any width, drop fields to fit, restart for
+// each run of a sweep and count steps as the evaluation lines do, which none of them does together.
 type progressView struct {
-	w        io.Writer
-	tty      bool
-	bar      *progressbar.ProgressBar
-	epoch    int
-	lastVal  *lstm.EvalResult
-	lastLoss float64
-	tps      float64
-	quiet    bool
+	mu    sync.Mutex // Observe and the log writer may be called from different goroutines
+	w     io.Writer
+	tty   bool
+	quiet bool
+	// width returns the terminal's width; now the time (tests replace both).
+	width func() int
+	now   func() time.Time
+
+	state     progressState
+	runID     int64
+	shown     bool      // a progress line is on screen
+	lastDraw  time.Time // throttles redraws
+	runStart  time.Time // when this process started stepping the current run
+	startStep int       // the step the current run was at then
+}
+
+// progressState is what the progress line shows.
+type progressState struct {
+	Epoch       int // 1-based
+	Step, Total int // steps done and the run's total, as in the evaluation lines
+	Loss        float64
+	HasVal      bool
+	ValLoss     float64
+	TokensPS    float64
+	Left        time.Duration // estimated time to the last step; 0 when unknown
 }
 
 func newProgressView(w io.Writer, quiet bool) *progressView {
-	tty := false
-	if f, ok := w.(*os.File); ok {
-		tty = term.IsTerminal(int(f.Fd()))
+	p := &progressView{w: w, quiet: quiet, now: time.Now, width: func() int { return 80 }}
+	if _, ok := terminal(w); ok {
+		p.tty = true
+		p.width = func() int { return terminalWidth(w, 80) }
 	}
-	return &progressView{w: w, tty: tty, epoch: -1, quiet: quiet}
-}
-
-func (p *progressView) newBar(ev experiments.RunEvent) {
-	if p.bar != nil {
-		_ = p.bar.Finish()
-		fmt.Fprintln(p.w)
-	}
-	p.epoch = ev.Epoch
-	doneInEpoch := int(ev.Progress*float64(ev.WindowsEpoch) + 0.5)
-	total := min(ev.WindowsEpoch, doneInEpoch+ev.StepsLeft+1)
-	p.bar = progressbar.NewOptions(total,
-		progressbar.OptionSetWriter(p.w),
-		progressbar.OptionSetDescription(fmt.Sprintf("epoch %d", ev.Epoch+1)),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionSetElapsedTime(true),
-		progressbar.OptionThrottle(200*time.Millisecond),
-		progressbar.OptionSetWidth(24),
-		progressbar.OptionShowDescriptionAtLineEnd(),
-	)
-	_ = p.bar.Set(max(doneInEpoch-1, 0))
+	return p
 }
 
 // Observe consumes one training event.
@@ -61,52 +63,213 @@ func (p *progressView) Observe(ev experiments.RunEvent) error {
 	if p.quiet {
 		return nil
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	switch ev.Kind {
 	case lstm.EventStep:
-		p.lastLoss = ev.Loss
-		if p.tps == 0 {
-			p.tps = ev.TokensPS
-		} else {
-			p.tps = 0.9*p.tps + 0.1*ev.TokensPS
-		}
-		if !p.tty {
-			return nil
-		}
-		if ev.Epoch != p.epoch || p.bar == nil {
-			p.newBar(ev)
-		}
-		desc := fmt.Sprintf("epoch %d  step %d/%d  loss %.3f", ev.Epoch+1, ev.Step, ev.TotalSteps, ev.Loss)
-		if p.lastVal != nil {
-			desc += fmt.Sprintf("  val %.3f  bpc %.3f", p.lastVal.Loss, p.lastVal.BPC)
-		}
-		desc += fmt.Sprintf("  %.0f tok/s", p.tps)
-		p.bar.Describe(desc)
-		_ = p.bar.Add(1)
+		p.step(ev)
 	case lstm.EventEval:
-		p.lastVal = ev.Val
+		p.state.HasVal, p.state.ValLoss = true, ev.Val.Loss
 		mark := ""
 		if ev.Improved {
 			mark = "  *best"
 		}
-		line := fmt.Sprintf("step %d/%d  epoch %d  loss %.4f  val_loss %.4f  val_bpc %.3f  val_ppl %.2f  val_acc %.3f  %.0f tok/s  %s%s",
-			ev.Step, ev.TotalSteps, ev.Epoch+1, p.lastLoss, ev.Val.Loss, ev.Val.BPC, ev.Val.Perplexity, ev.Val.Accuracy, p.tps,
-			ev.Elapsed.Round(time.Second), mark)
-		if p.tty && p.bar != nil {
-			_ = p.bar.Clear()
-			fmt.Fprintf(p.w, "\r%s\n", line)
-			_ = p.bar.RenderBlank()
-		} else {
-			fmt.Fprintln(p.w, line)
-		}
+		line := fmt.Sprintf("step %d/%d  epoch %d  loss %s  val_loss %s  val_%s %s  val_ppl %s  val_acc %s  %s tok/s  %s%s",
+			ev.Step, ev.TotalSteps, ev.Epoch+1, render.Number(p.state.Loss, 4), render.Number(ev.Val.Loss, 4), ev.Val.BitsName(),
+			render.Number(ev.Val.BitsPerToken, 3), render.Number(ev.Val.Perplexity, 2), render.Number(ev.Val.Accuracy, 3),
+			render.Number(p.state.TokensPS, 0), ev.Elapsed.Round(time.Second), mark)
+		p.clear()
+		fmt.Fprintln(p.w, line)
+		p.draw(true)
 	}
 	return nil
 }
 
-// Close ends the last bar.
-func (p *progressView) Close() {
-	if p.bar != nil {
-		_ = p.bar.Finish()
-		fmt.Fprintln(p.w)
-		p.bar = nil
+// step updates the state with a step event and redraws the line (at most five times a second).
+func (p *progressView) step(ev experiments.RunEvent) {
+	now := p.now()
+	// A new run (the next point of a sweep, or a step count that went back): start afresh.
+	if ev.RunID != p.runID || ev.Step <= p.state.Step || ev.TotalSteps != p.state.Total {
+		p.clear()
+		p.state, p.runID = progressState{}, ev.RunID
+		p.runStart, p.startStep = now, ev.Step-1
 	}
+	s := &p.state
+	s.Epoch, s.Step, s.Total, s.Loss = ev.Epoch+1, ev.Step, ev.TotalSteps, ev.Loss
+	if s.TokensPS == 0 {
+		s.TokensPS = ev.TokensPS
+	} else {
+		s.TokensPS = 0.9*s.TokensPS + 0.1*ev.TokensPS
+	}
+	if done := ev.Step - p.startStep; done > 0 {
+		perStep := now.Sub(p.runStart) / time.Duration(done)
+		s.Left = perStep * time.Duration(max(ev.TotalSteps-ev.Step, 0))
+	}
+	p.draw(ev.Step == ev.TotalSteps || now.Sub(p.lastDraw) >= 200*time.Millisecond)
+}
+
+// draw writes the progress line over the previous one: carriage return, the line, erase to its end.
+func (p *progressView) draw(force bool) {
+	if !p.tty || p.state.Total == 0 || !force {
+		return
+	}
+	fmt.Fprint(p.w, "\r"+renderProgress(p.state, p.width())+"\x1b[K")
+	p.shown, p.lastDraw = true, p.now()
+}
+
+// clear erases the progress line so the next output starts on a clean line.
+func (p *progressView) clear() {
+	if p.tty && p.shown {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.shown = false
+	}
+}
+
+// Close erases the progress line.
+func (p *progressView) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clear()
+}
+
+// Writer returns w wrapped so that what the runner logs (which backend runs, where files go) starts on a
+// clean line instead of being glued to the progress line; the next step redraws the line below it.
+func (p *progressView) Writer(w io.Writer) io.Writer { return logWriter{p: p, w: w} }
+
+type logWriter struct {
+	p *progressView
+	w io.Writer
+}
+
+func (l logWriter) Write(b []byte) (int, error) {
+	l.p.mu.Lock()
+	defer l.p.mu.Unlock()
+	l.p.clear()
+	return l.w.Write(b)
+}
+
+// progressField is one part of the progress line; lower rank is more important (kept longer).
+type progressField struct {
+	rank int
+	text string
+}
+
+// renderProgress lays out the progress line for a terminal width columns wide, one column short of it
+// (writing into the last column makes some terminals wrap). Fields that do not fit are left out, least
+// important first: epoch, tokens/s, validation loss, the bar, time left, loss; the step count stays. The
+// bar takes what room is left, 10 to 30 columns.
+//
+//	epoch 2  step 1234/5000 [======>         ] 25%  loss 1.234  val 1.456  9.9k tok/s  ETA 3m12s
+func renderProgress(s progressState, width int) string {
+	width = max(width-1, 1)
+	pct := 0.0
+	if s.Total > 0 {
+		pct = math.Min(1, float64(s.Step)/float64(s.Total))
+	}
+	fields := []progressField{
+		{6, fmt.Sprintf("epoch %d", s.Epoch)},
+		{0, fmt.Sprintf("step %d/%d", s.Step, s.Total)},
+		{3, ""}, // the bar, sized last
+		{1, "loss " + render.Number(s.Loss, 3)},
+		{4, ""},
+		{5, ""},
+		{2, ""},
+	}
+	if s.HasVal {
+		fields[4].text = "val " + render.Number(s.ValLoss, 3)
+	}
+	if s.TokensPS > 0 {
+		fields[5].text = formatRate(s.TokensPS) + " tok/s"
+	}
+	if s.Left > 0 {
+		fields[6].text = "ETA " + formatLeft(s.Left)
+	}
+	const minBar, maxBar = 10, 30
+	pctText := fmt.Sprintf(" %3.0f%%", 100*pct)
+	keep := map[int]bool{}
+	for i, f := range fields {
+		keep[i] = f.text != "" || i == 2
+	}
+	for {
+		fixed, n := 0, 0
+		for i, f := range fields {
+			if keep[i] && i != 2 {
+				fixed += len(f.text)
+				n++
+			}
+		}
+		barRoom := 0
+		if keep[2] {
+			barRoom = width - fixed - 2*n - len(pctText) // the bar and its percentage, after two spaces
+		}
+		if !keep[2] || barRoom >= minBar {
+			if keep[2] {
+				fields[2].text = bar(pct, min(barRoom, maxBar)) + pctText
+			}
+			if fixed+2*(n-1) <= width || n == 1 {
+				break
+			}
+		}
+		// Drop the least important field still kept (the step count never goes).
+		worst := -1
+		for i, f := range fields {
+			if keep[i] && f.rank > 0 && (worst < 0 || f.rank > fields[worst].rank) {
+				worst = i
+			}
+		}
+		if worst < 0 {
+			break
+		}
+		keep[worst] = false
+	}
+	var parts []string
+	for i, f := range fields {
+		if keep[i] && f.text != "" {
+			parts = append(parts, f.text)
+		}
+	}
+	line := strings.Join(parts, "  ")
+	if len(line) > width { // only the step count is left and even it is too wide
+		line = line[:width]
+	}
+	return line
+}
+
+// bar draws [=====>    ] in width columns (brackets included).
+func bar(frac float64, width int) string {
+	inner := max(width-2, 1)
+	done := int(frac * float64(inner))
+	switch {
+	case done >= inner:
+		return "[" + strings.Repeat("=", inner) + "]"
+	case done == 0:
+		return "[" + strings.Repeat(" ", inner) + "]"
+	}
+	return "[" + strings.Repeat("=", done-1) + ">" + strings.Repeat(" ", inner-done) + "]"
+}
+
+// formatRate shows a rate with three significant digits: 812, 9.91k, 12.3k.
+func formatRate(v float64) string {
+	switch {
+	case v >= 1e6:
+		return strconv.FormatFloat(v/1e6, 'f', 2, 64) + "M"
+	case v >= 1e4:
+		return strconv.FormatFloat(v/1e3, 'f', 1, 64) + "k"
+	case v >= 1e3:
+		return strconv.FormatFloat(v/1e3, 'f', 2, 64) + "k"
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64)
+}
+
+// formatLeft shows a remaining time: 45s, 3m12s, 2h05m.
+func formatLeft(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return d.Round(time.Second).String()
+	case d < time.Hour:
+		d = d.Round(time.Second)
+		return fmt.Sprintf("%dm%02ds", int(d/time.Minute), int(d%time.Minute/time.Second))
+	}
+	d = d.Round(time.Minute)
+	return fmt.Sprintf("%dh%02dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
 }

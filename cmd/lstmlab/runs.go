@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -9,135 +10,98 @@ import (
 
 	"github.com/lstmlab/lstmlab/experiments"
 	"github.com/lstmlab/lstmlab/tracker"
-	"github.com/lstmlab/lstmlab/tracker/plot"
+	filterpkg "github.com/lstmlab/lstmlab/tracker/filter"
 	"github.com/lstmlab/lstmlab/tracker/render"
 )
 
 func newRunsCmd(g *globals) *cobra.Command {
 	var filter, sortKey string
-	var limit int
+	var limit, width int
+	var columns []string
 	cmd := &cobra.Command{
 		Use:   "runs",
-		Short: "List runs, filtered and sorted (MLflow-style search)",
+		Short: "List runs, filtered and sorted (MLflow's search syntax)",
+		Long: `List the runs of the tracker database, newest first, like "mlflow runs list" with a search
+filter. The table shows id, name, status, start, active training time, the params that differ
+between the listed runs (the model's shape, cell and main training knobs first; paths, sample
+settings and counts last, the first left out to fit), the best validation loss and bits, and the
+tags, fitted to 120 columns (--width); --columns chooses others. CSV has every column; JSON every field.
+
+` + filterpkg.Help + `
+
+Columns (--columns, comma-separated):
+  ` + strings.ReplaceAll(render.ColumnHelp, "\n", "\n  "),
 		Example: `  lstmlab runs
   lstmlab runs --filter "params.hidden >= 256 and metrics.val_bpc < 2.1 and status = finished"
-  lstmlab runs --sort "metrics.val_loss" --format csv`,
+  lstmlab runs --filter "name ilike 'moby%'" --sort "best.val_loss" --limit 5
+  lstmlab runs --columns id,name,params.lr,best.val_loss,tags.team
+  lstmlab runs --sort "metrics.val_loss" --format csv > runs.csv`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, db, err := openForRender(g)
+			f, db, _, err := openRunsForRender(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			runs, err := db.ListRuns(cmd.Context(), tracker.ListOptions{Filter: filter, OrderBy: sortKey, Limit: limit})
+			res, err := db.SearchRuns(cmd.Context(), tracker.ListOptions{Filter: filter, OrderBy: sortKey, Limit: limit, Show: columns})
 			if err != nil {
 				return err
 			}
-			return render.Runs(g.stdout, runs, f)
+			for _, w := range res.Warnings {
+				fmt.Fprintf(g.stderr, "lstmlab: warning: %s\n", w)
+			}
+			return render.RunsWith(g.stdout, res.Runs, f, render.RunsOptions{Columns: columns, Width: width,
+				ColumnsHint: "choose columns with --columns", ParamsFirst: experiments.ParamsFirst, ParamsLast: experiments.ParamsLast})
 		},
 	}
-	cmd.Flags().StringVar(&filter, "filter", "", "filter expression, e.g. \"params.lr < 0.01 and status = finished\"")
+	cmd.Flags().StringVar(&filter, "filter", "", "search filter, e.g. \"params.lr < 0.01 and status = finished\" (see above)")
 	cmd.Flags().StringVar(&sortKey, "sort", "", "sort list, e.g. \"metrics.val_loss\" or \"start desc\" (default: newest first)")
 	cmd.Flags().IntVar(&limit, "limit", 0, "show at most this many runs")
+	cmd.Flags().StringSliceVar(&columns, "columns", nil, "table columns, comma-separated (default "+strings.Join(render.DefaultColumns, ",")+")")
+	cmd.Flags().IntVar(&width, "width", 120, "widest table line, in terminal columns")
 	cmd.Flags().StringVar(&g.format, "format", "", "output format: "+strings.Join(render.Formats(), ", ")+" (default table)")
 	return cmd
 }
 
-// openForRender resolves --format (default table) for the tracker's renderers, then opens the
-// existing database; runs and compare share it.
-func openForRender(g *globals) (render.Format, *tracker.DB, error) {
+// openRuns opens the existing database read-only and finds the runs refs name (ids or names), in
+// order; on error nothing is left open. show, metrics, samples, compare and plot start with it.
+func openRuns(ctx context.Context, g *globals, refs ...string) (*tracker.DB, []tracker.RunInfo, error) {
+	db, err := openExistingDB(g)
+	if err != nil {
+		return nil, nil, err
+	}
+	infos := make([]tracker.RunInfo, 0, len(refs))
+	for _, ref := range refs {
+		info, err := db.FindRun(ctx, ref)
+		if err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+		infos = append(infos, info)
+	}
+	return db, infos, nil
+}
+
+// openRunsForRender is openRuns after resolving --format for the tracker's renderers (default table).
+func openRunsForRender(ctx context.Context, g *globals, refs ...string) (render.Format, *tracker.DB, []tracker.RunInfo, error) {
 	if g.format == "" {
 		g.format = "table"
 	}
 	f, err := render.ParseFormat(g.format)
 	if err != nil {
-		return f, nil, err
+		return f, nil, nil, err
 	}
-	db, err := openExistingDB(g)
-	return f, db, err
+	db, infos, err := openRuns(ctx, g, refs...)
+	return f, db, infos, err
 }
 
-// runIDs resolves run references (ids or names).
-func runIDs(cmd *cobra.Command, db *tracker.DB, refs []string) ([]int64, error) {
-	ids := make([]int64, 0, len(refs))
-	for _, ref := range refs {
-		info, err := db.FindRun(cmd.Context(), ref)
-		if err != nil {
-			return nil, err
-		}
-		ids = append(ids, info.ID)
+// runIDs are the ids of runs.
+func runIDs(runs []tracker.RunInfo) []int64 {
+	ids := make([]int64, len(runs))
+	for i, r := range runs {
+		ids[i] = r.ID
 	}
-	return ids, nil
-}
-
-func newCompareCmd(g *globals) *cobra.Command {
-	var onlyChanged bool
-	cmd := &cobra.Command{
-		Use:   "compare RUN RUN...",
-		Short: "Compare runs side by side: hyperparameters, final and best metrics, latest samples",
-		Example: `  lstmlab compare 1 2 3 --only-changed
-  lstmlab compare parent child --format markdown`,
-		Args: cobra.MinimumNArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			f, db, err := openForRender(g)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			ids, err := runIDs(cmd, db, args)
-			if err != nil {
-				return err
-			}
-			c, err := db.Compare(cmd.Context(), ids, onlyChanged)
-			if err != nil {
-				return err
-			}
-			return render.Comparison(g.stdout, c, f)
-		},
-	}
-	cmd.Flags().BoolVar(&onlyChanged, "only-changed", false, "show only hyperparameters that differ between the runs")
-	cmd.Flags().StringVar(&g.format, "format", "", "output format: "+strings.Join(render.Formats(), ", ")+" (default table)")
-	return cmd
-}
-
-func newPlotCmd(g *globals) *cobra.Command {
-	var metrics []string
-	var out, x string
-	var smooth float64
-	var logY bool
-	cmd := &cobra.Command{
-		Use:   "plot RUN... --out FILE.png|.svg",
-		Short: "Plot learning curves of one or more runs",
-		Example: `  lstmlab plot 1 2 --out curves.png
-  lstmlab plot 1 --metric val_bpc --x time --log --out bpc.svg`,
-		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if out == "" {
-				return fmt.Errorf("--out FILE.png or FILE.svg is required")
-			}
-			db, err := openExistingDB(g)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			ids, err := runIDs(cmd, db, args)
-			if err != nil {
-				return err
-			}
-			opts := plot.Options{Metrics: metrics, X: plot.XAxis(x), Smoothing: smooth, LogY: logY}
-			if err := plot.Save(cmd.Context(), db, ids, opts, out); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "wrote %s\n", out)
-			return nil
-		},
-	}
-	cmd.Flags().StringArrayVar(&metrics, "metric", nil, "metric to plot (repeatable; default train_loss and val_loss)")
-	cmd.Flags().StringVar(&out, "out", "", "output file, .png or .svg")
-	cmd.Flags().StringVar(&x, "x", "steps", "x axis: steps or time")
-	cmd.Flags().Float64Var(&smooth, "smooth", 0, "exponential smoothing weight in [0, 1)")
-	cmd.Flags().BoolVar(&logY, "log", false, "logarithmic y axis")
-	return cmd
+	return ids
 }
 
 // printSweep prints the comparison table of a sweep's runs, best validation loss first.
@@ -162,7 +126,11 @@ func printSweep(g *globals, db *tracker.DB, results []*experiments.Result) error
 		f = render.Format("json")
 	}
 	if f != "json" {
-		fmt.Fprintf(g.stdout, "best: run %d (%s), val_loss %.4f\n", results[0].RunID, results[0].RunName, results[0].BestVal)
+		best := "none (no validation yet)"
+		if results[0].HasBestVal() {
+			best = render.Number(results[0].BestVal, 4)
+		}
+		fmt.Fprintf(g.stdout, "best: run %d (%s), val_loss %s\n", results[0].RunID, results[0].RunName, best)
 	}
 	return render.Comparison(g.stdout, c, f)
 }

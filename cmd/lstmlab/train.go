@@ -1,17 +1,23 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lstmlab/lstmlab/experiments"
+	"github.com/lstmlab/lstmlab/tracker"
+	"github.com/lstmlab/lstmlab/tracker/render"
 )
 
 type trainFlags struct {
 	preset, data, name, experiment, note, initFrom, prompt string
+	trackingURI                                            string
 	sets, tags, freeze, sweeps                             []string
 	extendVocab, quiet                                     bool
 	random, sampleLength                                   int
@@ -24,10 +30,19 @@ func newTrainCmd(g *globals) *cobra.Command {
 		Short: "Train a model (tracked): one run, or a sweep of runs",
 		Long: `Train an LSTM language model from a preset and key=value overrides, logging hyperparameters, the
 metric history, samples, checkpoints and a learning-curve plot into the tracker database.
-Ctrl-C stops cleanly: a final checkpoint is saved and the run is marked interrupted (resume it with
-"lstmlab resume RUN").
+Ctrl-C (SIGINT), SIGTERM and SIGHUP (the terminal closed) stop cleanly: every logged point is
+committed, a final checkpoint saved, the plot drawn and the run marked interrupted; the exit status is
+the shell's (130, 143, 129) and one line says how to continue ("lstmlab resume RUN"). A second Ctrl-C
+during that stops at once, saying which of the final checkpoint and plot were written; the run still
+reads interrupted and resumes from its last checkpoint.
+Even kill -9 loses nothing the checkpoint does not cover: see "Guarantees" in the README.
 
-Presets: ` + strings.Join(experiments.PresetNames(), ", ") + `. Keys for --set: ` + strings.Join(experiments.ConfigKeys(), ", ") + `.`,
+Presets: ` + strings.Join(experiments.PresetNames(), ", ") + `. Keys for --set: ` + strings.Join(experiments.TrainKeys(), ", ") + `
+("lstmlab presets NAME" shows each key's value and what it does; the sample_* keys set the samples logged at
+each evaluation, --prompt and --sample-length are shorthands for two of them).
+
+Fine-tuning (--init-from RUN): the run starts from RUN's weights and takes its model and training settings
+(and so its preset) from RUN; --set changes training keys, not the model's shape.`,
 		Example: `  lstmlab train                                   # preset moby on Moby Dick
   lstmlab train --preset tiny --data notes.txt --set steps=500 --set hidden=128
   lstmlab train --preset tiny --sweep hidden=64,128 --sweep lr=1e-3,3e-3 --experiment sizes
@@ -41,7 +56,7 @@ Presets: ` + strings.Join(experiments.PresetNames(), ", ") + `. Keys for --set: 
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.preset, "preset", experiments.DefaultPreset, "named configuration: "+strings.Join(experiments.PresetNames(), ", "))
+	fl.StringVar(&f.preset, "preset", experiments.DefaultPreset, "named configuration: "+strings.Join(experiments.PresetNames(), ", ")+" (with --init-from: the parent's)")
 	fl.StringVar(&f.data, "data", "", `corpus: a UTF-8 text file, a folder of them, or "moby-dick" (default: the preset's)`)
 	fl.StringArrayVar(&f.sets, "set", nil, "override a configuration key: --set key=value (repeatable)")
 	fl.StringVar(&f.name, "name", "", "run name (unique; default <experiment>-<id>); with --sweep the runs are NAME-1, NAME-2, ...")
@@ -51,23 +66,26 @@ Presets: ` + strings.Join(experiments.PresetNames(), ", ") + `. Keys for --set: 
 	fl.StringArrayVar(&f.sweeps, "sweep", nil, "sweep a key over values: --sweep hidden=128,256 (repeatable; grid over all)")
 	fl.IntVar(&f.random, "random", 0, "with --sweep: run this many random points of the grid instead of all")
 	fl.StringVar(&f.initFrom, "init-from", "", "fine-tune: start from this run's weights (id or name)")
-	fl.StringSliceVar(&f.freeze, "freeze", nil, "fine-tune: parameter groups to freeze: embedding, lstm.K, decoder")
+	fl.StringSliceVar(&f.freeze, "freeze", nil, "fine-tune: parameter groups to freeze: embedding, lstm.K (gru.K, rnn.K for those cells), decoder")
 	fl.BoolVar(&f.extendVocab, "extend-vocab", false, "fine-tune: add the new corpus's unseen tokens to the vocabulary (default: map them to <unk>)")
-	fl.StringVar(&f.prompt, "prompt", "", "prompt for the periodic samples (default: the corpus's first line)")
-	fl.IntVar(&f.sampleLength, "sample-length", 200, "tokens per periodic sample")
+	fl.StringVar(&f.prompt, "prompt", "", "prompt for the periodic samples, as --set sample_prompt=TEXT (default: the corpus's first line)")
+	fl.IntVar(&f.sampleLength, "sample-length", experiments.DefaultSampleLength, "tokens per periodic sample, as --set sample_length=N")
 	fl.StringVar(&g.backend, "backend", "", "compute backend: go, xla:cpu, xla:cuda (default: XLA if its plugin is installed, else go; or $GOMLX_BACKEND)")
 	fl.StringVar(&g.dataDir, "data-dir", "data", "where the default corpus is downloaded")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
 	addFormatFlag(cmd, g, "table", "json")
+	addTrackingFlag(cmd, &f.trackingURI, "mirror the run live")
 	return cmd
 }
 
-func parseTags(tags []string) (map[string]string, error) {
+// parseTags reads key=value tags; form names where they were given in errors ("--tag" for train's flag,
+// "tag" for the tag command's arguments).
+func parseTags(form string, tags []string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, t := range tags {
 		k, v, ok := strings.Cut(t, "=")
 		if !ok || strings.TrimSpace(k) == "" {
-			return nil, fmt.Errorf("--tag %q: want key=value", t)
+			return nil, fmt.Errorf("%s %q: want key=value", form, t)
 		}
 		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
@@ -75,7 +93,29 @@ func parseTags(tags []string) (map[string]string, error) {
 }
 
 func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
-	tags, err := parseTags(f.tags)
+	if len(f.freeze) > 0 && f.initFrom == "" {
+		return errors.New("--freeze needs --init-from: freezing freshly initialised weights would leave them random")
+	}
+	if f.extendVocab && f.initFrom == "" {
+		return errors.New("--extend-vocab needs --init-from: a new run builds its vocabulary from its corpus")
+	}
+	// --prompt and --sample-length are shorthands of --set sample_prompt=... and --set sample_length=...
+	for _, kv := range f.sets {
+		key, value, _ := strings.Cut(kv, "=")
+		for flag, k := range map[string]string{"prompt": "sample_prompt", "sample-length": "sample_length"} {
+			if strings.TrimSpace(key) == k && cmd.Flags().Changed(flag) {
+				return fmt.Errorf("--%s %s and --set %s=%s: give the setting once", flag, cmd.Flags().Lookup(flag).Value, k, value)
+			}
+		}
+	}
+	preset, sampleLength := f.preset, 0
+	if f.initFrom != "" && !cmd.Flags().Changed("preset") {
+		preset = "" // the parent's
+	}
+	if cmd.Flags().Changed("sample-length") {
+		sampleLength = f.sampleLength
+	}
+	tags, err := parseTags("--tag", f.tags)
 	if err != nil {
 		return err
 	}
@@ -86,14 +126,24 @@ func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
 	defer db.Close()
 	view := newProgressView(g.stderr, f.quiet || g.format == "json")
 	defer view.Close()
+	mirror, err := startLiveMirror(f.trackingURI, db, view.Writer(g.stderr))
+	if err != nil {
+		return err
+	}
+	defer mirror.finish(g)
 	opts := experiments.TrainOptions{
-		Preset: f.preset, Data: f.data, DataDir: g.dataDir, Overrides: f.sets, Name: f.name, Experiment: f.experiment,
-		Note: f.note, Tags: tags, Backend: g.backend, RunsDir: g.runsDir, Command: "lstmlab " + strings.Join(g.args, " "),
-		SamplePrompt: f.prompt, SampleLength: f.sampleLength, InitFrom: f.initFrom, Freeze: f.freeze, ExtendVocab: f.extendVocab,
-		Observe: view.Observe,
+		Preset: preset, Data: f.data, DataDir: g.dataDir, Overrides: f.sets, Name: f.name, Experiment: f.experiment,
+		Note: f.note, Tags: tags, Backend: g.backend, Command: "lstmlab " + strings.Join(g.args, " "),
+		SamplePrompt: f.prompt, SampleLength: sampleLength, InitFrom: f.initFrom, Freeze: f.freeze, ExtendVocab: f.extendVocab,
+		Observe: view.Observe, OnRun: func(id int64) {
+			g.end.onRun(resumeHint(g, strconv.FormatInt(id, 10)))
+			if on := mirror.onRun(); on != nil {
+				on(id)
+			}
+		}, OnEnd: g.end.onEnd,
 	}
 	if !f.quiet {
-		opts.Log = g.stderr
+		opts.Log = view.Writer(g.stderr)
 	}
 	ctx := cmd.Context()
 	if len(f.sweeps) > 0 {
@@ -103,6 +153,11 @@ func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
 		}
 		results, err := experiments.RunSweep(ctx, db, opts, sweep, experiments.SweepOptions{Random: f.random, Seed: 1})
 		view.Close()
+		if n := len(results); n > 0 && results[n-1].Status == tracker.StatusInterrupted {
+			g.interrupted = resumeHint(g, results[n-1].RunName) + " (the sweep's remaining points did not run)"
+			g.end.hint.Store(g.interrupted)
+			g.end.interrupted.Store(true)
+		}
 		if err != nil {
 			return err
 		}
@@ -110,23 +165,38 @@ func runTrain(cmd *cobra.Command, g *globals, f *trainFlags) error {
 	}
 	res, err := experiments.Train(ctx, db, opts)
 	view.Close()
+	if res != nil && res.Status == tracker.StatusInterrupted {
+		g.interrupted = resumeHint(g, res.RunName)
+		g.end.hint.Store(g.interrupted)
+		g.end.interrupted.Store(true)
+	}
 	if err != nil {
 		return err
 	}
 	return printResult(g.stdout, g.format, res)
 }
 
-// printResult prints the end-of-training summary.
+// printResult prints the end-of-training summary. Figures go through render.Number (huge ones get an
+// exponent), bits are named by the run's level, and a run stopped before its first validation says so
+// instead of showing an infinite loss and an empty sample.
 func printResult(w io.Writer, format string, res *experiments.Result) error {
 	if format == "json" {
 		return printJSON(w, res)
 	}
 	fmt.Fprintf(w, "run %d (%s): %s after %d steps (%s) in %.0fs on %s\n", res.RunID, res.RunName, res.Status, res.Steps, res.Stop, res.Duration, res.Backend)
-	fmt.Fprintf(w, "best val_loss %.4f (%.3f bits/token) at step %d\n", res.BestVal, res.BestVal/0.6931471805599453, res.BestStep)
-	if res.Test != nil {
-		fmt.Fprintf(w, "test: loss %.4f  perplexity %.2f  bpc %.3f  accuracy %.3f\n", res.Test.Loss, res.Test.Perplexity, res.Test.BPC, res.Test.Accuracy)
+	unit := res.Level.Unit().Short
+	if res.HasBestVal() {
+		fmt.Fprintf(w, "best val_loss %s (%s bits/%s) at step %d\n", render.Number(res.BestVal, 4), render.Number(res.BestVal/math.Ln2, 3), unit, res.BestStep)
+	} else {
+		fmt.Fprintln(w, "best val_loss: none (no validation yet)")
 	}
-	fmt.Fprintf(w, "sample:\n%s\n", indent(res.Sample))
+	if t := res.Test; t != nil {
+		fmt.Fprintf(w, "test: loss %s  perplexity %s  %s %s  accuracy %s  oov %s%%\n", render.Number(t.Loss, 4), render.Number(t.Perplexity, 2),
+			t.BitsName(), render.Number(t.BitsPerToken, 3), render.Number(t.Accuracy, 3), render.Number(100*t.OOVRate, 2))
+	}
+	if res.Sample != "" {
+		fmt.Fprintf(w, "sample:\n%s\n", indent(res.Sample))
+	}
 	fmt.Fprintf(w, "plot: %s\ncheckpoint: %s\n", res.Plot, res.Checkpoint)
 	return nil
 }

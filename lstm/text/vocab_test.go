@@ -11,7 +11,7 @@ import (
 const unicodeSample = "Café naïve — “quoted” 我喜欢吃苹果。\nEmoji: 🐳🙂 e\u0301 Œ η\n"
 
 func TestParseLevel(t *testing.T) {
-	for _, s := range []string{"char", "word"} {
+	for _, s := range []string{"char", "grapheme", "word"} {
 		if l, err := ParseLevel(s); err != nil || string(l) != s {
 			t.Errorf("ParseLevel(%q) = %q, %v", s, l, err)
 		}
@@ -29,30 +29,35 @@ func TestCharVocabUnicodeRoundTrip(t *testing.T) {
 	if v.Level() != Char {
 		t.Errorf("level %q", v.Level())
 	}
-	if want := len(distinctRunes(unicodeSample)); v.Size() != want {
-		t.Errorf("size %d, want %d distinct runes", v.Size(), want)
+	// NFC: the decomposed "e\u0301" of the sample is the precomposed "é", so U+0301 is no token of its own.
+	nfc := strings.ReplaceAll(unicodeSample, "e\u0301", "é")
+	if want := len(distinctRunes(nfc)) + 1; v.Size() != want {
+		t.Errorf("size %d, want %d distinct runes and <unk>", v.Size(), want)
 	}
-	for _, tok := range []string{"苹", "é", "—", "🐳", "\u0301", "\n"} {
+	for _, tok := range []string{"苹", "é", "—", "🐳", "\n"} {
 		if _, ok := v.ID(tok); !ok {
 			t.Errorf("single-rune token %q missing", tok)
 		}
 	}
+	if _, ok := v.ID("\u0301"); ok {
+		t.Error("NFC vocabulary holds a lone combining acute")
+	}
 	tokens := v.Tokens()
-	if !slices.IsSortedFunc(tokens, func(a, b string) int { return int([]rune(a)[0] - []rune(b)[0]) }) {
-		t.Errorf("char tokens not sorted by code point: %q", tokens)
+	if tokens[0] != UnkToken || !slices.IsSortedFunc(tokens[1:], func(a, b string) int { return int([]rune(a)[0] - []rune(b)[0]) }) {
+		t.Errorf("char tokens not <unk> then code point order: %q", tokens)
 	}
 	ids, err := v.Encode(unicodeSample)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ids) != len([]rune(unicodeSample)) {
-		t.Errorf("%d ids for %d runes", len(ids), len([]rune(unicodeSample)))
+	if len(ids) != len([]rune(nfc)) {
+		t.Errorf("%d ids for %d runes", len(ids), len([]rune(nfc)))
 	}
-	if got := v.Decode(ids); got != unicodeSample {
-		t.Errorf("round trip: got %q, want %q", got, unicodeSample)
+	if got := v.Decode(ids); got != nfc {
+		t.Errorf("round trip: got %q, want %q", got, nfc)
 	}
-	if _, ok := v.UnkID(); ok {
-		t.Error("char vocabulary has <unk> without AddUnk")
+	if unk, ok := v.UnkID(); !ok || unk != 0 {
+		t.Errorf("char vocabulary <unk> id %d, %v; want 0, true", unk, ok)
 	}
 }
 
@@ -77,20 +82,44 @@ func TestEncodeUnknownCharacter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = v.Encode("ab\ncaé")
+	ids, unseen, err := v.EncodeUnseen("ab\ncaéé#")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := v.ID("a"); !slices.Equal(ids[4:], []int32{a, 0, 0, 0}) {
+		t.Errorf("ids %v: unseen characters should be <unk> (0)", ids)
+	}
+	if unseen.Count != 3 || !slices.Equal(unseen.Tokens, []string{"é", "#"}) {
+		t.Errorf("unseen %+v, want 3 occurrences of é, #", unseen)
+	}
+	if got := unseen.String(); !strings.Contains(got, "3 characters") || !strings.Contains(got, `"é", "#"`) ||
+		!strings.Contains(got, UnkToken) {
+		t.Errorf("unseen summary %q", got)
+	}
+	if _, none, _ := v.EncodeUnseen("abc"); none.Count != 0 || none.String() != "" {
+		t.Errorf("known text reported unseen %+v", none)
+	}
+
+	// A character vocabulary saved before <unk> was reserved cannot read unseen characters: a clear error.
+	var old Vocab
+	if err := json.Unmarshal([]byte(`{"level":"char","tokens":["\n","a","b","c"]}`), &old); err != nil {
+		t.Fatal(err)
+	}
+	_, err = old.Encode("ab\ncaé")
 	if !errors.Is(err, ErrUnknownToken) {
 		t.Fatalf("error %v does not wrap ErrUnknownToken", err)
 	}
-	for _, want := range []string{"'é'", "U+00E9", "character 6", "line 2, column 3"} {
+	for _, want := range []string{`"é"`, "U+00E9", "character 6", "line 2, column 3", "no <unk>"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
 	}
+	v = &old
 	unk := v.AddUnk()
 	if unk != 4 || v.Size() != 5 || v.AddUnk() != unk {
 		t.Errorf("AddUnk gave id %d, size %d; want 4, 5 and the same id again", unk, v.Size())
 	}
-	ids, err := v.Encode("aé")
+	ids, err = v.Encode("aé")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,9 +219,9 @@ func TestWordVocabChineseAndPunctuation(t *testing.T) {
 
 func TestVocabJSONRoundTrip(t *testing.T) {
 	char, _ := BuildCharVocab(unicodeSample)
-	char.AddUnk()
 	word, _ := BuildWordVocab("a b a \"c\".\nd", 1)
-	for _, v := range []*Vocab{char, word} {
+	graph, _ := BuildVocab("a b 👍🏽 🇫🇷", VocabOptions{Level: Grapheme, MinFreq: 1, Normalize: NoNormalization})
+	for _, v := range []*Vocab{char, word, graph} {
 		data, err := json.Marshal(v)
 		if err != nil {
 			t.Fatal(err)
@@ -201,7 +230,8 @@ func TestVocabJSONRoundTrip(t *testing.T) {
 		if err := json.Unmarshal(data, &back); err != nil {
 			t.Fatalf("unmarshal %s: %v", data, err)
 		}
-		if back.Level() != v.Level() || !slices.Equal(back.Tokens(), v.Tokens()) || back.MinFreq() != v.MinFreq() {
+		if back.Level() != v.Level() || !slices.Equal(back.Tokens(), v.Tokens()) || back.MinFreq() != v.MinFreq() ||
+			back.Normalization() != v.Normalization() {
 			t.Errorf("round trip changed the vocabulary: %s", data)
 		}
 		unkA, okA := v.UnkID()
@@ -215,6 +245,14 @@ func TestVocabJSONRoundTrip(t *testing.T) {
 		if errA != nil || errB != nil || !slices.Equal(idsA, idsB) {
 			t.Errorf("encodings differ after round trip: %v %v / %v %v", idsA, errA, idsB, errB)
 		}
+	}
+	// A vocabulary saved before normalization existed did not normalise.
+	var old Vocab
+	if err := json.Unmarshal([]byte(`{"level":"char","tokens":["a","e","\u0301"]}`), &old); err != nil {
+		t.Fatal(err)
+	}
+	if old.Normalization() != NoNormalization || old.MinFreq() != 1 {
+		t.Errorf("old vocabulary: normalization %q, min_freq %d; want none, 1", old.Normalization(), old.MinFreq())
 	}
 	// A value inside a struct marshals too (MarshalJSON has a value receiver).
 	wrapped, err := json.Marshal(struct{ V Vocab }{*word})
@@ -233,6 +271,8 @@ func TestVocabJSONRejectsBadInput(t *testing.T) {
 		`{"level":"word","tokens":["a","b"],"min_freq":1}`,
 		`{"level":"word","tokens":["<unk>","b"]}`,
 		`{"level":"char","tokens":`,
+		`{"level":"grapheme","tokens":["<unk>","ab"]}`,
+		`{"level":"char","tokens":["<unk>","a"],"normalize":"nfkc"}`,
 	} {
 		var v Vocab
 		if err := json.Unmarshal([]byte(bad), &v); err == nil {
@@ -286,7 +326,7 @@ func TestCloneIsIndependent(t *testing.T) {
 	if _, err := c.Extend("xyz"); err != nil {
 		t.Fatal(err)
 	}
-	if v.Size() != 3 || c.Size() != 6 {
+	if v.Size() != 4 || c.Size() != 7 {
 		t.Errorf("sizes after extending the clone: original %d, clone %d", v.Size(), c.Size())
 	}
 	if _, ok := v.ID("x"); ok {
@@ -309,10 +349,10 @@ func TestMissing(t *testing.T) {
 
 func TestTokenOutOfRange(t *testing.T) {
 	v, _ := BuildCharVocab("ab")
-	if v.Token(-1) != "" || v.Token(2) != "" || v.Token(1) != "b" {
-		t.Errorf("Token: %q %q %q", v.Token(-1), v.Token(2), v.Token(1))
+	if v.Token(-1) != "" || v.Token(3) != "" || v.Token(2) != "b" || v.Token(0) != UnkToken {
+		t.Errorf("Token: %q %q %q", v.Token(-1), v.Token(3), v.Token(2))
 	}
-	if got := v.Decode([]int32{0, 7}); got != "a\uFFFD" {
+	if got := v.Decode([]int32{1, 7, 0}); got != "a\uFFFD\uFFFD" {
 		t.Errorf("decode of out-of-range id %q", got)
 	}
 }
@@ -345,5 +385,32 @@ func TestZeroVocabDoesNotEncode(t *testing.T) {
 	var v Vocab
 	if _, err := v.Encode("a"); err == nil || !strings.Contains(err.Error(), "empty vocabulary") {
 		t.Errorf("zero Vocab Encode error = %v", err)
+	}
+}
+
+// TestEncodeTextAgreesWithItsParts: EncodeText's text, tokens, ids and unseen tokens are what
+// Normalization().Apply, Tokenize and EncodeUnseen give separately, at every level, on decomposed
+// (non-NFC) text with tokens the vocabulary lacks.
+func TestEncodeTextAgreesWithItsParts(t *testing.T) {
+	corpus := strings.Repeat("the café sat on the mat. the cat ate. ", 5)
+	in := "the cafe\u0301 ate the zebra 🐳 mat."
+	for _, level := range []Level{Char, Grapheme, Word} {
+		v, err := BuildVocab(corpus, VocabOptions{Level: level, MinFreq: 1, Normalize: NFC})
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc, err := v.EncodeText(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, unseen, err1 := v.EncodeUnseen(in)
+		tokens, err2 := v.Tokenize(in)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		if enc.Text != v.Normalization().Apply(in) || !slices.Equal(enc.Tokens, tokens) || !slices.Equal(enc.IDs, ids) ||
+			enc.Unseen.Count != unseen.Count || !slices.Equal(enc.Unseen.Tokens, unseen.Tokens) || unseen.Count == 0 {
+			t.Errorf("%s: EncodeText %+v; parts: text %q, tokens %q, ids %v, unseen %+v", level, enc, v.Normalization().Apply(in), tokens, ids, unseen)
+		}
 	}
 }

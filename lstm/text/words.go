@@ -11,12 +11,14 @@ import (
 // with them it learns verse, dialogue and paragraph structure, as a character model does.
 const NewlineToken = "\n"
 
-// SplitWords splits s into word-level tokens:
+// SplitWords splits s into word-level tokens, reading it as grapheme clusters ([Graphemes]) so that no token
+// splits what a reader sees as one character:
 //
-//   - a word is a maximal run of Unicode letters, numbers and combining marks; an apostrophe (' or ’) between two
-//     such runes stays inside the word, so "don't" and "Ahab’s" are single tokens;
-//   - every other non-space rune (punctuation, hyphens, dashes, symbols, emoji) is a token on its own, so
-//     "ago—never" is "ago", "—", "never" and "Sub-Sub" is "Sub", "-", "Sub";
+//   - a word is a maximal run of clusters that start with a Unicode letter, number or combining mark; an
+//     apostrophe (' or ’) between two such clusters stays inside the word, so "don't" and "Ahab’s" are single
+//     tokens, and accents (even decomposed) stay on their letters;
+//   - every other non-space cluster (punctuation, hyphens, dashes, symbols, emoji with their modifiers, flags,
+//     ZWJ sequences) is a token on its own, so "ago—never" is "ago", "—", "never" and "👍🏽" is one token;
 //   - each line break is the token [NewlineToken]; other whitespace (spaces, tabs, '\r') only separates tokens.
 //
 // Case is kept as written. Text without spaces between words (Chinese, Japanese) must be segmented beforehand
@@ -24,38 +26,38 @@ const NewlineToken = "\n"
 // becomes a token of its own.
 func SplitWords(s string) []string {
 	var tokens []string
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
+	clusters := Graphemes(s)
+	for i := 0; i < len(clusters); i++ {
+		c := clusters[i]
+		r, size := utf8.DecodeRuneInString(c)
 		switch {
-		case r == '\n':
+		case c == "\n" || c == "\r\n":
 			tokens = append(tokens, NewlineToken)
-			i += size
 		case unicode.IsSpace(r):
-			i += size
+			if rest := c[size:]; rest != "" {
+				tokens = append(tokens, rest) // marks on a space (a spacing accent): kept, not dropped
+			}
 		case isWordRune(r):
-			end := wordEnd(s, i+size)
-			tokens = append(tokens, s[i:end])
-			i = end
+			end := wordEnd(clusters, i+1)
+			tokens = append(tokens, strings.Join(clusters[i:end], ""))
+			i = end - 1
 		default:
-			tokens = append(tokens, s[i:i+size])
-			i += size
+			tokens = append(tokens, c)
 		}
 	}
 	return tokens
 }
 
-// wordEnd returns the byte offset where the word continuing at offset i ends.
-func wordEnd(s string, i int) int {
-	for i < len(s) {
-		r, size := utf8.DecodeRuneInString(s[i:])
+// wordEnd returns the index of the cluster after the word that continues at clusters[i].
+func wordEnd(clusters []string, i int) int {
+	for ; i < len(clusters); i++ {
+		r, _ := utf8.DecodeRuneInString(clusters[i])
 		if isWordRune(r) {
-			i += size
 			continue
 		}
-		if isApostrophe(r) && i+size < len(s) {
-			// An apostrophe joins the word only when a word rune follows: "don't" is a word, "whalemen'" is not.
-			if next, _ := utf8.DecodeRuneInString(s[i+size:]); isWordRune(next) {
-				i += size
+		// An apostrophe joins the word only when a word follows: "don't" is a word, "whalemen'" is not.
+		if isApostrophe(clusters[i]) && i+1 < len(clusters) {
+			if next, _ := utf8.DecodeRuneInString(clusters[i+1]); isWordRune(next) {
 				continue
 			}
 		}
@@ -68,7 +70,7 @@ func isWordRune(r rune) bool {
 	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.IsMark(r))
 }
 
-func isApostrophe(r rune) bool { return r == '\'' || r == '’' }
+func isApostrophe(cluster string) bool { return cluster == "'" || cluster == "’" }
 
 // Tokens that attach to the word before them (no space in front) or to the word after them (no space behind),
 // when word-level tokens are joined back into text.

@@ -242,6 +242,10 @@ type Value struct {
 	// Text is the literal's text: the unquoted string, the number as
 	// written, or "true"/"false".
 	Text string
+	// Pattern is, for a string, its text with the escapes of like and
+	// ilike patterns kept: \% and \_ stand for a literal % and _, and
+	// \\ for a backslash (see LikeRegexp). For other literals it is Text.
+	Pattern string
 	// Num is the numeric value of a Number.
 	Num float64
 	// Int is the value of a Number written without a fraction or exponent;
@@ -262,7 +266,14 @@ func (v Value) String() string {
 	case Bool:
 		return strconv.FormatBool(v.Bool)
 	default:
-		return "'" + strings.ReplaceAll(v.Text, "'", "''") + "'"
+		// The pattern form keeps like escapes; in it, as in Text, a quote
+		// is doubled and a lone backslash (possible only in the pattern
+		// form as \\) stays escaped, so the result parses back to v.
+		text := strings.ReplaceAll(v.Text, `\`, `\\`)
+		if v.Pattern != "" && v.Pattern != v.Text {
+			text = v.Pattern
+		}
+		return "'" + strings.ReplaceAll(text, "'", "''") + "'"
 	}
 }
 
@@ -283,4 +294,33 @@ func OrderString(order []Order) string {
 		parts[i] = o.Field.String() + dir
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Fields returns every field the query names, in the condition and in
+// the order, in source order.
+func (q *Query) Fields() []Field {
+	var out []Field
+	var walk func(Expr)
+	walk = func(e Expr) {
+		switch e := e.(type) {
+		case *Logical:
+			walk(e.Left)
+			walk(e.Right)
+		case *Not:
+			walk(e.X)
+		case *Compare:
+			out = append(out, e.Field)
+		case *In:
+			out = append(out, e.Field)
+		case *IsNull:
+			out = append(out, e.Field)
+		}
+	}
+	if q.Where != nil {
+		walk(q.Where)
+	}
+	for _, o := range q.Order {
+		out = append(out, o.Field)
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -27,9 +28,13 @@ type token struct {
 	text  string
 	value string
 	pos   int
-	// quoted is set on identifiers whose key was backquoted, so a key
-	// spelled like a keyword is never mistaken for one.
+	// quoted is set on identifiers whose key was quoted (backquotes, or
+	// double quotes right after the dot), so a key spelled like a keyword
+	// is never mistaken for one.
 	quoted bool
+	// pattern is, for strings, the text with the like/ilike escapes \%,
+	// \_ and \\ kept as written (value has them resolved).
+	pattern string
 }
 
 // lex splits src into tokens, ending with a tokEOF token.
@@ -37,6 +42,9 @@ func lex(src string) ([]token, error) {
 	var toks []token
 	i := 0
 	for i < len(src) {
+		if err := checkGluedDash(src, toks, i); err != nil {
+			return nil, err
+		}
 		r, size := utf8.DecodeRuneInString(src[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
@@ -90,6 +98,31 @@ func lex(src string) ([]token, error) {
 
 func isDigit(r rune) bool { return r >= '0' && r <= '9' }
 
+// checkGluedDash catches a dash glued to a prefixed key, as in
+// metrics.cross-entropy-loss: unquoted, that would read as a subtraction
+// (or a negative number) and fail somewhere confusing, so the error says
+// how to quote the key.
+func checkGluedDash(src string, toks []token, i int) error {
+	if src[i] != '-' || len(toks) == 0 {
+		return nil
+	}
+	prev := toks[len(toks)-1]
+	if prev.kind != tokIdent || prev.pos+len(prev.text) != i || !strings.Contains(prev.value, ".") {
+		return nil
+	}
+	end := i
+	for end < len(src) {
+		r, size := utf8.DecodeRuneInString(src[end:])
+		if r != '-' && !isIdentRune(r, false) {
+			break
+		}
+		end += size
+	}
+	prefix, key, _ := strings.Cut(src[prev.pos:end], ".")
+	return newError(src, prev.pos, src[prev.pos:end], fmt.Sprintf(
+		"a key with a dash must be quoted: %s.\"%s\" or %s.`%s`", prefix, key, prefix, key))
+}
+
 // isIdentRune reports whether r may appear in an identifier; dots join a
 // prefix to its key (params.hidden) and may appear inside keys.
 func isIdentRune(r rune, first bool) bool {
@@ -105,15 +138,13 @@ func startsNumber(s string) bool {
 	if s[0] == '-' || s[0] == '+' {
 		s = s[1:]
 	}
-	if strings.HasPrefix(s, ".") {
-		s = s[1:]
-	}
+	s = strings.TrimPrefix(s, ".")
 	return s != "" && isDigit(rune(s[0]))
 }
 
 func lexString(src string, start int) (token, int, error) {
 	quote := src[start]
-	var b strings.Builder
+	var b, pat strings.Builder
 	i := start + 1
 	for i < len(src) {
 		c := src[i]
@@ -121,21 +152,31 @@ func lexString(src string, start int) (token, int, error) {
 		case c == quote && i+1 < len(src) && src[i+1] == quote:
 			// SQL style: a doubled quote stands for one quote.
 			b.WriteByte(quote)
+			pat.WriteByte(quote)
 			i += 2
 		case c == quote:
-			return token{kind: tokString, text: src[start : i+1], value: b.String(), pos: start}, i + 1, nil
+			return token{kind: tokString, text: src[start : i+1], value: b.String(), pattern: pat.String(), pos: start}, i + 1, nil
 		case c == '\\' && i+1 < len(src):
-			switch src[i+1] {
+			switch e := src[i+1]; e {
 			case 'n':
 				b.WriteByte('\n')
+				pat.WriteByte('\n')
 			case 't':
 				b.WriteByte('\t')
+				pat.WriteByte('\t')
+			case '%', '_', '\\':
+				// Escapes of like/ilike patterns: a literal %, _ or \.
+				b.WriteByte(e)
+				pat.WriteByte('\\')
+				pat.WriteByte(e)
 			default:
-				b.WriteByte(src[i+1])
+				b.WriteByte(e)
+				pat.WriteByte(e)
 			}
 			i += 2
 		default:
 			b.WriteByte(c)
+			pat.WriteByte(c)
 			i++
 		}
 	}
@@ -189,15 +230,17 @@ func lexIdent(src string, start int) (token, int, error) {
 	quoted := false
 	for i < len(src) {
 		r, size := utf8.DecodeRuneInString(src[i:])
-		if r == '`' {
-			// A backquoted part holds a key with any characters:
-			// metrics.`val loss`. Doubled backquotes stand for one.
+		if r == '`' || (r == '"' && strings.HasSuffix(b.String(), ".")) {
+			// A quoted part holds a key with any characters, as MLflow
+			// writes them: metrics.`val loss` or metrics."val loss".
+			// A doubled quote stands for one.
+			q := src[i]
 			j := i + 1
 			closed := false
 			for j < len(src) {
-				if src[j] == '`' {
-					if j+1 < len(src) && src[j+1] == '`' {
-						b.WriteByte('`')
+				if src[j] == q {
+					if j+1 < len(src) && src[j+1] == q {
+						b.WriteByte(q)
 						j += 2
 						continue
 					}
@@ -208,7 +251,11 @@ func lexIdent(src string, start int) (token, int, error) {
 				j++
 			}
 			if !closed {
-				return token{}, 0, newError(src, i, src[i:], "unterminated backquoted name")
+				what := "backquoted"
+				if q == '"' {
+					what = "quoted"
+				}
+				return token{}, 0, newError(src, i, src[i:], "unterminated "+what+" name")
 			}
 			quoted = true
 			i = j + 1

@@ -12,13 +12,14 @@ import (
 // canonical name. MLflow's attributes.<name> and *_time spellings are
 // accepted so filters copied from MLflow habits work.
 var attributeAliases = map[string]string{
-	"id": "id", "run_id": "id",
+	"id": "id", "run_id": "run_id", "run_uuid": "run_id",
 	"name": "name", "run_name": "name",
 	"experiment": "experiment", "experiment_name": "experiment",
 	"status": "status",
-	"start":  "start", "start_time": "start",
+	"start":  "start", "start_time": "start", "created": "start",
 	"end": "end", "end_time": "end",
-	"duration":   "duration",
+	"duration": "duration",
+	"active":   "active", "active_time": "active",
 	"backend":    "backend",
 	"host":       "host",
 	"git_commit": "git_commit", "commit": "git_commit",
@@ -59,7 +60,8 @@ var keywords = map[string]bool{
 //
 //	params.hidden >= 256 and metrics.val_bpc < 2.1 and status = finished order by metrics.val_loss
 //
-// An empty or blank filter is valid and keeps every run. The grammar:
+// An empty or blank filter is valid and keeps every run. Help describes
+// the language for users, with examples. The grammar:
 //
 //	query     = [ expr ] [ "order" "by" order { "," order } ]
 //	expr      = and { "or" and }
@@ -70,14 +72,19 @@ var keywords = map[string]bool{
 //	          | field [ "not" ] "in" "(" value { "," value } ")"
 //	          | field "is" [ "not" ] "null"
 //	op        = "=" | "==" | "!=" | "<>" | "<" | "<=" | ">" | ">="
-//	field     = attribute | ( "params" | "metrics" | "best" | "tags" ) "." key
+//	field     = [ "attributes." ] attribute | prefix "." key
+//	prefix    = "params" | "metrics" | "best" | "tags"
+//	key       = name | "`" any "`" | '"' any '"'
 //	value     = number | 'string' | "string" | true | false | bareword
 //	order     = field [ "asc" | "desc" ]
 //
-// Keywords are case-insensitive. A key with unusual characters is
-// backquoted: metrics.`val loss`. A bare word on the right (status =
-// finished) is a string. Malformed input yields an *Error naming the bad
-// token and its column.
+// Keywords are case-insensitive. A key with unusual characters is quoted
+// with backquotes or, as MLflow writes it, double quotes:
+// metrics."cross-entropy-loss". A bare word on the right (status =
+// finished) is a string. In like and ilike patterns \%, \_ and \\ stand
+// for a literal %, _ and backslash. The input is limited to MaxLength
+// bytes, MaxTerms conditions and values, and MaxDepth levels of nesting.
+// Malformed input yields an *Error naming the bad token and its column.
 func Parse(src string) (*Query, error) {
 	p, err := newParser(src)
 	if err != nil {
@@ -128,13 +135,39 @@ func ParseOrder(src string) ([]Order, error) {
 	return order, nil
 }
 
+// The size limits of a filter. They are far above what a person writes
+// and keep a generated filter from reaching SQLite's own limits (bound
+// parameters, expression depth), whose errors would name no column.
+const (
+	// MaxLength is the longest filter, in bytes.
+	MaxLength = 20000
+	// MaxTerms is the most conditions and listed values in one filter.
+	MaxTerms = 1000
+	// MaxDepth is the deepest nesting of parentheses and not.
+	MaxDepth = 64
+)
+
 type parser struct {
-	src  string
-	toks []token
-	i    int
+	src   string
+	toks  []token
+	i     int
+	terms int // conditions and in-list values so far
+	depth int // open parentheses and nots
+}
+
+// count notes one more condition or value at tok and fails past MaxTerms.
+func (p *parser) count(tok token) error {
+	p.terms++
+	if p.terms > MaxTerms {
+		return p.errorAt(tok, fmt.Sprintf("filter too large: more than %d conditions and values (split it into several searches)", MaxTerms))
+	}
+	return nil
 }
 
 func newParser(src string) (*parser, error) {
+	if len(src) > MaxLength {
+		return nil, newError(src, MaxLength, "", fmt.Sprintf("filter too long: %d bytes (at most %d)", len(src), MaxLength))
+	}
 	toks, err := lex(src)
 	if err != nil {
 		return nil, err
@@ -199,6 +232,13 @@ func (p *parser) parseAnd() (Expr, error) {
 
 func (p *parser) parseUnary() (Expr, error) {
 	tok := p.peek()
+	if isKeyword(tok, "not") || tok.kind == tokLParen {
+		p.depth++
+		defer func() { p.depth-- }()
+		if p.depth > MaxDepth {
+			return nil, p.errorAt(tok, fmt.Sprintf("filter too deeply nested: more than %d levels of parentheses and not", MaxDepth))
+		}
+	}
 	switch {
 	case isKeyword(tok, "not"):
 		p.next()
@@ -224,6 +264,9 @@ func (p *parser) parseUnary() (Expr, error) {
 }
 
 func (p *parser) parsePredicate() (Expr, error) {
+	if err := p.count(p.peek()); err != nil {
+		return nil, err
+	}
 	field, err := p.parseField()
 	if err != nil {
 		return nil, err
@@ -291,6 +334,9 @@ func (p *parser) parseIn(field Field, negate bool) (Expr, error) {
 	}
 	in := &In{Field: field, Negate: negate}
 	for {
+		if err := p.count(p.peek()); err != nil {
+			return nil, err
+		}
 		val, err := p.parseValue()
 		if err != nil {
 			return nil, err
@@ -314,7 +360,7 @@ func (p *parser) parseField() (Field, error) {
 	f := Field{At: tok.pos, Text: tok.text}
 	prefix, key, dotted := strings.Cut(tok.value, ".")
 	lower := strings.ToLower(prefix)
-	if lower == "attributes" || lower == "attribute" || lower == "attr" {
+	if lower == "attributes" || lower == "attribute" || lower == "attr" || lower == "run" {
 		if !dotted {
 			return Field{}, p.errorAt(tok, `missing attribute name after "`+prefix+`."`)
 		}
@@ -347,21 +393,21 @@ func (p *parser) parseValue() (Value, error) {
 	case tokNumber:
 		return parseNumber(p, tok)
 	case tokString:
-		return Value{Kind: String, Text: tok.value, At: tok.pos}, nil
+		return Value{Kind: String, Text: tok.value, Pattern: tok.pattern, At: tok.pos}, nil
 	case tokIdent:
 		lower := strings.ToLower(tok.value)
 		switch {
 		case tok.quoted:
 			return Value{}, p.errorAt(tok, "backquotes are for field names; quote values with ' or \"")
 		case lower == "true" || lower == "false":
-			return Value{Kind: Bool, Text: lower, Bool: lower == "true", At: tok.pos}, nil
+			return Value{Kind: Bool, Text: lower, Pattern: lower, Bool: lower == "true", At: tok.pos}, nil
 		case keywords[lower]:
 			return Value{}, p.errorAt(tok, "expected a value, found keyword "+lower)
 		case strings.Contains(tok.value, "."):
 			return Value{}, p.errorAt(tok, "comparing two fields is not supported; quote the value if it is a string")
 		}
 		// A bare word such as finished or adam is a string.
-		return Value{Kind: String, Text: tok.value, At: tok.pos}, nil
+		return Value{Kind: String, Text: tok.value, Pattern: tok.value, At: tok.pos}, nil
 	case tokEOF:
 		return Value{}, p.errorAt(tok, "expected a value")
 	}
@@ -373,7 +419,7 @@ func parseNumber(p *parser, tok token) (Value, error) {
 	if err != nil || math.IsInf(f, 0) {
 		return Value{}, p.errorAt(tok, "number out of range")
 	}
-	v := Value{Kind: Number, Text: tok.value, Num: f, At: tok.pos}
+	v := Value{Kind: Number, Text: tok.value, Pattern: tok.value, Num: f, At: tok.pos}
 	if !strings.ContainsAny(tok.value, ".eE") {
 		if n, err := strconv.ParseInt(tok.value, 10, 64); err == nil {
 			v.Int, v.IsInt = n, true

@@ -37,6 +37,14 @@ func TestParseValid(t *testing.T) {
 		{`name = 'a\'b'`, "name = 'a''b'"},
 		{"metrics.val.bpc < 3", "metrics.val.bpc < 3"},
 		{"name = 'δοκιμή'", "name = 'δοκιμή'"},
+		{`metrics."cross-entropy-loss" < 2`, "metrics.`cross-entropy-loss` < 2"},
+		{`tags."a""b" = 'x'`, "tags.`a\"b` = 'x'"},
+		{"attributes.run_id = 'abc'", "run_id = 'abc'"},
+		{"run.run_id in ('1', 2)", "run_id IN ('1', 2)"},
+		{"created > 1700000000000", "start > 1700000000000"},
+		{`name like '50\%\_x\\y%'`, `name LIKE '50\%\_x\\y%'`},
+		{`name = 'a\\b'`, `name = 'a\\b'`},
+		{"active_time > 60", "active > 60"},
 	}
 	for _, c := range cases {
 		q, err := Parse(c.src)
@@ -144,6 +152,9 @@ func TestParseMalformed(t *testing.T) {
 		{"metrics.`x = 1", 9, "`x = 1", "unterminated backquoted"},
 		{"δ = 1", 1, "δ", "unknown field"},
 		{"name = 'ok' and = 3", 17, "=", "expected a field"},
+		{"metrics.cross-entropy-loss < 1", 1, "metrics.cross-entropy-loss", `quoted: metrics."cross-entropy-loss" or metrics.`},
+		{"params.a-1 = 2", 1, "params.a-1", "a key with a dash must be quoted"},
+		{`metrics."x = 1`, 9, `"x = 1`, "unterminated quoted name"},
 	}
 	for _, c := range cases {
 		_, err := Parse(c.src)

@@ -80,7 +80,7 @@ func TestCurvesFromDB(t *testing.T) {
 	dir := t.TempDir()
 	for _, name := range []string{"curves.png", "curves.svg"} {
 		path := filepath.Join(dir, name)
-		if err := Save(ctx, db, ids, Options{Metrics: []string{tracker.MetricValLoss}}, path); err != nil {
+		if _, err := Save(ctx, db, ids, Options{Metrics: []string{tracker.MetricValLoss}}, path); err != nil {
 			t.Fatal(err)
 		}
 		data, err := os.ReadFile(path)

@@ -43,10 +43,10 @@ func TestCurvesErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "they have val_loss, train_loss") {
 		t.Errorf("missing metric: %v; want the available metrics listed", err)
 	}
-	if err := Save(ctx, db, ids, Options{}, filepath.Join(t.TempDir(), "plot.gif")); err == nil {
+	if _, err := Save(ctx, db, ids, Options{}, filepath.Join(t.TempDir(), "plot.gif")); err == nil {
 		t.Error("gif file accepted")
 	}
-	if err := Save(ctx, db, ids, Options{}, filepath.Join(t.TempDir(), "missing", "dir", "plot.png")); err == nil {
+	if _, err := Save(ctx, db, ids, Options{}, filepath.Join(t.TempDir(), "missing", "dir", "plot.png")); err == nil {
 		t.Error("saving into a missing directory succeeded")
 	}
 	if _, err := Curves(ctx, db, ids, Options{Smoothing: 2}, PNG); err == nil {

@@ -4,19 +4,24 @@
 //
 // Each run has its own colour and each metric its own dash pattern (the
 // first solid, the second dashed), so "train solid, validation dashed" reads
-// at a glance; the legend names every curve.
+// at a glance; past ten runs the dash patterns shift too, so no two curves
+// look alike. The legend names every curve, beside the plot (never over
+// the curves), in as many columns as it needs.
 package plot
 
 import (
 	"errors"
 	"fmt"
+	"image/color"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/lstmlab/lstmlab/tracker"
 )
@@ -49,7 +54,8 @@ type Options struct {
 	// points, each already an average over a split, and an EMA over them
 	// would lag several evaluations behind.
 	Smoothing float64
-	// LogY puts the y axis on a log scale; values <= 0 are then left out.
+	// LogY puts the y axis on a log scale; values <= 0 are then left out
+	// (counted in Figure.NonPositive, drawn as gaps).
 	LogY bool
 	// Title; default "Learning curves".
 	Title string
@@ -97,12 +103,46 @@ type Series struct {
 	Points []tracker.Point
 }
 
-// New draws the series into a gonum plot, for callers who want to adjust
-// it further; most use Render or the DB helpers. Series are coloured by run
-// (in order of first appearance) and dashed by metric (in the order of
-// opts.Metrics). Non-finite values are left out, as are values <= 0 on a
-// log axis.
-func New(series []Series, opts Options) (*gplot.Plot, error) {
+// Curve is one drawn curve: its legend label and its style. No two curves
+// of a figure share both colour and dash pattern while there are at most
+// MaxStyles of them.
+type Curve struct {
+	Label  string
+	Color  color.RGBA
+	Dashes []vg.Length
+}
+
+// Figure is a drawn learning-curve plot: the gonum plot with axes and
+// curves, and a legend laid out beside it (outside the plotting area, in
+// as many columns as the height needs), fully inside the image.
+type Figure struct {
+	// Plot holds the axes and curves; its own legend is unused.
+	Plot *gplot.Plot
+	// Curves are the drawn curves in legend order.
+	Curves []Curve
+	// Notes say what was left out, e.g. "log axis: 12 values <= 0 left out
+	// (train_loss 12), drawn as gaps"; callers show them to the user.
+	Notes []string
+	// NonPositive counts the values left out because they are <= 0 on a
+	// log axis; NonFinite the NaN and infinite values left out.
+	NonPositive, NonFinite int
+
+	legend []legendEntry
+}
+
+type legendEntry struct {
+	label string
+	thumb gplot.Thumbnailer
+}
+
+// New draws the series. Series are coloured by run (in order of first
+// appearance) and dashed by metric (in the order of opts.Metrics); past
+// ten runs the dash patterns also change from one group of ten runs to the
+// next, so up to MaxStyles curves all differ in colour or dash.
+// Non-finite values, and values <= 0 on a log axis, are left out and the
+// line breaks there (a gap, never a bridge across them); Figure.Notes says
+// how many. An error says why nothing could be drawn.
+func New(series []Series, opts Options) (*Figure, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
@@ -111,7 +151,6 @@ func New(series []Series, opts Options) (*gplot.Plot, error) {
 	p.Title.Text = opts.Title
 	p.Title.TextStyle.Font.Size = vg.Points(14)
 	p.Y.Label.Text = yLabel(opts.Metrics)
-	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
 	p.X.Tick.Marker = niceTicks{}
 	p.Y.Tick.Marker = niceTicks{}
@@ -133,66 +172,127 @@ func New(series []Series, opts Options) (*gplot.Plot, error) {
 	for i, m := range opts.Metrics {
 		metricIndex[m] = i
 	}
-	drawn := 0
 	for _, s := range series {
 		if _, ok := runIndex[s.RunID]; !ok {
 			runIndex[s.RunID] = len(runIndex)
 		}
-		mi, ok := metricIndex[s.Metric]
-		if !ok {
-			mi = len(metricIndex)
-			metricIndex[s.Metric] = mi
+		if _, ok := metricIndex[s.Metric]; !ok {
+			metricIndex[s.Metric] = len(metricIndex)
 		}
+	}
+	fig := &Figure{Plot: p}
+	nonPositive := map[string]int{}
+	total := 0
+	for _, s := range series {
 		points, err := smoothed(s, opts.Smoothing)
 		if err != nil {
 			return nil, err
 		}
-		xys := make(plotter.XYs, 0, len(points))
+		total += len(points)
+		// Segments of drawable points: a point that cannot be drawn ends
+		// the current segment, so the line shows a gap there.
+		var segments []plotter.XYs
+		var cur plotter.XYs
 		for _, pt := range points {
-			if math.IsNaN(pt.Value) || math.IsInf(pt.Value, 0) || (opts.LogY && pt.Value <= 0) {
+			bad := false
+			switch {
+			case math.IsNaN(pt.Value) || math.IsInf(pt.Value, 0):
+				fig.NonFinite++
+				bad = true
+			case opts.LogY && pt.Value <= 0:
+				fig.NonPositive++
+				nonPositive[s.Metric]++
+				bad = true
+			}
+			if bad {
+				if len(cur) > 0 {
+					segments = append(segments, cur)
+					cur = nil
+				}
 				continue
 			}
 			x := float64(pt.Step)
 			if opts.X == WallTime {
 				x = float64(pt.Time.Sub(s.Start)) / float64(unit)
 			}
-			xys = append(xys, plotter.XY{X: x, Y: pt.Value})
+			cur = append(cur, plotter.XY{X: x, Y: pt.Value})
 		}
-		if len(xys) == 0 {
+		if len(cur) > 0 {
+			segments = append(segments, cur)
+		}
+		if len(segments) == 0 {
 			continue
 		}
 		label := s.Run
-		if len(opts.Metrics) > 1 {
+		if len(metricIndex) > 1 {
 			label += " " + s.Metric
 		}
-		col := RunColor(runIndex[s.RunID])
-		if len(xys) == 1 {
-			// A single point draws no line; show it as a dot.
-			dot, err := plotter.NewScatter(xys)
-			if err != nil {
-				return nil, err
+		col, dashes := Style(runIndex[s.RunID], metricIndex[s.Metric], len(metricIndex))
+		var thumb gplot.Thumbnailer
+		for _, seg := range segments {
+			if len(seg) == 1 {
+				// A lone point draws no line; show it as a dot.
+				dot, err := plotter.NewScatter(seg)
+				if err != nil {
+					return nil, err
+				}
+				dot.GlyphStyle.Color = col
+				dot.GlyphStyle.Radius = vg.Points(2.5)
+				dot.GlyphStyle.Shape = draw.CircleGlyph{}
+				p.Add(dot)
+				if thumb == nil {
+					thumb = dot
+				}
+				continue
 			}
-			dot.GlyphStyle.Color = col
-			dot.GlyphStyle.Radius = vg.Points(3)
-			p.Add(dot)
-			p.Legend.Add(label, dot)
-		} else {
-			line, err := plotter.NewLine(xys)
+			line, err := plotter.NewLine(seg)
 			if err != nil {
 				return nil, err
 			}
 			line.LineStyle.Color = col
 			line.LineStyle.Width = vg.Points(1.5)
-			line.LineStyle.Dashes = metricDash(mi)
+			line.LineStyle.Dashes = dashes
 			p.Add(line)
-			p.Legend.Add(label, line)
+			if _, isDot := thumb.(*plotter.Scatter); thumb == nil || isDot {
+				thumb = line
+			}
 		}
-		drawn++
+		fig.legend = append(fig.legend, legendEntry{label: label, thumb: thumb})
+		fig.Curves = append(fig.Curves, Curve{Label: label, Color: col, Dashes: dashes})
 	}
-	if drawn == 0 {
-		return nil, errors.New("nothing to plot: no finite values of " + strings.Join(opts.Metrics, ", ") + " in the chosen runs")
+	if opts.LogY && p.Y.Min == p.Y.Max && p.Y.Min > 0 {
+		// One value (a constant learning rate): gonum would widen the range by ±1, below zero, which a
+		// log axis cannot show.
+		p.Y.Min, p.Y.Max = p.Y.Min/2, p.Y.Max*2
 	}
-	return p, nil
+	if fig.NonPositive > 0 {
+		var per []string
+		for _, m := range opts.Metrics {
+			if n := nonPositive[m]; n > 0 {
+				per = append(per, fmt.Sprintf("%s %d", m, n))
+			}
+		}
+		for m, n := range nonPositive {
+			if !slices.Contains(opts.Metrics, m) {
+				per = append(per, fmt.Sprintf("%s %d", m, n))
+			}
+		}
+		fig.Notes = append(fig.Notes, fmt.Sprintf("log axis: %d values <= 0 left out (%s), drawn as gaps", fig.NonPositive, strings.Join(per, ", ")))
+	}
+	if fig.NonFinite > 0 {
+		fig.Notes = append(fig.Notes, fmt.Sprintf("%d NaN or infinite values left out, drawn as gaps", fig.NonFinite))
+	}
+	if len(fig.Curves) == 0 {
+		what := strings.Join(opts.Metrics, ", ")
+		switch {
+		case total == 0:
+			return nil, errors.New("nothing to plot: the chosen runs have no points of " + what)
+		case opts.LogY && fig.NonPositive > 0:
+			return nil, fmt.Errorf("nothing to plot on a log axis: every value of %s is <= 0 or not finite (%d <= 0); plot without the log scale", what, fig.NonPositive)
+		}
+		return nil, errors.New("nothing to plot: every value of " + what + " in the chosen runs is NaN or infinite")
+	}
+	return fig, nil
 }
 
 // yLabel names the y axis: the metric, "loss" when every metric is a loss,

@@ -17,21 +17,38 @@ var palette = []color.RGBA{
 	{0x9c, 0x75, 0x5f, 0xff}, {0xba, 0xb0, 0xac, 0xff},
 }
 
-// RunColor is the colour of the i-th run's curves. Colours repeat after ten
-// runs (the dash pattern still tells metrics apart, the legend runs).
+// RunColor is the colour of the i-th run's curves; colours repeat after
+// ten runs, when Style changes the dash pattern instead.
 func RunColor(i int) color.RGBA { return palette[i%len(palette)] }
 
-// metricDashes tell metrics of the same run apart: the first metric is
-// solid (train loss by default), the second dashed (validation loss), then
-// dotted and dash-dotted.
-var metricDashes = [][]vg.Length{
-	nil,
-	{vg.Points(6), vg.Points(3)},
-	{vg.Points(1.5), vg.Points(2.5)},
-	{vg.Points(6), vg.Points(2.5), vg.Points(1.5), vg.Points(2.5)},
+// dashPatterns tell metrics of a run apart (the first metric solid, the
+// second dashed, ...) and, past ten runs, groups of ten runs: eight
+// patterns that stay distinct at 1.5 pt.
+var dashPatterns = [][]vg.Length{
+	nil,                              // solid
+	{vg.Points(6), vg.Points(3)},     // dashed
+	{vg.Points(1.5), vg.Points(2.5)}, // dotted
+	{vg.Points(6), vg.Points(2.5), vg.Points(1.5), vg.Points(2.5)},                           // dash-dot
+	{vg.Points(12), vg.Points(4)},                                                            // long dash
+	{vg.Points(6), vg.Points(2), vg.Points(1.5), vg.Points(2), vg.Points(1.5), vg.Points(2)}, // dash-dot-dot
+	{vg.Points(3), vg.Points(3)},                                                             // short dash
+	{vg.Points(12), vg.Points(3), vg.Points(3), vg.Points(3)},                                // long-short
 }
 
-func metricDash(i int) []vg.Length { return metricDashes[i%len(metricDashes)] }
+// MaxStyles is how many curves Style keeps apart: ten colours times eight
+// dash patterns.
+const MaxStyles = 10 * 8
+
+// Style is the colour and dash pattern of the curve of run number run
+// (0-based, in order of appearance) and metric number metric out of
+// metrics: the run picks the colour, the metric the dash, and the group of
+// ten runs shifts the dash, so every (run, metric) pair differs in colour
+// or dash as long as there are at most MaxStyles of them.
+func Style(run, metric, metrics int) (color.RGBA, []vg.Length) {
+	metrics = max(metrics, 1)
+	group := run / len(palette)
+	return RunColor(run), dashPatterns[(group*metrics+metric)%len(dashPatterns)]
+}
 
 // niceTicks labels an axis at round numbers (1, 2, 2.5 or 5 times a power
 // of ten), five to eight labels, with unlabelled minor ticks between them; the

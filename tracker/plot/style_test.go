@@ -1,23 +1,41 @@
 package plot
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	gplot "gonum.org/v1/plot"
 )
 
-func TestRunColorsDistinct(t *testing.T) {
+func TestStylesDistinct(t *testing.T) {
 	seen := map[[4]uint8]bool{}
 	for i := 0; i < len(palette); i++ {
 		c := RunColor(i)
 		seen[[4]uint8{c.R, c.G, c.B, c.A}] = true
 	}
-	if len(seen) != len(palette) || RunColor(len(palette)) != RunColor(0) {
-		t.Errorf("palette has %d distinct colours", len(seen))
+	if len(seen) != 10 {
+		t.Errorf("palette has %d distinct colours, want 10", len(seen))
 	}
-	if metricDash(0) != nil || len(metricDash(1)) == 0 || len(metricDash(5)) == 0 {
-		t.Error("first metric should be solid, the others dashed")
+	// Every (run, metric) pair differs in colour or dash while the groups
+	// of ten runs times the metrics fit the eight dash patterns.
+	for _, c := range []struct{ runs, metrics int }{{30, 1}, {30, 2}, {80, 1}, {40, 2}, {10, 8}, {20, 4}} {
+		styles := map[string]bool{}
+		for r := 0; r < c.runs; r++ {
+			for m := 0; m < c.metrics; m++ {
+				col, dash := Style(r, m, c.metrics)
+				styles[fmt.Sprint(col, dash)] = true
+			}
+		}
+		if len(styles) != c.runs*c.metrics {
+			t.Errorf("%d runs × %d metrics: %d distinct styles, want %d", c.runs, c.metrics, len(styles), c.runs*c.metrics)
+		}
+	}
+	if _, d := Style(0, 0, 2); d != nil {
+		t.Error("the first metric of the first runs should be solid")
+	}
+	if _, d := Style(0, 1, 2); len(d) == 0 {
+		t.Error("the second metric should be dashed")
 	}
 }
 

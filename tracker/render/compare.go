@@ -3,22 +3,37 @@ package render
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/lstmlab/lstmlab/tracker"
 )
 
 // Comparison writes a run comparison (tracker.DB.Compare) with runs as
-// columns: the runs' attributes, the params (only those that differ if the
+// columns: the runs' attributes (with the note), their tags, the params (only those that differ if the
 // comparison was built that way), final and best metrics, the step and time
 // of the best validation loss, and the latest sample. CSV prefixes each row
 // with its section; JSON is the full tracker.Comparison.
 func Comparison(w io.Writer, c *tracker.Comparison, f Format) error {
+	return ComparisonWidth(w, c, f, 0)
+}
+
+// ComparisonWidth is Comparison with the latest samples' lines in the
+// plain-text form cut at width terminal cells (0: not cut), their
+// continuations indented as the samples are.
+func ComparisonWidth(w io.Writer, c *tracker.Comparison, f Format, width int) error {
 	var err error
 	if f == JSON {
 		err = writeJSON(w, c)
 	} else {
-		err = comparisonDocument(c).write(w, f)
+		doc := comparisonDocument(c)
+		for i := range doc.sections {
+			if doc.sections[i].long {
+				doc.sections[i].width = width
+			}
+		}
+		err = doc.write(w, f)
 	}
 	if err != nil {
 		return fmt.Errorf("render comparison as %s: %w", f, err)
@@ -56,20 +71,37 @@ func comparisonDocument(c *tracker.Comparison) document {
 		}),
 		row("started", func(r tracker.ComparedRun) string { return formatTime(r.Start) }),
 		row("duration", func(r tracker.ComparedRun) string { return formatDuration(r.Duration()) }),
+		row("active", func(r tracker.ComparedRun) string { return formatDuration(r.Active) }),
 		row("backend", func(r tracker.ComparedRun) string { return r.Backend }),
 		row("git commit", func(r tracker.ComparedRun) string { return r.GitCommit }),
+		row("note", func(r tracker.ComparedRun) string { return r.Note }),
 	}
 	doc.sections = append(doc.sections, runs)
+
+	tagSet := map[string]bool{}
+	for _, r := range c.Runs {
+		for k := range r.Tags {
+			tagSet[k] = true
+		}
+	}
+	if len(tagSet) > 0 {
+		tags := section{title: "Tags", header: header}
+		for _, k := range slices.Sorted(maps.Keys(tagSet)) {
+			tags.rows = append(tags.rows, row(k, func(r tracker.ComparedRun) string { return r.Tags[k] }))
+		}
+		doc.sections = append(doc.sections, tags)
+	}
 
 	title := "Params"
 	if c.OnlyChanged {
 		title = fmt.Sprintf("Params that differ (%d identical hidden)", c.HiddenParams)
 	}
+
 	params := section{title: title, header: header}
 	for _, k := range c.ParamKeys {
 		params.rows = append(params.rows, row(k, func(r tracker.ComparedRun) string {
 			v, ok := r.Params[k]
-			return formatParam(v, ok)
+			return withHistory(formatParam(v, ok), r.Changes(k))
 		}))
 	}
 	doc.sections = append(doc.sections, params)

@@ -31,8 +31,22 @@ func TestComparisonTable(t *testing.T) {
 		t.Errorf("sample lines not kept:\n%s", out)
 	}
 	all := comparisonAs(t, false, Table)
-	if !strings.Contains(all, "optimizer") || !strings.Contains(all, "\nParams\n") {
+	if !strings.Contains(all, "optimizer") || !strings.Contains(all, "\nParams\n") ||
+		!strings.Contains(all, "lr         0.001 from step 201; 0.003 before  0.001") {
 		t.Errorf("full comparison lacks params:\n%s", all)
+	}
+}
+
+// TestComparisonGolden pins the comparison's table and Markdown forms:
+// tags and the note are shown, CJK names align, infinities print.
+func TestComparisonGolden(t *testing.T) {
+	golden(t, "compare.txt", []byte(comparisonAs(t, true, Table)))
+	golden(t, "compare.md", []byte(comparisonAs(t, true, Markdown)))
+	out := comparisonAs(t, true, Table)
+	for _, want := range []string{"\nTags\n", "言語", "日本語", "note", "line one line two", "+Inf", "active"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("comparison lacks %q:\n%s", want, out)
+		}
 	}
 }
 
@@ -41,16 +55,16 @@ func TestComparisonCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(records[0], ",") != "section,,small,<script>alert('x')</script> | big" {
+	if strings.Join(records[0], ",") != "section,,small,<script>alert('x')</script> | big,小さな模型🐳" {
 		t.Errorf("header %v", records[0])
 	}
 	found := false
 	for _, r := range records[1:] {
-		if len(r) != 4 {
+		if len(r) != 5 {
 			t.Fatalf("ragged row %v", r)
 		}
 		if r[0] == "Best val_loss" && r[1] == "step" {
-			found = r[2] == "200" && r[3] == "100"
+			found = r[2] == "200" && r[3] == "100" && r[4] == "100"
 		}
 	}
 	if !found {
@@ -73,7 +87,7 @@ func TestComparisonJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(comparisonAs(t, true, JSON)), &got); err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Runs) != 2 || got.Runs[0].BestPoint.Step != 200 || got.Runs[1].Parent.ID != 1 || got.HiddenParams != 2 ||
+	if len(got.Runs) != 3 || got.Runs[0].BestPoint.Step != 200 || got.Runs[1].Parent.ID != 1 || got.HiddenParams != 2 ||
 		got.BestKey != "val_loss" || got.Runs[0].LatestSample.Text != " Ishmael.\nSome years ago" {
 		t.Errorf("JSON: %+v", got)
 	}
@@ -85,8 +99,8 @@ func TestComparisonHTML(t *testing.T) {
 	if !strings.Contains(out, "&lt;/td&gt;&lt;script&gt;evil()&lt;/script&gt;") {
 		t.Errorf("sample not escaped:\n%s", out)
 	}
-	if strings.Count(out, "<table>") != 6 || !strings.Contains(out, `<td class="long"> Ishmael.`) {
-		t.Errorf("want 6 tables and long cells for samples:\n%s", out)
+	if strings.Count(out, "<table>") != 7 || !strings.Contains(out, `<td class="long"> Ishmael.`) {
+		t.Errorf("want 7 tables and long cells for samples:\n%s", out)
 	}
 }
 

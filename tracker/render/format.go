@@ -54,6 +54,21 @@ type section struct {
 	header []string
 	rows   [][]string
 	long   bool
+	// limits caps each column's width in the plain-text table (0: the
+	// default, maxTextCell).
+	limits []int
+	// notes are printed under the plain-text table (e.g. columns left out
+	// to fit the width).
+	notes []string
+	// bare leaves out the header line and its rule in the plain-text
+	// table (key/value lists).
+	bare bool
+	// pre, when set, is the whole section: preformatted text (samples),
+	// printed as is, as a Markdown code block or an HTML <pre>.
+	pre string
+	// width, when set, is the widest line of a long section's text blocks
+	// in the plain-text form (see writeTextBlocks).
+	width int
 }
 
 // document is what the runs and comparison builders produce and every
@@ -76,4 +91,22 @@ func (d document) write(w io.Writer, f Format) error {
 		return writeMarkdown(w, d)
 	}
 	return fmt.Errorf("render: format %q has no document writer", f)
+}
+
+// Rows writes a plain table (header and rows of cells) in format f:
+// aligned by display width as text, or as CSV, Markdown or HTML. For
+// commands whose results are simple lists.
+func Rows(w io.Writer, header []string, rows [][]string, f Format) error {
+	if f == JSON {
+		return fmt.Errorf("render: a plain table has no JSON form")
+	}
+	return document{sections: []section{{header: header, rows: rows, limits: limitsOf(header, 100)}}}.write(w, f)
+}
+
+func limitsOf(header []string, limit int) []int {
+	out := make([]int, len(header))
+	for i := range out {
+		out[i] = limit
+	}
+	return out
 }

@@ -25,6 +25,9 @@ var htmlTemplate = template.Must(template.New("doc").Parse(`<div class="lstmlab"
 {{- if .Title}}
 <caption>{{.Title}}</caption>
 {{- end}}
+{{- if .Pre}}
+<tbody><tr><td class="long">{{.Pre}}</td></tr></tbody>
+{{- else}}
 <thead><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>
 <tbody>
 {{- $long := .Long}}
@@ -32,6 +35,7 @@ var htmlTemplate = template.Must(template.New("doc").Parse(`<div class="lstmlab"
 <tr>{{range $i, $c := .}}{{if and $long $i}}<td class="long">{{$c}}</td>{{else}}<td>{{$c}}</td>{{end}}{{end}}</tr>
 {{- end}}
 </tbody>
+{{- end}}
 </table>
 {{- end}}
 </div>
@@ -42,6 +46,7 @@ type htmlSection struct {
 	Header []string
 	Rows   [][]string
 	Long   bool
+	Pre    string
 }
 
 func writeHTML(w io.Writer, d document) error {
@@ -50,7 +55,7 @@ func writeHTML(w io.Writer, d document) error {
 		Empty    string
 	}{Empty: d.empty}
 	for _, s := range d.sections {
-		data.Sections = append(data.Sections, htmlSection{Title: s.title, Header: s.header, Rows: s.rows, Long: s.long})
+		data.Sections = append(data.Sections, htmlSection{Title: s.title, Header: s.header, Rows: s.rows, Long: s.long, Pre: s.pre})
 	}
 	return htmlTemplate.Execute(w, data)
 }

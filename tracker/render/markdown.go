@@ -19,6 +19,14 @@ func writeMarkdown(w io.Writer, d document) error {
 		if s.title != "" {
 			fmt.Fprintf(ew, "**%s**\n\n", mdEscape(s.title))
 		}
+		if s.pre != "" {
+			fence := "```"
+			for strings.Contains(s.pre, fence) {
+				fence += "`"
+			}
+			fmt.Fprintf(ew, "%s\n%s%s\n", fence, s.pre, fence)
+			continue
+		}
 		writeMDRow(ew, s.header)
 		rule := make([]string, len(s.header))
 		for j := range rule {

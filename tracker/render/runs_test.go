@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -25,50 +26,114 @@ func runsAs(t *testing.T, runs []tracker.RunInfo, f Format) string {
 	return render(t, f, func(w io.Writer, f Format) error { return Runs(w, runs, f) })
 }
 
+// TestRunsGolden pins the table, CSV, JSON and Markdown forms of the runs
+// list (CJK and emoji names, NaN and infinite values) to golden files.
+func TestRunsGolden(t *testing.T) {
+	for f, name := range map[Format]string{Table: "runs.txt", CSV: "runs.csv", JSON: "runs.json", Markdown: "runs.md", HTML: "runs.html"} {
+		golden(t, name, []byte(runsAs(t, fixtureRuns(), f)))
+	}
+	var buf bytes.Buffer
+	opts := RunsOptions{Columns: []string{"name", "experiment", "duration", "active", "params.*", "metrics.*", "tags.言語", "note"}}
+	if err := RunsWith(&buf, fixtureRuns(), Table, opts); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "runs-columns.txt", buf.Bytes())
+}
+
+// columnStarts returns the display column (in cells) where each
+// two-space-separated cell of a table line starts.
+func columnStarts(line string) []int {
+	var starts []int
+	cells := 0
+	inCell := false
+	spaces := 0
+	for _, r := range line {
+		if r == ' ' {
+			spaces++
+			if spaces >= 2 {
+				inCell = false
+			}
+		} else {
+			if !inCell && (spaces >= 2 || len(starts) == 0) {
+				starts = append(starts, cells)
+			}
+			inCell = true
+			spaces = 0
+		}
+		cells += Width(string(r))
+	}
+	return starts
+}
+
 func TestRunsTable(t *testing.T) {
 	out := runsAs(t, fixtureRuns(), Table)
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-	if len(lines) != 4 {
-		t.Fatalf("want header, rule and 2 rows:\n%s", out)
+	if len(lines) != 5 {
+		t.Fatalf("want header, rule and 3 rows:\n%s", out)
 	}
 	header := strings.Fields(lines[0])
-	// lr and optimizer are equal in both runs, so only hidden and tied show.
-	want := []string{"id", "name", "experiment", "status", "started", "duration", "hidden", "tied", "val_loss", "train_loss", "grad_norm", "best", "val_loss"}
+	// lr and optimizer are equal in every run, so only hidden and tied show;
+	// best val_bpc is the bits column, taken from the data.
+	want := []string{"id", "name", "status", "start", "active", "hidden", "tied", "best.val_loss", "best.val_bpc", "tags"}
 	if strings.Join(header, " ") != strings.Join(want, " ") {
 		t.Errorf("header %v, want %v", header, want)
 	}
-	for _, wantCell := range []string{"small", "finished", "3m12s", "128", "1.7", "1.612", "interrupted", "1m30s", "256", "true", "NaN", "1.3"} {
+	for _, wantCell := range []string{"small", "finished", "3m12s", "1m20s", "42m00s", "128", "1.612", "2.326", "interrupted", "256", "true", "1.3", "team=a", "小さな模型🐳", "team=b, 言…", "<script>alert('x')<…"} {
 		if !strings.Contains(out, wantCell) {
 			t.Errorf("table lacks %q:\n%s", wantCell, out)
 		}
 	}
-	// Columns line up: every row starts its status at the same column.
-	at := strings.Index(lines[0], "status")
-	if strings.Index(lines[2], "finished") != at || strings.Index(lines[3], "interrupted") != at {
-		t.Errorf("columns not aligned:\n%s", out)
+	// Columns line up by display width: the status column starts at the
+	// same cell on every line although the CJK name is 2 cells a character.
+	at := columnStarts(lines[0])[2]
+	for _, l := range lines[2:] {
+		if got := columnStarts(l)[2]; got != at {
+			t.Errorf("status starts at cell %d, header at %d:\n%s", got, at, out)
+		}
+	}
+	for _, l := range lines {
+		if Width(l) > 120 {
+			t.Errorf("line of %d cells, want at most 120: %q", Width(l), l)
+		}
 	}
 	if got := runsAs(t, nil, Table); got != "no runs\n" {
 		t.Errorf("empty table: %q", got)
 	}
 }
 
-// TestRunsTableNamesMetricLikeParam checks that a metric sharing its key with a shown hyperparameter (lr:
-// the configured peak and the logged schedule value) gets a distinct column header.
-func TestRunsTableNamesMetricLikeParam(t *testing.T) {
-	runs := fixtureRuns()[:1]
-	runs[0].Metrics[tracker.MetricLR] = summary(tracker.MetricLR, 1e-4, 1e-4, 300)
-	header := strings.Fields(strings.SplitN(runsAs(t, runs, Table), "\n", 2)[0])
-	lr, metricsLR := 0, 0
-	for _, h := range header {
-		switch h {
-		case "lr":
-			lr++
-		case "metrics.lr":
-			metricsLR++
+// TestRunsTableFitsWidth: with many differing params the default table
+// still fits its width, leaving out params and saying which.
+func TestRunsTableFitsWidth(t *testing.T) {
+	runs := fixtureRuns()
+	for i := range runs {
+		for k := range 12 {
+			runs[i].Params[fmt.Sprintf("knob_%02d", k)] = int64(i*100 + k)
 		}
+		runs[i].Tags["a_long_tag_name"] = strings.Repeat("value ", 10)
 	}
-	if lr != 1 || metricsLR != 1 {
-		t.Errorf("header %v: want one lr (hyperparameter) and one metrics.lr column", header)
+	for _, width := range []int{100, 120} {
+		var buf bytes.Buffer
+		hint := fmt.Sprintf("choose with option %d", width)
+		if err := RunsWith(&buf, runs, Table, RunsOptions{Width: width, ColumnsHint: hint}); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+		for _, l := range lines { // the note under the table too: it wraps at the width
+			if Width(l) > width {
+				t.Errorf("width %d: line of %d cells: %q", width, Width(l), l)
+			}
+		}
+		if note := strings.Join(lines[2+len(runs):], " "); !strings.HasPrefix(note, "(") || !strings.Contains(note, "more params not shown") ||
+			!strings.Contains(note, "knob_11") || !strings.HasSuffix(note, "; "+hint+")") || strings.Contains(note, "--") {
+			t.Errorf("width %d: no note about the params left out:\n%s", width, out)
+		}
+		if width == 120 && !strings.Contains(out, "<script>alert('x')<…") {
+			t.Errorf("width %d: the name was cut to less than 20 cells while params could go:\n%s", width, out)
+		}
+		if !strings.Contains(lines[0], "best.val_loss") || !strings.Contains(lines[0], "tags") {
+			t.Errorf("width %d: fitting dropped a fixed column: %s", width, lines[0])
+		}
 	}
 }
 
@@ -81,14 +146,34 @@ func TestRunsTableSingleRunShowsAllParams(t *testing.T) {
 	}
 }
 
+func TestRunsColumns(t *testing.T) {
+	var buf bytes.Buffer
+	err := RunsWith(&buf, fixtureRuns(), Table, RunsOptions{Columns: []string{"id", "params.lr", "best.val_loss", "metrics.train_loss", "tags.team"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(buf.String(), "\n")
+	if got := strings.Fields(lines[0]); strings.Join(got, " ") != "id params.lr best.val_loss metrics.train_loss tags.team" &&
+		strings.Join(got, " ") != "id lr best.val_loss metrics.train_loss tags.team" {
+		t.Errorf("header %v", got)
+	}
+	if !strings.Contains(buf.String(), "-Inf") {
+		t.Errorf("-Inf train_loss not shown:\n%s", buf.String())
+	}
+	err = RunsWith(&buf, fixtureRuns(), Table, RunsOptions{Columns: []string{"id", "bogus"}})
+	if err == nil || !strings.Contains(err.Error(), `unknown column "bogus"`) {
+		t.Errorf("unknown column: %v", err)
+	}
+}
+
 func TestRunsCSV(t *testing.T) {
 	out := runsAs(t, fixtureRuns(), CSV)
 	records, err := csv.NewReader(strings.NewReader(out)).ReadAll()
 	if err != nil {
 		t.Fatalf("invalid CSV: %v\n%s", err, out)
 	}
-	if len(records) != 3 {
-		t.Fatalf("%d records, want 3", len(records))
+	if len(records) != 4 {
+		t.Fatalf("%d records, want 4", len(records))
 	}
 	col := map[string]int{}
 	for i, h := range records[0] {
@@ -114,12 +199,16 @@ func TestRunsJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("invalid JSON: %v\n%s", err, out)
 	}
-	if len(got) != 2 || got[0]["name"] != "small" || got[1]["status"] != "interrupted" {
+	if len(got) != 3 || got[0]["name"] != "small" || got[1]["status"] != "interrupted" {
 		t.Errorf("JSON: %v", got)
 	}
 	gn := got[1]["metrics"].(map[string]any)["grad_norm"].(map[string]any)["last"].(map[string]any)
-	if v, ok := gn["value"]; !ok || v != nil {
-		t.Errorf("NaN should be null: %v", gn)
+	if v, ok := gn["value"]; !ok || v != "NaN" {
+		t.Errorf("NaN should be \"NaN\" as in MLflow's REST API: %v", gn)
+	}
+	vl := got[2]["metrics"].(map[string]any)["val_loss"].(map[string]any)["last"].(map[string]any)
+	if vl["value"] != "Infinity" {
+		t.Errorf("+Inf should be \"Infinity\": %v", vl)
 	}
 	if empty := runsAs(t, nil, JSON); strings.TrimSpace(empty) != "[]" {
 		t.Errorf("empty list as JSON: %q", empty)
@@ -169,8 +258,8 @@ func TestRunsHTML(t *testing.T) {
 	if !strings.Contains(out, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; | big") {
 		t.Errorf("run name not escaped:\n%s", out)
 	}
-	if strings.Count(out, "<tr>") != 3 || !strings.HasPrefix(out, `<div class="lstmlab">`) {
-		t.Errorf("want a header row and 2 rows in a .lstmlab div:\n%s", out)
+	if strings.Count(out, "<tr>") != 4 || !strings.HasPrefix(out, `<div class="lstmlab">`) {
+		t.Errorf("want a header row and 3 rows in a .lstmlab div:\n%s", out)
 	}
 	if empty := runsAs(t, nil, HTML); !strings.Contains(empty, "<p>no runs</p>") {
 		t.Errorf("empty HTML: %s", empty)
@@ -180,8 +269,8 @@ func TestRunsHTML(t *testing.T) {
 func TestRunsMarkdown(t *testing.T) {
 	out := runsAs(t, fixtureRuns(), Markdown)
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-	if len(lines) != 4 {
-		t.Fatalf("want header, rule and 2 rows:\n%s", out)
+	if len(lines) != 5 {
+		t.Fatalf("want header, rule and 3 rows:\n%s", out)
 	}
 	// Every row has the same number of cell separators (escaped \| inside
 	// the hostile name does not count).
@@ -193,5 +282,48 @@ func TestRunsMarkdown(t *testing.T) {
 	}
 	if !strings.Contains(out, `\<script\>alert('x')\</script\> \| big`) {
 		t.Errorf("hostile name not escaped:\n%s", out)
+	}
+}
+
+// TestRunsTableRanksParams: the differing params are ordered by RunsOptions.ParamsFirst and ParamsLast,
+// and fitting leaves out the last ones (paths, bookkeeping) first, keeping hidden and lr (the report:
+// mixed presets showed batch, cell and a cut data path and hid hidden and lr).
+func TestRunsTableRanksParams(t *testing.T) {
+	runs := fixtureRuns()
+	for i := range runs {
+		runs[i].Name = fmt.Sprintf("sweep-hidden-lr-%d", i+10)
+		runs[i].Params["lr"] = 0.001 * float64(i+1)
+		runs[i].Params["batch"] = int64(16 << i)
+		runs[i].Params["cell"] = []string{"lstm", "gru", "rnn"}[i]
+		runs[i].Params["data"] = fmt.Sprintf("/tmp/corpus-%d/moby-dick-abridged.txt", i)
+		runs[i].Params["sample_prompt"] = fmt.Sprintf("Call me Ishmael %d", i)
+		runs[i].Params["num_params"] = int64(20000 * (i + 1))
+		runs[i].Params["train_tokens"] = int64(100000 * (i + 1))
+		runs[i].Params["dropout"] = 0.1 * float64(i)
+		runs[i].Tags = nil
+	}
+	var buf bytes.Buffer
+	opts := RunsOptions{ParamsFirst: []string{"cell", "hidden", "lr", "dropout", "batch"}, ParamsLast: []string{"num_params", "train_tokens", "sample_prompt", "data"}}
+	if err := RunsWith(&buf, runs, Table, opts); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	header := strings.Join(strings.Fields(lines[0]), " ")
+	if !strings.HasPrefix(header, "id name status start active cell hidden lr best.val_loss") {
+		t.Errorf("header %q, want the first params in ParamsFirst's order", header)
+	}
+	if !strings.Contains(out, "(7 more params not shown to fit 120 columns: dropout, batch, tied, num_params, train_tokens, sample_prompt, data)") {
+		t.Errorf("the params left out are not the least telling ones, in rank order:\n%s", out)
+	}
+	for i := range runs {
+		if !strings.Contains(out, runs[i].Name) {
+			t.Errorf("name %s cut:\n%s", runs[i].Name, out)
+		}
+	}
+	for _, l := range lines {
+		if Width(l) > 120 {
+			t.Errorf("line of %d cells: %q", Width(l), l)
+		}
 	}
 }

@@ -21,10 +21,23 @@ func TestFormatDuration(t *testing.T) {
 }
 
 func TestFormatMetric(t *testing.T) {
-	cases := map[float64]string{1.23456: "1.235", 0.000342: "0.000342", 12345.6: "12346", -22680.2: "-22680", 3.2e9: "3.2e+09", math.Inf(-1): "-Inf", math.Inf(1): "+Inf"}
+	cases := map[float64]string{1.23456: "1.235", 0.000342: "0.000342", 12345.6: "12346", -22680.2: "-22680", 3.2e9: "3.2e+09", 1234567: "1.235e+06", math.Inf(-1): "-Inf", math.Inf(1): "+Inf"}
 	for v, want := range cases {
 		if got := formatMetric(v); got != want {
 			t.Errorf("formatMetric(%v) = %q, want %q", v, got, want)
+		}
+	}
+	numbers := []struct {
+		v        float64
+		decimals int
+		want     string
+	}{
+		{2.0992, 4, "2.0992"}, {22.04, 2, "22.04"}, {999999.4, 2, "999999.40"}, {2.2506e190, 2, "2.251e+190"},
+		{-3e7, 0, "-3e+07"}, {1.256e50, -1, "1.256e+50"}, {2.5e6, -1, "2.5e+06"}, {math.Inf(1), 3, "+Inf"}, {math.NaN(), 2, "NaN"},
+	}
+	for _, c := range numbers {
+		if got := Number(c.v, c.decimals); got != c.want {
+			t.Errorf("Number(%v, %d) = %q, want %q", c.v, c.decimals, got, c.want)
 		}
 	}
 	if formatMetric(math.NaN()) != "NaN" {

@@ -1,4 +1,8 @@
-package lstm
+// Package bench measures lstmlab's speed at the reference shapes (issue 2) for each recurrent cell: the
+// float32 matrix-multiply peak of the backend, training tokens/s (whole optimisation steps through
+// lstm.Trainer) and single-stream generation tokens/s (lstm.Stepper with lstm.Sampler, as generation
+// runs). `lstmlab bench` prints its report; peers/peer_pytorch.py measures the same models in PyTorch.
+package bench
 
 import (
 	"encoding/json"
@@ -7,7 +11,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,18 +20,22 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads like math with a dot import.
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/lstmlab/lstmlab/internal/buildinfo"
+	"github.com/lstmlab/lstmlab/lstm"
 	"github.com/lstmlab/lstmlab/lstm/text"
 )
 
-// BenchShape is one training shape of a benchmark: parallel streams × time steps per window.
-type BenchShape struct {
+// Shape is one training shape of a benchmark: parallel streams × time steps per window.
+type Shape struct {
 	Batch  int `json:"batch"`
 	SeqLen int `json:"seq_len"`
 }
 
-// BenchOptions configure RunBenchmark. Zero fields take the defaults of the issue's reference
-// measurement (DefaultBenchOptions); QuickBenchOptions is a seconds-long smoke run.
-type BenchOptions struct {
+// Options configure Run. Zero fields take the defaults of the issue's reference measurement
+// (DefaultOptions); QuickOptions is a seconds-long smoke run.
+type Options struct {
+	// Cells are the recurrent cells measured, by `cell` config value (nil = every cell: lstm, gru, rnn).
+	Cells []string
 	// Corpus is the text whose character vocabulary sizes the model and whose tokens are trained on
 	// (the reference is Moby Dick: 89 characters). Empty: a synthetic text over SyntheticVocab characters.
 	Corpus string
@@ -39,7 +46,7 @@ type BenchOptions struct {
 	// Layers, Hidden and Embed are the model shape (0 = 2, 256, 64).
 	Layers, Hidden, Embed int
 	// Shapes are the training shapes measured (nil = 32×64 and 64×128).
-	Shapes []BenchShape
+	Shapes []Shape
 	// Warmup is the number of untimed training steps before timing each shape (0 = 2; the first
 	// step also compiles the graph).
 	Warmup int
@@ -53,44 +60,44 @@ type BenchOptions struct {
 	// Progress, when set, is called with a short line before each measurement (for a CLI's stderr).
 	Progress func(line string)
 	// TrainBackend, when set, is the backend the matmul peak and the training shapes are measured on,
-	// named TrainBackendName in the report; generation stays on RunBenchmark's backend. lstmlab trains
-	// and generates on different configurations of the pure-Go backend (NewTrainingBackend, NewBackend),
-	// and the report should show what each job runs on.
+	// named TrainBackendName in the report; generation stays on Run's backend. lstmlab trains and
+	// generates on different configurations of the pure-Go backend (lstm.OpenBackend's jobs), and the
+	// report should show what each job runs on.
 	TrainBackend     compute.Backend
 	TrainBackendName string
 }
 
-// DefaultBenchOptions returns the reference measurement: 2 layers × 256 hidden, embedding 64, batch
-// 32 × seq 64 and 64 × 128, 10 timed steps each, 1000 generated tokens, a 1024³ matmul peak.
-func DefaultBenchOptions() BenchOptions {
-	return BenchOptions{
+// DefaultOptions returns the reference measurement for every cell: 2 layers × 256 hidden, embedding 64,
+// batch 32 × seq 64 and 64 × 128, 10 timed steps each, 1000 generated tokens, a 1024³ matmul peak.
+func DefaultOptions() Options {
+	return Options{
 		SyntheticVocab: 89, Layers: 2, Hidden: 256, Embed: 64,
-		Shapes: []BenchShape{{32, 64}, {64, 128}},
+		Shapes: []Shape{{32, 64}, {64, 128}},
 		Warmup: 2, Steps: 10, GenTokens: 1000, PeakSize: 1024,
 	}
 }
 
-// QuickBenchOptions returns a smoke run that finishes in seconds: the reference model shape, one small
+// QuickOptions returns a smoke run that finishes in seconds: the reference model shape, one small
 // training shape (8 × 32) with 2 timed steps, 100 generated tokens and a 256³ peak. Its figures are
-// rough; use DefaultBenchOptions for numbers to compare.
-func QuickBenchOptions() BenchOptions {
-	o := DefaultBenchOptions()
-	o.Shapes = []BenchShape{{8, 32}}
+// rough; use DefaultOptions for numbers to compare.
+func QuickOptions() Options {
+	o := DefaultOptions()
+	o.Shapes = []Shape{{8, 32}}
 	o.Warmup, o.Steps, o.GenTokens, o.PeakSize = 1, 2, 100, 256
 	return o
 }
 
-// withDefaults fills zero fields from DefaultBenchOptions and checks the rest.
-func (o BenchOptions) withDefaults() (BenchOptions, error) {
-	d := DefaultBenchOptions()
+// withDefaults fills zero fields from DefaultOptions and checks the rest. Errors name the option.
+func (o Options) withDefaults() (Options, error) {
+	d := DefaultOptions()
 	for _, f := range []struct {
 		name string
 		v    *int
 		def  int
 	}{
-		{"synthetic_vocab", &o.SyntheticVocab, d.SyntheticVocab}, {"layers", &o.Layers, d.Layers},
-		{"hidden", &o.Hidden, d.Hidden}, {"embed", &o.Embed, d.Embed}, {"warmup", &o.Warmup, d.Warmup},
-		{"steps", &o.Steps, d.Steps}, {"gen_tokens", &o.GenTokens, d.GenTokens}, {"peak_size", &o.PeakSize, d.PeakSize},
+		{"SyntheticVocab", &o.SyntheticVocab, d.SyntheticVocab}, {"Layers", &o.Layers, d.Layers},
+		{"Hidden", &o.Hidden, d.Hidden}, {"Embed", &o.Embed, d.Embed}, {"Warmup", &o.Warmup, d.Warmup},
+		{"Steps", &o.Steps, d.Steps}, {"GenTokens", &o.GenTokens, d.GenTokens}, {"PeakSize", &o.PeakSize, d.PeakSize},
 	} {
 		if *f.v < 0 {
 			return o, fmt.Errorf("benchmark: invalid %s %d (want > 0, or 0 for the default %d)", f.name, *f.v, f.def)
@@ -100,7 +107,18 @@ func (o BenchOptions) withDefaults() (BenchOptions, error) {
 		}
 	}
 	if o.SyntheticVocab < 2 {
-		return o, fmt.Errorf("benchmark: invalid synthetic_vocab %d (want >= 2)", o.SyntheticVocab)
+		return o, fmt.Errorf("benchmark: invalid SyntheticVocab %d (want >= 2)", o.SyntheticVocab)
+	}
+	if o.Cells == nil {
+		o.Cells = []string{"lstm", "gru", "rnn"}
+	}
+	if len(o.Cells) == 0 {
+		return o, fmt.Errorf("benchmark: no cells given")
+	}
+	for _, c := range o.Cells {
+		if _, err := lstm.CellByName(c); err != nil || c == "" {
+			return o, fmt.Errorf("benchmark: invalid cell %q (want %s)", c, strings.Join(lstm.CellNames(), ", "))
+		}
 	}
 	if o.Shapes == nil {
 		o.Shapes = d.Shapes
@@ -116,9 +134,9 @@ func (o BenchOptions) withDefaults() (BenchOptions, error) {
 	return o, nil
 }
 
-// BenchReport is what RunBenchmark measured. It marshals to JSON (`lstmlab bench --format json`);
-// Table renders it for people.
-type BenchReport struct {
+// Report is what Run measured. It marshals to JSON (`lstmlab bench --format json`); Table renders it for
+// people.
+type Report struct {
 	Backend      string    `json:"backend"`       // the backend configuration generation ran on, e.g. "go:ops_sequential"
 	TrainBackend string    `json:"train_backend"` // the one the matmul peak and training ran on, e.g. "go:parallelism=-1"
 	BackendInfo  string    `json:"backend_info"`  // the backend's own description
@@ -131,20 +149,26 @@ type BenchReport struct {
 	Started      time.Time `json:"started"`
 	Seconds      float64   `json:"seconds"` // wall time of the whole benchmark
 
-	Model    BenchModel    `json:"model"`
-	MatMul   MatMulPeak    `json:"matmul_peak"`
-	Train    []TrainBench  `json:"train"`
-	Generate GenerateBench `json:"generate"`
+	Model  Model        `json:"model"`
+	MatMul MatMulPeak   `json:"matmul_peak"`
+	Cells  []CellResult `json:"cells"` // one per cell measured, in Options.Cells order
 }
 
-// BenchModel describes the model benchmarked.
-type BenchModel struct {
+// Model describes the model shape benchmarked (the same for every cell).
+type Model struct {
 	Layers int    `json:"layers"`
 	Hidden int    `json:"hidden"`
 	Embed  int    `json:"embed"`
 	Vocab  int    `json:"vocab"`
-	Params int    `json:"params"`
 	Corpus string `json:"corpus"` // where the vocabulary came from
+}
+
+// CellResult is what was measured for one cell.
+type CellResult struct {
+	Cell     string         `json:"cell"`   // "lstm", "gru" or "rnn"
+	Params   int            `json:"params"` // trainable scalars of the model with this cell
+	Train    []TrainResult  `json:"train"`
+	Generate GenerateResult `json:"generate"`
 }
 
 // MatMulPeak is the measured float32 matrix-multiply speed of the backend: the best of several
@@ -155,57 +179,34 @@ type MatMulPeak struct {
 	GFLOPS  float64 `json:"gflops"`
 }
 
-// TrainBench is the training throughput at one shape: full optimisation steps (forward, loss,
+// TrainResult is the training throughput at one shape: full optimisation steps (forward, loss,
 // backward, clipping, Adam update) through Trainer.Step, timed one by one after a warm-up.
-type TrainBench struct {
-	BenchShape
+type TrainResult struct {
+	Shape
 	Steps          int     `json:"steps"`            // timed steps
 	StepSeconds    float64 `json:"step_seconds"`     // median step time
 	MinStepSeconds float64 `json:"min_step_seconds"` // fastest step
 	TokensPerSec   float64 `json:"tokens_per_s"`     // batch × seq_len / median step time
-	// FLOPsPerStep counts the matrix products of one step analytically (see TrainFLOPsPerStep).
+	// FLOPsPerStep counts the matrix products of one step analytically (see lstm.TrainFLOPsPerStep).
 	FLOPsPerStep float64 `json:"flops_per_step"`
 	GFLOPS       float64 `json:"gflops"`        // FLOPsPerStep / median step time
 	PeakFraction float64 `json:"peak_fraction"` // GFLOPS / MatMulPeak.GFLOPS
 }
 
-// GenerateBench is single-stream generation speed: one token at a time (batch 1) through the
-// single-step graph with carried state, each sampled at temperature 0.8 on the host, as
+// GenerateResult is single-stream generation speed: one token at a time (batch 1) through the
+// single-step graph with carried state, each sampled at temperature 0.8 on the host by lstm.Sampler, as
 // peer_pytorch.py does.
-type GenerateBench struct {
+type GenerateResult struct {
 	Tokens       int     `json:"tokens"`
 	Seconds      float64 `json:"seconds"`
 	TokensPerSec float64 `json:"tokens_per_s"`
 }
 
-// TrainFLOPsPerStep counts the floating-point operations of the matrix products in one training step
-// of an LSTM language model, N = batch·seqLen tokens:
-//
-//	forward  = 2N · [ Σ_k 4H·(in_k + H)  +  H·V ]      in_0 = embed, in_k = H for k > 0
-//	training = 3 × forward
-//
-// Per layer, 4H·in_k is the input projection and 4H·H the recurrent product; H·V is the head. The
-// backward pass computes two products of the same size for each forward one (gradients of both
-// operands), hence ×3 — the usual convention, which PyTorch's and cuDNN's counts follow too.
-// Elementwise work (gates, softmax, optimizer) is not counted: at these sizes it is ~1% of the FLOPs,
-// though not of the time.
-func TrainFLOPsPerStep(layers, hidden, embed, vocab, batch, seqLen int) float64 {
-	perToken := 0.0
-	for k := range layers {
-		in := embed
-		if k > 0 {
-			in = hidden
-		}
-		perToken += 4 * float64(hidden) * float64(in+hidden)
-	}
-	perToken += float64(hidden) * float64(vocab)
-	return 3 * 2 * float64(batch*seqLen) * perToken
-}
-
-// RunBenchmark measures, on backend (backendName labels it in the report), the float32 matmul peak,
-// training throughput at each of opts.Shapes and single-stream generation speed of an LSTM language
-// model of the reference shape. It takes tens of seconds with the defaults on the pure-Go backend.
-func RunBenchmark(backend compute.Backend, backendName string, opts BenchOptions) (*BenchReport, error) {
+// Run measures, on backend (backendName labels it in the report), the float32 matmul peak, and for each
+// of opts.Cells the training throughput at each of opts.Shapes and the single-stream generation speed of a
+// language model of the reference shape. It takes tens of seconds per cell with the defaults on the
+// pure-Go backend.
+func Run(backend compute.Backend, backendName string, opts Options) (*Report, error) {
 	if backend == nil {
 		return nil, fmt.Errorf("benchmark: nil backend")
 	}
@@ -218,10 +219,10 @@ func RunBenchmark(backend compute.Backend, backendName string, opts BenchOptions
 		progress = func(string) {}
 	}
 	start := time.Now()
-	r := &BenchReport{
+	r := &Report{
 		Backend: backendName, TrainBackend: backendName, BackendInfo: backend.Description(),
 		GoVersion: runtime.Version(), GOARCH: runtime.GOARCH,
-		GOExp: buildSetting("GOEXPERIMENT"), CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+		GOExp: goExperiment(), CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		Started: start.UTC().Truncate(time.Second),
 	}
 	load := loadAverage()
@@ -241,42 +242,45 @@ func RunBenchmark(backend compute.Backend, backendName string, opts BenchOptions
 	if err != nil {
 		return nil, fmt.Errorf("benchmark: %w", err)
 	}
-	if vocab.Size() < 2 {
-		return nil, fmt.Errorf("benchmark: the corpus has %d distinct characters (want >= 2)", vocab.Size())
+	if distinct := vocab.Size() - 1; distinct < 2 { // the vocabulary is <unk> and the corpus's characters
+		return nil, fmt.Errorf("benchmark: the corpus has %d distinct characters (want >= 2)", distinct)
 	}
 	ids, err := vocab.Encode(corpus)
 	if err != nil {
 		return nil, fmt.Errorf("benchmark: %w", err)
 	}
-	cfg := DefaultConfig()
-	cfg.Layers, cfg.Hidden, cfg.EmbedDim = opts.Layers, opts.Hidden, opts.Embed
-	cfg.Dropout, cfg.TieWeight = 0, false
-	cfg.Steps = math.MaxInt32
-	r.Model = BenchModel{Layers: cfg.Layers, Hidden: cfg.Hidden, Embed: cfg.EmbedDim, Vocab: vocab.Size(), Corpus: corpusName}
+	r.Model = Model{Layers: opts.Layers, Hidden: opts.Hidden, Embed: opts.Embed, Vocab: vocab.Size(), Corpus: corpusName}
 
 	progress(fmt.Sprintf("matmul peak: %d³ float32", opts.PeakSize))
 	if r.MatMul, err = measureMatMulPeak(trainBackend, opts.PeakSize); err != nil {
 		return nil, err
 	}
 
-	for _, shape := range opts.Shapes {
-		progress(fmt.Sprintf("training %d×%d: %d warm-up + %d timed steps", shape.Batch, shape.SeqLen, opts.Warmup, opts.Steps))
-		c := cfg
-		c.BatchSize, c.SeqLen = shape.Batch, shape.SeqLen
-		tb, params, err := measureTraining(trainBackend, c, vocab, ids, opts.Warmup, opts.Steps)
-		if err != nil {
+	for _, cell := range opts.Cells {
+		cfg := lstm.DefaultConfig()
+		cfg.Cell, cfg.Layers, cfg.Hidden, cfg.EmbedDim = cell, opts.Layers, opts.Hidden, opts.Embed
+		cfg.Dropout, cfg.TieWeight = 0, false
+		cfg.Steps = math.MaxInt32
+		cr := CellResult{Cell: cell}
+		for _, shape := range opts.Shapes {
+			progress(fmt.Sprintf("%s training %d×%d: %d warm-up + %d timed steps", cell, shape.Batch, shape.SeqLen, opts.Warmup, opts.Steps))
+			c := cfg
+			c.BatchSize, c.SeqLen = shape.Batch, shape.SeqLen
+			tb, params, err := measureTraining(trainBackend, c, vocab, ids, opts.Warmup, opts.Steps)
+			if err != nil {
+				return nil, err
+			}
+			cr.Params = params
+			tb.FLOPsPerStep = lstm.TrainFLOPsPerStep(c, vocab.Size())
+			tb.GFLOPS = tb.FLOPsPerStep / tb.StepSeconds / 1e9
+			tb.PeakFraction = tb.GFLOPS / r.MatMul.GFLOPS
+			cr.Train = append(cr.Train, tb)
+		}
+		progress(fmt.Sprintf("%s generation: %d tokens, batch 1", cell, opts.GenTokens))
+		if cr.Generate, err = measureGeneration(backend, cfg, vocab, opts.GenTokens); err != nil {
 			return nil, err
 		}
-		r.Model.Params = params
-		tb.FLOPsPerStep = TrainFLOPsPerStep(c.Layers, c.Hidden, c.EmbedDim, vocab.Size(), c.BatchSize, c.SeqLen)
-		tb.GFLOPS = tb.FLOPsPerStep / tb.StepSeconds / 1e9
-		tb.PeakFraction = tb.GFLOPS / r.MatMul.GFLOPS
-		r.Train = append(r.Train, tb)
-	}
-
-	progress(fmt.Sprintf("generation: %d tokens, batch 1", opts.GenTokens))
-	if r.Generate, err = measureGeneration(backend, cfg, vocab, opts.GenTokens); err != nil {
-		return nil, err
+		r.Cells = append(r.Cells, cr)
 	}
 	if load != nil {
 		r.LoadAvg = append(load, loadAverage()...) // 1-minute load before and after
@@ -304,7 +308,7 @@ func measureMatMulPeak(backend compute.Backend, n int) (MatMulPeak, error) {
 	best := math.Inf(1)
 	for i := range 6 {
 		t0 := time.Now()
-		out, err := exec.Exec(a, b)
+		out, err := exec.Call(a, b)
 		if err != nil {
 			return MatMulPeak{}, fmt.Errorf("benchmark: matmul peak: %w", err)
 		}
@@ -319,26 +323,26 @@ func measureMatMulPeak(backend compute.Backend, n int) (MatMulPeak, error) {
 
 // measureTraining trains a fresh model of cfg on ids (repeated as needed to fill one window per
 // stream) and times opts.Steps steps after warmup untimed ones.
-func measureTraining(backend compute.Backend, cfg Config, vocab *text.Vocab, ids []int32, warmup, steps int) (TrainBench, int, error) {
-	shape := fmt.Sprintf("%d×%d", cfg.BatchSize, cfg.SeqLen)
+func measureTraining(backend compute.Backend, cfg lstm.Config, vocab *text.Vocab, ids []int32, warmup, steps int) (TrainResult, int, error) {
+	shape := fmt.Sprintf("%s %d×%d", cfg.Cell, cfg.BatchSize, cfg.SeqLen)
 	need := cfg.BatchSize*cfg.SeqLen*2 + 1
 	data := ids
 	for len(data) < need {
 		data = append(slices.Clip(data), ids...)
 	}
-	m, err := New(cfg, vocab, backend)
+	m, err := lstm.New(cfg, vocab, backend)
 	if err != nil {
-		return TrainBench{}, 0, fmt.Errorf("benchmark %s: %w", shape, err)
+		return TrainResult{}, 0, fmt.Errorf("benchmark %s: %w", shape, err)
 	}
-	tr, err := NewTrainer(m, data, data, nil)
+	tr, err := lstm.NewTrainer(m, data, data, nil)
 	if err != nil {
-		return TrainBench{}, 0, fmt.Errorf("benchmark %s: %w", shape, err)
+		return TrainResult{}, 0, fmt.Errorf("benchmark %s: %w", shape, err)
 	}
 	times := make([]float64, 0, steps)
 	for i := range warmup + steps {
 		t0 := time.Now()
 		if _, err := tr.Step(); err != nil {
-			return TrainBench{}, 0, fmt.Errorf("benchmark %s: %w", shape, err)
+			return TrainResult{}, 0, fmt.Errorf("benchmark %s: %w", shape, err)
 		}
 		if i >= warmup {
 			times = append(times, time.Since(t0).Seconds())
@@ -349,27 +353,30 @@ func measureTraining(backend compute.Backend, cfg Config, vocab *text.Vocab, ids
 	if len(times)%2 == 0 {
 		median = (times[len(times)/2-1] + times[len(times)/2]) / 2
 	}
-	return TrainBench{
-		BenchShape: BenchShape{Batch: cfg.BatchSize, SeqLen: cfg.SeqLen}, Steps: steps,
+	return TrainResult{
+		Shape: Shape{Batch: cfg.BatchSize, SeqLen: cfg.SeqLen}, Steps: steps,
 		StepSeconds: median, MinStepSeconds: times[0],
 		TokensPerSec: float64(cfg.BatchSize*cfg.SeqLen) / median,
 	}, m.NumParams(), nil
 }
 
+// generationTemperature is the temperature generated tokens are sampled at, as peer_pytorch.py does.
+const generationTemperature = 0.8
+
 // measureGeneration generates n tokens one at a time from a fresh model (untrained: speed does not
-// depend on the weights), sampling each on the host at temperature 0.8. The first steps (graph
+// depend on the weights), sampling each on the host with lstm.Sampler at generationTemperature. The first steps (graph
 // compilation) are not timed.
-func measureGeneration(backend compute.Backend, cfg Config, vocab *text.Vocab, n int) (GenerateBench, error) {
-	m, err := New(cfg, vocab, backend)
+func measureGeneration(backend compute.Backend, cfg lstm.Config, vocab *text.Vocab, n int) (GenerateResult, error) {
+	m, err := lstm.New(cfg, vocab, backend)
 	if err != nil {
-		return GenerateBench{}, fmt.Errorf("benchmark generation: %w", err)
+		return GenerateResult{}, fmt.Errorf("benchmark %s generation: %w", cfg.Cell, err)
 	}
 	s, err := m.NewStepper()
 	if err != nil {
-		return GenerateBench{}, fmt.Errorf("benchmark generation: %w", err)
+		return GenerateResult{}, fmt.Errorf("benchmark %s generation: %w", cfg.Cell, err)
 	}
-	rng := rand.New(rand.NewPCG(1, 1))
-	const temperature, warmup = 0.8, 3
+	sampler := lstm.NewSampler(lstm.SampleOptions{Temperature: generationTemperature, Seed: 1})
+	const warmup = 3
 	token := int32(0)
 	var t0 time.Time
 	for i := range warmup + n {
@@ -378,25 +385,12 @@ func measureGeneration(backend compute.Backend, cfg Config, vocab *text.Vocab, n
 		}
 		logits, err := s.Step(token)
 		if err != nil {
-			return GenerateBench{}, fmt.Errorf("benchmark generation: %w", err)
+			return GenerateResult{}, fmt.Errorf("benchmark %s generation: %w", cfg.Cell, err)
 		}
-		for j := range logits {
-			logits[j] /= temperature
-		}
-		token = int32(sample(Probabilities(logits), rng.Float64()))
+		token, _ = sampler.Sample(logits)
 	}
 	elapsed := time.Since(t0).Seconds()
-	return GenerateBench{Tokens: n, Seconds: elapsed, TokensPerSec: float64(n) / elapsed}, nil
-}
-
-// sample returns the index where the cumulative sum of p first exceeds u ∈ [0, 1).
-func sample(p []float64, u float64) int {
-	for i, x := range p {
-		if u -= x; u < 0 {
-			return i
-		}
-	}
-	return len(p) - 1
+	return GenerateResult{Tokens: n, Seconds: elapsed, TokensPerSec: float64(n) / elapsed}, nil
 }
 
 // syntheticText returns n characters drawn uniformly from vocab distinct printable runes, deterministic.
@@ -412,20 +406,6 @@ func syntheticText(n, vocab int) string {
 		sb.WriteRune(r)
 	}
 	return sb.String()
-}
-
-// buildSetting returns a build setting of the running binary ("" when unknown).
-func buildSetting(key string) string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
-	for _, s := range info.Settings {
-		if s.Key == key {
-			return s.Value
-		}
-	}
-	return ""
 }
 
 // loadAverage returns the 1-minute load average on Linux (nil elsewhere): other work on the machine
@@ -447,12 +427,12 @@ func loadAverage() []float64 {
 }
 
 // JSON returns the report as indented JSON.
-func (r *BenchReport) JSON() ([]byte, error) {
+func (r *Report) JSON() ([]byte, error) {
 	return json.MarshalIndent(r, "", "  ")
 }
 
 // Table renders the report for people: one line per measurement.
-func (r *BenchReport) Table() string {
+func (r *Report) Table() string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "backend %s", r.Backend)
 	if r.TrainBackend != "" && r.TrainBackend != r.Backend {
@@ -470,14 +450,24 @@ func (r *BenchReport) Table() string {
 		}
 		fmt.Fprintf(&sb, ", load %s", strings.Join(parts, "→"))
 	}
-	fmt.Fprintf(&sb, "\nmodel: %d layers × %d hidden, embedding %d, vocabulary %d (%s), %d parameters\n",
-		r.Model.Layers, r.Model.Hidden, r.Model.Embed, r.Model.Vocab, r.Model.Corpus, r.Model.Params)
-	fmt.Fprintf(&sb, "matmul peak      %4d³ float32            %8.1f GFLOP/s\n", r.MatMul.Size, r.MatMul.GFLOPS)
-	for _, t := range r.Train {
-		fmt.Fprintf(&sb, "train   batch %3d × seq %3d  %7.3f s/step  %8.0f tokens/s  %6.1f GFLOP/s (%.0f%% of peak)\n",
-			t.Batch, t.SeqLen, t.StepSeconds, t.TokensPerSec, t.GFLOPS, 100*t.PeakFraction)
+	fmt.Fprintf(&sb, "\nmodel: %d layers × %d hidden, embedding %d, vocabulary %d (%s)\n",
+		r.Model.Layers, r.Model.Hidden, r.Model.Embed, r.Model.Vocab, r.Model.Corpus)
+	fmt.Fprintf(&sb, "matmul peak           %4d³ float32            %8.1f GFLOP/s\n", r.MatMul.Size, r.MatMul.GFLOPS)
+	for _, c := range r.Cells {
+		fmt.Fprintf(&sb, "%s (%d parameters)\n", c.Cell, c.Params)
+		for _, t := range c.Train {
+			fmt.Fprintf(&sb, "  train   batch %3d × seq %3d  %7.3f s/step  %8.0f tokens/s  %6.1f GFLOP/s (%.0f%% of peak)\n",
+				t.Batch, t.SeqLen, t.StepSeconds, t.TokensPerSec, t.GFLOPS, 100*t.PeakFraction)
+		}
+		g := c.Generate
+		fmt.Fprintf(&sb, "  generate batch 1, %d tokens  %7.3f ms/token  %7.0f tokens/s\n",
+			g.Tokens, 1e3*g.Seconds/float64(max(g.Tokens, 1)), g.TokensPerSec)
 	}
-	fmt.Fprintf(&sb, "generate batch 1, %d tokens  %7.3f ms/token  %7.0f tokens/s\n",
-		r.Generate.Tokens, 1e3*r.Generate.Seconds/float64(max(r.Generate.Tokens, 1)), r.Generate.TokensPerSec)
 	return sb.String()
+}
+
+// goExperiment is the GOEXPERIMENT the running binary was built with ("" when unknown).
+func goExperiment() string {
+	bi, _ := buildinfo.Read()
+	return bi.GOEXPERIMENT
 }
