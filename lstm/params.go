@@ -106,7 +106,7 @@ func paramSpecs(cfg Config, vocabSize int) []paramSpec {
 	if !cfg.TieWeight {
 		specs = append(specs, paramSpec{ParamDecoderWeight, []int{h, vocabSize}, uniformInit(1 / math.Sqrt(float64(h)))}) // nn.Linear's weight
 	}
-	specs = append(specs, paramSpec{ParamDecoderBias, []int{vocabSize}, uniformInit(1/math.Sqrt(float64(h)))}) // nn.Linear's bias
+	specs = append(specs, paramSpec{ParamDecoderBias, []int{vocabSize}, uniformInit(1 / math.Sqrt(float64(h)))}) // nn.Linear's bias
 	return specs
 }
 
