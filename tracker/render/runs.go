@@ -48,14 +48,15 @@ type RunsOptions struct {
 // params whose values differ between the listed runs (all of them for one
 // run), bits the best of the validation bits metrics the runs logged
 // (val_bpc, or whichever val_bp*/val_bits* names they use).
-var DefaultColumns = []string{"id", "name", "status", "start", "active", "params", "best.val_loss", "bits", "tags"}
+// writing the latest cold-start and free-running figures (IsWritingMetric).
+var DefaultColumns = []string{"id", "name", "status", "start", "active", "params", "best.val_loss", "bits", "writing", "tags"}
 
 // ColumnHelp describes the column names RunsOptions.Columns accepts.
 const ColumnHelp = `id, run_id, name, experiment, status, start, end, duration (wall time), active (training
 time without idle gaps), backend, host, git_commit, command, note, parent, tags (all, as k=v);
 params (those that differ between the runs), params.* (all), params.<key>; metrics.<key> (latest
 value), metrics.* ; best.<key> (best value), best.*; bits (best validation bits: val_bpc, ...);
-tags.<key>`
+writing (latest cold start and free-running bits: val_cold_bpc, free_running_bpc, ...); tags.<key>`
 
 // RunsWith writes a list of runs. The table, HTML and Markdown forms show
 // the chosen columns (DefaultColumns unless opts says), fitted to
@@ -312,6 +313,14 @@ func resolveColumn(name string, runs []tracker.RunInfo, opts RunsOptions) ([]col
 			}
 		}
 		return cols, nil
+	case "writing":
+		var cols []column
+		for _, k := range metricKeys(runs) {
+			if IsWritingMetric(k) {
+				cols = append(cols, column{header: k, cell: func(r tracker.RunInfo) string { return lastValue(r, k) }})
+			}
+		}
+		return cols, nil
 	}
 	prefix, key, ok := strings.Cut(name, ".")
 	if ok && key != "" {
@@ -335,6 +344,13 @@ func resolveColumn(name string, runs []tracker.RunInfo, opts RunsOptions) ([]col
 // trained at.
 func IsBitsMetric(key string) bool {
 	return strings.HasPrefix(key, "val_bp") || strings.HasPrefix(key, "val_bits")
+}
+
+// IsWritingMetric reports whether a metric key is one of the runner's figures of how a model writes, in
+// bits per unit: the cold start on the validation split (val_cold_bp*) or the free-running figure
+// (free_running_bp*).
+func IsWritingMetric(key string) bool {
+	return strings.HasPrefix(key, "val_cold_bp") || strings.HasPrefix(key, "free_running_bp")
 }
 
 func paramColumns(keys []string, varying bool) []column {
