@@ -104,6 +104,8 @@ type column struct {
 	limit, min int
 	// param marks a differing-param column, which fitting may leave out.
 	param bool
+	// extra marks a column fitting leaves out before any param (the writing group).
+	extra bool
 	// name marks the run's name, which fitting shrinks last.
 	name bool
 }
@@ -203,27 +205,38 @@ func fitSection(s section, cols []column, width int, mayDrop bool, hint string) 
 		}
 	}
 	shrink(true, nameKeep)
-	var dropped []string
-	for mayDrop && total() > width {
-		last := -1
-		for j, c := range cols {
-			if c.param {
-				last = j
+	// drop leaves out the rightmost column that is marked, while the table is too wide, and returns the
+	// headers left out.
+	drop := func(marked func(column) bool) []string {
+		var dropped []string
+		for mayDrop && total() > width {
+			last := -1
+			for j, c := range cols {
+				if marked(c) {
+					last = j
+				}
+			}
+			if last < 0 {
+				break
+			}
+			dropped = append([]string{cols[last].header}, dropped...)
+			cols = append(cols[:last:last], cols[last+1:]...)
+			widths = append(widths[:last:last], widths[last+1:]...)
+			s.header = append(s.header[:last:last], s.header[last+1:]...)
+			for i, r := range s.rows {
+				s.rows[i] = append(r[:last:last], r[last+1:]...)
 			}
 		}
-		if last < 0 {
-			break
-		}
-		dropped = append([]string{cols[last].header}, dropped...)
-		cols = append(cols[:last:last], cols[last+1:]...)
-		widths = append(widths[:last:last], widths[last+1:]...)
-		s.header = append(s.header[:last:last], s.header[last+1:]...)
-		for i, r := range s.rows {
-			s.rows[i] = append(r[:last:last], r[last+1:]...)
-		}
+		return dropped
 	}
+	extras := drop(func(c column) bool { return c.extra })
+	dropped := drop(func(c column) bool { return c.param })
 	shrink(true, 0)
 	s.limits = widths
+	if len(extras) > 0 {
+		note := fmt.Sprintf("(%s not shown to fit %d columns; metrics.<key> shows one)", strings.Join(extras, ", "), width)
+		s.notes = append(s.notes, wrapWords(note, width)...)
+	}
 	if len(dropped) > 0 {
 		if hint != "" {
 			hint = "; " + hint
@@ -317,7 +330,7 @@ func resolveColumn(name string, runs []tracker.RunInfo, opts RunsOptions) ([]col
 		var cols []column
 		for _, k := range metricKeys(runs) {
 			if IsWritingMetric(k) {
-				cols = append(cols, column{header: k, cell: func(r tracker.RunInfo) string { return lastValue(r, k) }})
+				cols = append(cols, column{header: k, extra: true, cell: func(r tracker.RunInfo) string { return lastValue(r, k) }})
 			}
 		}
 		return cols, nil
