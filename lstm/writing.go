@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads like math with a dot import.
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // How a model writes (issue 17). Validation and test carry the state over long streams of real text;
@@ -95,19 +97,26 @@ func (m *Model) ColdStart(ids []int32, passages, length int) (EvalResult, error)
 // (SampleOptions.Prompt), sample i with seed+i, and returns the model's mean −ln p of the tokens it drew
 // (GenerateTrace's ModelProb) as Loss, nats per token, with Perplexity and BitsPerToken; Tokens is the
 // number of tokens drawn and Streams the samples. Accuracy and the OOV figures are 0 (a sample has no
-// reference text).
+// reference text). Each sample is the one GenerateTrace draws with the same options; the samples are
+// generated side by side, up to the Stepper's rows at a time, so four cost about as much as one.
 func (m *Model) FreeRunning(samples, length int, seed uint64) (EvalResult, error) {
 	if samples < 1 || length < 1 {
 		return EvalResult{}, fmt.Errorf("free running: %d samples of %d tokens (want at least 1 of 1)", samples, length)
 	}
 	var sums evalSums
-	for i := range samples {
-		trace, _, err := m.GenerateTrace(SampleOptions{Length: length, Temperature: 1, Seed: seed + uint64(i)})
+	for first := 0; first < samples; first += stepperRows {
+		seeds := make([]uint64, min(stepperRows, samples-first))
+		for i := range seeds {
+			seeds[i] = seed + uint64(first+i)
+		}
+		traces, err := m.sampleSideBySide(seeds, length)
 		if err != nil {
 			return EvalResult{}, fmt.Errorf("free running: %w", err)
 		}
-		for _, tok := range trace {
-			sums.add(-math.Log(tok.ModelProb), false, false)
+		for _, trace := range traces {
+			for _, tok := range trace {
+				sums.add(-math.Log(tok.ModelProb), false, false)
+			}
 		}
 	}
 	if sums.tokens == 0 {
@@ -116,4 +125,102 @@ func (m *Model) FreeRunning(samples, length int, seed uint64) (EvalResult, error
 	r := sums.result(m.Vocab.Level(), samples)
 	r.Accuracy, r.InVocabLoss, r.InVocabPerplexity = 0, 0, 0
 	return r, nil
+}
+
+// stepRowsExec is stepExec returning every row's logits [stepperRows, V] (stepExec returns row 0's).
+func (m *Model) stepRowsExec() (*model.Exec, error) {
+	return m.cachedExec("step-rows", func(g *Graph, in []*Node) []*Node {
+		out := m.forwardWith(g, in[0], in[1], in[2], 1, false, in[3:])
+		return []*Node{out.Logits, out.HT, out.CT}
+	})
+}
+
+// sampleSideBySide draws, in the rows of one Stepper, the traces GenerateTrace draws for
+// SampleOptions{Length: length, Temperature: 1, Seed: seeds[r]} (at most stepperRows seeds): the start
+// context is read once and its state copied to every row; each row then samples with its own seed,
+// leaves out its leading line breaks as generate does, and reads token 0 once it is done (as a Stepper's
+// idle rows do). Rows never mix, so each trace is the one generated alone.
+func (m *Model) sampleSideBySide(seeds []uint64, length int) ([][]GeneratedToken, error) {
+	s, err := m.NewStepper()
+	if err != nil {
+		return nil, err
+	}
+	first, err := m.readStart(s)
+	if err != nil {
+		return nil, fmt.Errorf("start context: %w", err)
+	}
+	copyRow0 := func(t *tensors.Tensor) (*tensors.Tensor, error) {
+		v, err := tensors.CopyFlatData[float32](t)
+		if err != nil {
+			return nil, err
+		}
+		layers, rows, hidden := t.Shape().Dimensions[0], t.Shape().Dimensions[1], t.Shape().Dimensions[2]
+		for k := range layers {
+			row0 := v[k*rows*hidden : k*rows*hidden+hidden]
+			for r := 1; r < rows; r++ {
+				copy(v[(k*rows+r)*hidden:], row0)
+			}
+		}
+		return tensors.FromFlatDataAndDimensions(v, layers, rows, hidden), nil
+	}
+	h, err := copyRow0(s.h)
+	if err != nil {
+		return nil, err
+	}
+	c, err := copyRow0(s.c)
+	if err != nil {
+		return nil, err
+	}
+	exec, err := m.stepRowsExec()
+	if err != nil {
+		return nil, err
+	}
+	weights, err := m.preparedWeights()
+	if err != nil {
+		return nil, err
+	}
+	n := len(seeds)
+	samplers, skip, traces := make([]*Sampler, n), make([]int, n), make([][]GeneratedToken, n)
+	logits := make([][]float32, n)
+	for r, seed := range seeds {
+		samplers[r], skip[r], logits[r] = NewSampler(SampleOptions{Length: length, Temperature: 1, Seed: seed}), leadingBreaks, first
+	}
+	vocab := m.Vocab.Size()
+	for {
+		tokens := make([]int32, stepperRows) // rows past n, and rows done, read token 0
+		active := false
+		for r := range n {
+			if len(traces[r]) == length {
+				continue
+			}
+			id, p := samplers[r].Sample(logits[r])
+			if skip[r] > 0 && m.isLineBreak(id) { // read, not kept (generate's leading line breaks)
+				skip[r]--
+				tokens[r], active = id, true
+				continue
+			}
+			skip[r] = 0
+			raw := Probabilities(logits[r])
+			traces[r] = append(traces[r], GeneratedToken{ID: id, Token: m.Vocab.Token(id), Prob: p[id], Entropy: Entropy(p),
+				ModelProb: raw[id], ModelEntropy: Entropy(raw)})
+			if len(traces[r]) < length {
+				tokens[r], active = id, true
+			}
+		}
+		if !active {
+			return traces, nil
+		}
+		out, err := m.call(exec, "generation step", append([]any{tokens, h, c}, anySlice(weights)...)...)
+		if err != nil {
+			return nil, err
+		}
+		all, err := tensors.CopyFlatData[float32](out[0])
+		if err != nil {
+			return nil, fmt.Errorf("read logits: %w", err)
+		}
+		for r := range n {
+			logits[r] = all[r*vocab : (r+1)*vocab]
+		}
+		h, c = out[1], out[2]
+	}
 }

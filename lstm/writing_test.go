@@ -42,31 +42,47 @@ func TestColdStartScoresPassagesFromTheZeroState(t *testing.T) {
 	}
 }
 
-// TestFreeRunningIsTheSamplesOwnLoss checks FreeRunning against GenerateTrace: the mean −ln p of the
-// tokens sampled at temperature 1 with seeds seed, seed+1, ...
+// TestFreeRunningIsTheSamplesOwnLoss checks FreeRunning against GenerateTrace: the samples drawn side by
+// side are, token for token, the ones GenerateTrace draws alone with seeds seed, seed+1, ... (five: a full
+// group of Stepper rows and one more), and the figure is the mean −ln p of their tokens at temperature 1.
 func TestFreeRunningIsTheSamplesOwnLoss(t *testing.T) {
 	m := samplingModel(t, charVocab(t, sampleCorpus))
-	const seed = 7
-	got, err := m.FreeRunning(2, 30, seed)
+	const seed, samples, length = 7, 5, 30
+	got, err := m.FreeRunning(samples, length, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	side, err := m.sampleSideBySide([]uint64{seed, seed + 1, seed + 2, seed + 3}, length)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var sum float64
 	n := 0
-	for i := range uint64(2) {
-		trace, _, err := m.GenerateTrace(SampleOptions{Length: 30, Temperature: 1, Seed: seed + i})
+	for i := range uint64(samples) {
+		trace, _, err := m.GenerateTrace(SampleOptions{Length: length, Temperature: 1, Seed: seed + i})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if i < 4 {
+			if len(side[i]) != len(trace) {
+				t.Fatalf("sample %d: %d tokens side by side, %d alone", i, len(side[i]), len(trace))
+			}
+			for j := range trace {
+				if side[i][j].ID != trace[j].ID || math.Abs(side[i][j].ModelProb-trace[j].ModelProb) > 1e-6 {
+					t.Fatalf("sample %d token %d: %+v side by side, %+v alone", i, j, side[i][j], trace[j])
+				}
+			}
 		}
 		for _, tok := range trace {
 			sum -= math.Log(tok.ModelProb)
 			n++
 		}
 	}
-	if want := sum / float64(n); got.Tokens != n || math.Abs(got.Loss-want) > 1e-9 || math.Abs(got.BitsPerToken-want/math.Ln2) > 1e-9 {
+	if want := sum / float64(n); got.Tokens != n || got.Streams != samples || math.Abs(got.Loss-want) > 1e-6 ||
+		math.Abs(got.BitsPerToken-got.Loss/math.Ln2) > 1e-12 {
 		t.Errorf("free-running %d tokens at %.6f nats, GenerateTrace %d at %.6f", got.Tokens, got.Loss, n, want)
 	}
-	other, err := m.FreeRunning(2, 30, seed+100)
+	other, err := m.FreeRunning(2, length, seed+100)
 	if err != nil {
 		t.Fatal(err)
 	}
