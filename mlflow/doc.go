@@ -32,6 +32,8 @@
 //	steps a resume took back     → the server keeps the points it had (MLflow cannot delete them); if
 //	  and logged with other        the run logged other values for them, tag
 //	  values                       lstmlab.history_rewritten_after_step = the checkpoint's step, and one warning
+//	                               (metrics of the machine, such as tokens_per_s, differ in every rerun and do not
+//	                               count: tracker.MachineMetric)
 //	tags                         → tags, listed in lstmlab.tags; a tag deleted here is deleted there
 //	note                         → tag mlflow.note.content (the MLflow UI's description)
 //	fine-tuning parent           → tag mlflow.parentRunId (the parent is synced first)

@@ -522,7 +522,8 @@ func (m *Mirror) sendMetrics(ctx context.Context, info tracker.RunInfo, have Run
 		if info.Metrics[key].Last.Step <= after {
 			continue
 		}
-		if from, stale := staleAfter(discards, last, ok); stale && !(hasMark && marked <= from) {
+		// A metric of the machine (throughput) differs in every rerun of the same steps: not a rewrite.
+		if from, stale := staleAfter(discards, last, ok); stale && !(hasMark && marked <= from) && !tracker.MachineMetric(key) {
 			differ, err := m.rewritten(ctx, info, s.runID, key, from, last.Step)
 			if err != nil {
 				return sent, err

@@ -29,6 +29,11 @@ LSTMLAB_CI=1 go test -v -count=1 -timeout 40m $(go list ./... | grep -v /tracker
 LSTMLAB_CI=1 go test -v -count=1 -race -timeout 20m ./tracker/... >>"$log" 2>&1 || failed=1
 echo "MLflow UI screenshots: .cache/test-output/TestMirrorToMLflowEndToEnd/"
 grep -E '^(ok|FAIL|---)|^panic:' "$log" | grep -v -- '--- PASS' || true
+# The tests' own lines (file.go:N: message), so a CI log names a failure's cause, not only the test.
+if grep -qE '^\s*--- FAIL' "$log"; then
+	echo "-- what the tests printed (t.Log/t.Error lines):"
+	grep -E '^\s+[A-Za-z0-9_]+\.go:[0-9]+: |^\s*--- FAIL' "$log" | cut -c1-600 | tail -n 80
+fi
 go_pass=$(grep -cE '^\s*--- PASS' "$log")
 go_fail=$(grep -cE '^\s*--- FAIL' "$log")
 echo "go tests: ${go_pass} passed, ${go_fail} failed"

@@ -41,6 +41,21 @@ const (
 	MetricGradNorm       = "grad_norm"        // global gradient norm before clipping
 )
 
+// MachineMetric reports whether a metric measures the machine rather than
+// the model: throughput and durations (tokens_per_s, or a key ending in
+// _per_s, _per_sec, _seconds, _secs, _ms or _time). The same steps trained
+// again, after a resume from a checkpoint, log other values for these and
+// the same values for every other metric the runner logs.
+func MachineMetric(key string) bool {
+	k := strings.ToLower(key)
+	for _, suffix := range []string{"_per_s", "_per_sec", "_seconds", "_secs", "_ms", "_time"} {
+		if strings.HasSuffix(k, suffix) {
+			return true
+		}
+	}
+	return k == MetricTokensPerS
+}
+
 // maximizeWords are the key words that make a metric higher-is-better.
 var maximizeWords = map[string]bool{
 	"acc": true, "accuracy": true, "f1": true, "precision": true, "recall": true,

@@ -28,3 +28,14 @@ func TestGoalBetter(t *testing.T) {
 		t.Error("validate wrong")
 	}
 }
+
+func TestMachineMetric(t *testing.T) {
+	for key, want := range map[string]bool{
+		"tokens_per_s": true, "Tokens_Per_S": true, "step_time": true, "eval_seconds": true, "samples_per_sec": true,
+		"train_loss": false, "val_bpc": false, "lr": false, "grad_norm": false, "timeline": false, "val_acc": false,
+	} {
+		if got := MachineMetric(key); got != want {
+			t.Errorf("MachineMetric(%q) = %v, want %v", key, got, want)
+		}
+	}
+}

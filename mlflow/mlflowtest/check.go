@@ -129,7 +129,8 @@ func CheckRun(t testing.TB, db *tracker.DB, c *mlflow.Client, runID int64) mlflo
 				continue
 			}
 			if ok {
-				if prior, mayDiffer := earlier(rp.Step, rp.Timestamp); prior && (mayDiffer || mlflow.SameValue(l.Value, rp.Value)) {
+				prior, mayDiffer := earlier(rp.Step, rp.Timestamp)
+				if prior && (mayDiffer || tracker.MachineMetric(key) || mlflow.SameValue(l.Value, rp.Value)) {
 					continue
 				}
 			}
