@@ -104,7 +104,7 @@ type column struct {
 	limit, min int
 	// param marks a differing-param column, which fitting may leave out.
 	param bool
-	// extra marks a column fitting leaves out before any param (the writing group).
+	// extra marks a column fitting leaves out after all but keepParams params (the writing group).
 	extra bool
 	// name marks the run's name, which fitting shrinks last.
 	name bool
@@ -154,10 +154,14 @@ func runsDocument(runs []tracker.RunInfo, opts RunsOptions, fit bool) (document,
 // fitSection fits s into width cells, in this order: it shrinks the
 // widest shrinkable columns (down to their min; the run's name to 20
 // cells), then, if allowed, leaves out param columns from the right (the
-// least telling: see RunsOptions.ParamsLast), and only then shrinks the
+// least telling: see RunsOptions.ParamsLast) down to keepParams, then the
+// writing columns, then the other params, and only then shrinks the
 // name further: a name is what a reader finds a run by. A note under the table, wrapped
 // at width, says which params were left out (and hint, how to choose
 // columns).
+// keepParams is how many param columns fitting keeps before it leaves out the writing columns.
+const keepParams = 3
+
 func fitSection(s section, cols []column, width int, mayDrop bool, hint string) section {
 	natural := func(j int) int {
 		w := Width(s.header[j])
@@ -229,8 +233,19 @@ func fitSection(s section, cols []column, width int, mayDrop bool, hint string) 
 		}
 		return dropped
 	}
+	// The first keepParams params (the most telling) outrank the writing figures; the rest do not.
+	params := func() int {
+		n := 0
+		for _, c := range cols {
+			if c.param {
+				n++
+			}
+		}
+		return n
+	}
+	dropped := drop(func(c column) bool { return c.param && params() > keepParams })
 	extras := drop(func(c column) bool { return c.extra })
-	dropped := drop(func(c column) bool { return c.param })
+	dropped = append(drop(func(c column) bool { return c.param }), dropped...)
 	shrink(true, 0)
 	s.limits = widths
 	if len(extras) > 0 {

@@ -10,7 +10,7 @@ import (
 
 // TestRunsTableWritingColumns: runs that logged the writing figures show the latest val_cold_bpc and
 // free_running_bpc in the default columns when the width allows, and a narrower table leaves them out
-// before any param, saying so.
+// before its first keepParams params (here the only one, hidden), saying so.
 func TestRunsTableWritingColumns(t *testing.T) {
 	runs := fixtureRuns()
 	runs[0].Metrics[tracker.MetricValColdBPC] = summary(tracker.MetricValColdBPC, 2.51, 2.5, 200)
