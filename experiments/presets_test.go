@@ -3,6 +3,8 @@ package experiments
 import (
 	"strings"
 	"testing"
+
+	"github.com/lstmlab/lstmlab/lstm"
 )
 
 // TestPresetsAreValid checks every preset's configuration passes validation and that an empty name means
@@ -22,6 +24,11 @@ func TestPresetsAreValid(t *testing.T) {
 		}
 		if err := p.Config.Validate(); err != nil {
 			t.Errorf("preset %s: %v", name, err)
+		}
+		// Issue 17: every preset meets the initial state at random text positions.
+		if def := lstm.DefaultConfig(); p.Config.ResetProb != def.ResetProb || p.Config.EpochOffset != def.EpochOffset || !def.EpochOffset || def.ResetProb <= 0 {
+			t.Errorf("preset %s: reset_prob %g, epoch_offset %t; want the default recipe (reset_prob %g, epoch_offset true)",
+				name, p.Config.ResetProb, p.Config.EpochOffset, def.ResetProb)
 		}
 	}
 	seed, _ := LookupPreset("seed")

@@ -106,7 +106,8 @@ func LoadRecord(ctx context.Context, db *tracker.DB, info tracker.RunInfo) (*Run
 // recordFromParams rebuilds the record of a run from before records existed.
 func recordFromParams(info tracker.RunInfo) (*RunRecord, error) {
 	cfg := lstm.DefaultConfig()
-	cfg.Normalize = "none" // runs from before the normalize key trained on text as written
+	cfg.Normalize = "none"                    // runs from before the normalize key trained on text as written
+	cfg.ResetProb, cfg.EpochOffset = 0, false // nor reset streams or moved their starts (issue 17)
 	for key := range configFields() {
 		if v, ok := info.Params[key]; ok {
 			if err := SetConfigValue(&cfg, key, fmt.Sprint(v)); err != nil {

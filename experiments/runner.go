@@ -98,6 +98,9 @@ type RunEvent struct {
 	lstm.Event
 	TotalSteps   int
 	WindowsEpoch int // training windows in one epoch
+	// With an EventEval: the cold start on the validation split and the free-running figure (see
+	// Writing); nil when the split is too short.
+	ColdStart, FreeRunning *lstm.EvalResult
 }
 
 // Result is what a finished (or stopped) run reports. Its JSON form has best_val_loss and best_step null
@@ -110,17 +113,21 @@ type Result struct {
 	Steps   int             `json:"steps"`
 	// BestVal is the best validation loss (nats per token) and BestStep its step; +Inf and 0 before the
 	// first validation (or when every validation loss was NaN).
-	BestVal    float64          `json:"best_val_loss"`
-	BestStep   int              `json:"best_step"`
-	Level      text.Level       `json:"unit"` // what a token is: "char", "grapheme" or "word" (names bits per token: text.Level.Unit)
-	Val        *lstm.EvalResult `json:"val,omitempty"`
-	Test       *lstm.EvalResult `json:"test,omitempty"`
-	Sample     string           `json:"sample"`
-	Checkpoint string           `json:"checkpoint"`
-	Best       string           `json:"best_model"`
-	Plot       string           `json:"plot"`
-	Backend    string           `json:"backend"`
-	Duration   float64          `json:"duration_s"`
+	BestVal  float64          `json:"best_val_loss"`
+	BestStep int              `json:"best_step"`
+	Level    text.Level       `json:"unit"` // what a token is: "char", "grapheme" or "word" (names bits per token: text.Level.Unit)
+	Val      *lstm.EvalResult `json:"val,omitempty"`
+	Test     *lstm.EvalResult `json:"test,omitempty"`
+	// The best model's cold start on the test split and free-running figure (see Writing), logged as
+	// test_cold_* and test_free_running_*.
+	TestColdStart   *lstm.EvalResult `json:"test_cold_start,omitempty"`
+	TestFreeRunning *lstm.EvalResult `json:"test_free_running,omitempty"`
+	Sample          string           `json:"sample"`
+	Checkpoint      string           `json:"checkpoint"`
+	Best            string           `json:"best_model"`
+	Plot            string           `json:"plot"`
+	Backend         string           `json:"backend"`
+	Duration        float64          `json:"duration_s"`
 }
 
 // HasBestVal reports whether the run has a best validation loss (it validated at least once, with a
@@ -495,6 +502,7 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 	ckpt := filepath.Join(s.dir, CheckpointFile)
 	best := filepath.Join(s.dir, BestFile)
 	windows := (len(s.splits.train) - 1) / (cfg.BatchSize * cfg.SeqLen)
+	var cold, free *lstm.EvalResult // the latest evaluation's writing figures
 	observe := func(ev lstm.Event) error {
 		switch ev.Kind {
 		case lstm.EventStep:
@@ -505,6 +513,10 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 			}
 		case lstm.EventEval:
 			if err := s.run.LogMetrics(int64(ev.Step), ev.Val.Metrics("val")); err != nil {
+				return err
+			}
+			var err error
+			if cold, free, err = s.logWriting(m, s.splits.val, "val", "free_running"); err != nil {
 				return err
 			}
 			if err := s.logSample(ev.Step); err != nil {
@@ -520,7 +532,11 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 			}
 		}
 		if s.opts.Observe != nil {
-			return s.opts.Observe(RunEvent{RunID: s.run.ID(), Event: ev, TotalSteps: cfg.Steps, WindowsEpoch: windows})
+			re := RunEvent{RunID: s.run.ID(), Event: ev, TotalSteps: cfg.Steps, WindowsEpoch: windows}
+			if ev.Kind == lstm.EventEval {
+				re.ColdStart, re.FreeRunning = cold, free
+			}
+			return s.opts.Observe(re)
 		}
 		return nil
 	}
@@ -551,6 +567,9 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 			return nil, s.fail(err)
 		}
 		if res.Test, err = s.evalSplit(bestModel.Model, s.splits.test, "test"); err != nil {
+			return nil, s.fail(err)
+		}
+		if res.TestColdStart, res.TestFreeRunning, err = s.logWriting(bestModel.Model, s.splits.test, "test", "test_free_running"); err != nil {
 			return nil, s.fail(err)
 		}
 		if err := s.logSample(s.trainer.State.Step); err != nil {
@@ -609,6 +628,44 @@ func (s *session) evalSplit(m *lstm.Model, ids []int32, name string) (*lstm.Eval
 		return nil, fmt.Errorf("evaluate %s split: %w", name, err)
 	}
 	return &r, s.run.LogMetrics(int64(s.trainer.State.Step), r.Metrics(name))
+}
+
+// Writing returns how m writes (issue 17; see lstm's writing.go): its cold start on split (mean loss of
+// lstm.ColdStartPassages passages of lstm.ColdStartTokens tokens, each from the zero state; nil when the
+// split has fewer than two tokens) and its free-running figure (mean −ln p of lstm.FreeRunningSamples
+// samples of lstm.FreeRunningTokens tokens at temperature 1 from the prompt-less start, seeds
+// FreeRunningSeed(cfg) onwards: the same at every evaluation, so the curve follows the model, not the
+// draws).
+func Writing(m *lstm.Model, split []int32) (cold, free *lstm.EvalResult, err error) {
+	if len(split) >= 2 {
+		r, err := m.ColdStart(split, lstm.ColdStartPassages, lstm.ColdStartTokens)
+		if err != nil {
+			return nil, nil, err
+		}
+		cold = &r
+	}
+	r, err := m.FreeRunning(lstm.FreeRunningSamples, lstm.FreeRunningTokens, FreeRunningSeed(m.Config))
+	if err != nil {
+		return nil, nil, err
+	}
+	return cold, &r, nil
+}
+
+// FreeRunningSeed is the seed of the first free-running sample of a run with config cfg.
+func FreeRunningSeed(cfg lstm.Config) uint64 { return uint64(cfg.Seed)*1_000_003 + 0xf7ee }
+
+// logWriting computes Writing on split and logs, at the current step, <split>_cold_loss and
+// <split>_cold_<bits> (bpc, bpg or bpw), and <free>_loss and <free>_<bits>.
+func (s *session) logWriting(m *lstm.Model, split []int32, name, free string) (*lstm.EvalResult, *lstm.EvalResult, error) {
+	cold, fr, err := Writing(m, split)
+	if err != nil {
+		return nil, nil, fmt.Errorf("writing figures (%s): %w", name, err)
+	}
+	metrics := map[string]float64{free + "_loss": fr.Loss, free + "_" + fr.BitsName(): fr.BitsPerToken}
+	if cold != nil {
+		metrics[name+"_cold_loss"], metrics[name+"_cold_"+cold.BitsName()] = cold.Loss, cold.BitsPerToken
+	}
+	return cold, fr, s.run.LogMetrics(int64(s.trainer.State.Step), metrics)
 }
 
 // sampleSeed makes periodic samples reproducible yet different per step.

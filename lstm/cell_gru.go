@@ -60,8 +60,8 @@ func (gruCell) params(k, in, hidden int) []paramSpec {
 	return []paramSpec{
 		{path("w_ih"), []int{in, 3 * hidden}, uniformInit(scale)},
 		{path("w_hh"), []int{hidden, 3 * hidden}, uniformInit(scale)},
-		{path("b_ih"), []int{3 * hidden}, zerosInit},
-		{path("b_hh"), []int{3 * hidden}, zerosInit},
+		{path("b_ih"), []int{3 * hidden}, uniformInit(scale)},
+		{path("b_hh"), []int{3 * hidden}, uniformInit(scale)},
 	}
 }
 

@@ -3,7 +3,6 @@ package lstm
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads like math with a dot import.
 )
@@ -26,16 +25,11 @@ const (
 // GateNames are the LSTM's gate names in layout order, for plots and tables.
 var GateNames = [NumGates]string{"input", "forget", "candidate", "output"}
 
-// ForgetBiasInit is the initial value of the LSTM's forget-gate bias. Starting at 1 keeps f_t near
-// σ(1) ≈ 0.73, so the cell remembers by default early in training and gradients flow along c (Gers et al.
-// 2000; Jozefowicz et al. 2015 found it closes much of the gap to more elaborate cells).
-const ForgetBiasInit = 1.0
-
 // Parameter paths of LSTM layer k (see ParamEmbedding for the model's others):
 //
 //	/lstm_{k}/w_ih   [in, 4H]   input weights W (in = E for k = 0, else H); gate columns i, f, g, o
 //	/lstm_{k}/w_hh   [H, 4H]    recurrent weights U; same gate columns
-//	/lstm_{k}/bias   [4H]       gate biases b; the forget slice starts at ForgetBiasInit
+//	/lstm_{k}/bias   [4H]       gate biases b (PyTorch's b_ih + b_hh)
 
 // ParamLayerWIH is the path of LSTM layer k's input weights.
 func ParamLayerWIH(k int) string { return fmt.Sprintf("/lstm_%d/w_ih", k) }
@@ -73,13 +67,7 @@ func (lstmCell) params(k, in, hidden int) []paramSpec {
 	return []paramSpec{
 		{ParamLayerWIH(k), []int{in, 4 * hidden}, uniformInit(scale)},
 		{ParamLayerWHH(k), []int{hidden, 4 * hidden}, uniformInit(scale)},
-		{ParamLayerBias(k), []int{4 * hidden}, func(_ *rand.Rand, n int) []float32 {
-			v := make([]float32, n)
-			for i := GateForget * hidden; i < (GateForget+1)*hidden; i++ {
-				v[i] = ForgetBiasInit
-			}
-			return v
-		}},
+		{ParamLayerBias(k), []int{4 * hidden}, biasSumInit(scale)}, // b_ih + b_hh: no forget-gate offset
 	}
 }
 

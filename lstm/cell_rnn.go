@@ -37,7 +37,7 @@ func (rnnCell) params(k, in, hidden int) []paramSpec {
 	return []paramSpec{
 		{path("w_ih"), []int{in, hidden}, uniformInit(scale)},
 		{path("w_hh"), []int{hidden, hidden}, uniformInit(scale)},
-		{path("bias"), []int{hidden}, zerosInit},
+		{path("bias"), []int{hidden}, biasSumInit(scale)}, // b_ih + b_hh
 	}
 }
 

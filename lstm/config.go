@@ -30,6 +30,10 @@ type Config struct {
 	SeqLen    int     `json:"seq_len" help:"time steps per window; gradients stop at window boundaries"`
 	ValFrac   float64 `json:"val_frac" help:"share of the corpus (by position) held out for validation"`
 	TestFrac  float64 `json:"test_frac" help:"share held out for the final test"`
+	// Where training meets the initial state (see recipe.go): without these a model ties the empty state to
+	// the text at the streams' fixed starting positions and writes badly from an empty prompt.
+	ResetProb   float64 `json:"reset_prob" help:"chance that a training stream starts a window from the initial state (besides each epoch's start); 0 disables"`
+	EpochOffset bool    `json:"epoch_offset" help:"each epoch after the first starts the training streams at a random offset in the text (false: the same positions every epoch)"`
 
 	// --- optimisation ---
 	Optimizer   string  `json:"optimizer" help:"'adam' or 'sgd'"`
@@ -56,7 +60,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Cell: DefaultCell, Level: "char", MinFreq: 2, Normalize: "nfc", EmbedDim: 64, Hidden: 256, Layers: 2, Dropout: 0,
-		BatchSize: 32, SeqLen: 64, ValFrac: 0.05, TestFrac: 0.05,
+		BatchSize: 32, SeqLen: 64, ValFrac: 0.05, TestFrac: 0.05, ResetProb: 0.02, EpochOffset: true,
 		Optimizer: "adam", LR: 2e-3, Momentum: 0.9, Decay: "none", DecayEvery: 1000, DecayRate: 0.1, ClipNorm: 5,
 		Steps: 1000, EvalEvery: 100, Seed: 1, StepTimeout: 600,
 	}
@@ -124,6 +128,7 @@ func (c Config) Validate() error {
 		check(finite(c.ValFrac) && c.ValFrac > 0 && c.ValFrac < 0.5, "val_frac", "%g (want 0 < val_frac < 0.5)", c.ValFrac),
 		check(finite(c.TestFrac) && c.TestFrac >= 0 && c.TestFrac < 0.5, "test_frac", "%g (want 0 <= test_frac < 0.5)", c.TestFrac),
 		check(optimizers[c.Optimizer] != nil, "optimizer", "%q (want %s)", c.Optimizer, strings.Join(OptimizerNames(), " or ")),
+		check(finite(c.ResetProb) && c.ResetProb >= 0 && c.ResetProb <= 1, "reset_prob", "%g (want 0 <= reset_prob <= 1)", c.ResetProb),
 		check(finite(c.LR) && c.LR > 0 && c.LR <= 10, "lr", "%g (want 0 < lr <= 10)", c.LR),
 		check(finite(c.Momentum) && c.Momentum >= 0 && c.Momentum < 1, "momentum", "%g (want 0 <= momentum < 1)", c.Momentum),
 		check(finite(c.WeightDecay) && c.WeightDecay >= 0 && c.WeightDecay < 1, "weight_decay", "%g (want 0 <= weight_decay < 1)", c.WeightDecay),

@@ -8,9 +8,12 @@
 //     cell.go with cell_lstm.go, cell_gru.go, cell_rnn.go (everything cell-specific behind the Cell
 //     interface), layer.go (the one layer loop and its backward pass), params.go (parameters and their
 //     initialisation), flops.go;
-//   - train: train.go (Trainer, Evaluate), optim.go (Optimizer, learning-rate schedule, clipping),
-//     checkpoint.go (Save, Load, ResumeTrainer), finetune.go, parts.go (a training step's parts —
-//     Forward, Loss, ClipByGlobalNorm, NewExec — and BPTT, for writing the loop and checking it by hand);
+//   - train: train.go (Trainer), recipe.go (where training meets the initial state: reset_prob,
+//     epoch_offset), evaluate.go (Evaluate, EvaluateStream), writing.go (how a model writes: ColdStart,
+//     FreeRunning), quality.go (ResetRows, ProfileFromZeroState), optim.go (Optimizer, learning-rate
+//     schedule, clipping), checkpoint.go (Save, Load, ResumeTrainer), finetune.go, parts.go (a training
+//     step's parts — Forward, Loss, ClipByGlobalNorm, NewExec — and BPTT, for writing the loop and checking
+//     it by hand);
 //   - sample: stepper.go (one token at a time), sampling.go (Sampler: temperature, top-k, top-p),
 //     generate.go (prompts, Generate, decoding and stop strings), score.go (Score);
 //   - look inside: inspect.go (RunCellStep, Trace, LayerWeights), predict.go (Predict, GradientNorms),

@@ -25,6 +25,20 @@ const (
 	ParamDecoderBias   = "/decoder/bias"
 )
 
+// Initialisation is PyTorch's (nn.Embedding, nn.LSTM/nn.GRU/nn.RNN, nn.Linear), so that a model starts as
+// the textbook recipe and the PyTorch peers start:
+//
+//   - embedding N(0, 1) (nn.Embedding; ±0.1 when tied, see paramSpecs);
+//   - every recurrent weight and bias U(−√k, √k), k = 1/hidden_size (PyTorch's nn.LSTM, nn.GRU and nn.RNN
+//     docs, "Variables"); a bias lstmlab keeps as one tensor where PyTorch has b_ih + b_hh (the LSTM's and
+//     the RNN's) is drawn as that sum of two such uniforms, so no gate starts with an offset (no forget-gate
+//     bias of 1);
+//   - head weight and bias U(±1/√H) (nn.Linear: bound 1/√fan_in, fan_in = H).
+//
+// Why: with the zero biases and forget-gate bias 1 lstmlab had before, a 2×512 model learned markedly less
+// per step than with PyTorch's biases (validation 2.42 against 2.17 bits/char at step 400; docs/benchmarks.md,
+// "Recipe (issue 17)").
+
 // paramSpec is one trainable parameter: its path, shape and initial values.
 type paramSpec struct {
 	Path string
@@ -52,7 +66,17 @@ func normalInit(stddev float64) func(*rand.Rand, int) []float32 {
 	}
 }
 
-func zerosInit(_ *rand.Rand, n int) []float32 { return make([]float32, n) }
+// biasSumInit draws a bias that stands for PyTorch's b_ih + b_hh, each U(±scale): the sum of two uniforms
+// (a triangular distribution on ±2·scale), drawn b_ih then b_hh per element.
+func biasSumInit(scale float64) func(*rand.Rand, int) []float32 {
+	return func(rng *rand.Rand, n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32((rng.Float64()*2-1)*scale + (rng.Float64()*2-1)*scale)
+		}
+		return v
+	}
+}
 
 // layerInput is the input width of layer k: the embedding for the first layer, the layer below's h above.
 func layerInput(cfg Config, k int) int {
@@ -80,10 +104,9 @@ func paramSpecs(cfg Config, vocabSize int) []paramSpec {
 		specs = append(specs, cell.params(k, layerInput(cfg, k), h)...)
 	}
 	if !cfg.TieWeight {
-		headScale := 1 / math.Sqrt(float64(h)) // nn.Linear's default bound
-		specs = append(specs, paramSpec{ParamDecoderWeight, []int{h, vocabSize}, uniformInit(headScale)})
+		specs = append(specs, paramSpec{ParamDecoderWeight, []int{h, vocabSize}, uniformInit(1 / math.Sqrt(float64(h)))}) // nn.Linear's weight
 	}
-	specs = append(specs, paramSpec{ParamDecoderBias, []int{vocabSize}, zerosInit})
+	specs = append(specs, paramSpec{ParamDecoderBias, []int{vocabSize}, uniformInit(1 / math.Sqrt(float64(h)))}) // nn.Linear's bias
 	return specs
 }
 

@@ -48,6 +48,7 @@ type Event struct {
 	GradNorm  float64       // EventStep: global gradient norm before clipping
 	LR        float64       // EventStep: learning rate used
 	TokensPS  float64       // EventStep: training tokens per second of this step
+	Resets    int           // EventStep: streams that started this window from the initial state mid-epoch (Config.ResetProb)
 	Val       *EvalResult   // EventEval: the validation result
 	Improved  bool          // EventEval: this evaluation is the best so far
 	Elapsed   time.Duration // since Run started
@@ -80,6 +81,9 @@ type Trainer struct {
 	scalars   []string // the optimizer's per-step scalars, in the order the step graph takes them
 	stepExec  *model.Exec
 	h, c      *tensors.Tensor // state carried between training windows: [L, B, H]
+
+	trainIDs     []int32 // the training text, which each epoch's streams are cut from (see recipe.go)
+	streamsEpoch int     // the epoch train was cut for
 }
 
 // CheckTrainingSplit checks that a training split fills one batch of cfg (batch × seq_len tokens, plus the
@@ -108,7 +112,7 @@ func NewTrainer(m *Model, train, val []int32, frozen []string) (*Trainer, error)
 	if err != nil {
 		return nil, fmt.Errorf("validation split: %w", err)
 	}
-	t := &Trainer{Model: m, train: trainStreams, val: valStreams, State: TrainState{BestVal: math.Inf(1)}}
+	t := &Trainer{Model: m, train: trainStreams, val: valStreams, State: TrainState{BestVal: math.Inf(1)}, trainIDs: train}
 	for _, p := range paramSpecs(cfg, m.Vocab.Size()) {
 		if !slices.Contains(frozen, p.Path) {
 			t.trainable = append(t.trainable, p.Path)
@@ -201,6 +205,16 @@ func (t *Trainer) Step() (Event, error) {
 		t.State.Window = 0
 		t.resetState() // state is reset at the start of each epoch
 	}
+	if err := t.prepareEpoch(); err != nil {
+		return Event{}, err
+	}
+	var resets []int
+	if t.State.Window > 0 {
+		resets = resetRows(cfg, t.State.Step)
+		if err := t.ResetRows(resets); err != nil {
+			return Event{}, fmt.Errorf("train step %d: %w", t.State.Step+1, err)
+		}
+	}
 	x, y := t.train.Window(t.State.Window)
 	lr := ScheduledLR(cfg, t.LRAnchor, t.State.Step)
 	args := []any{timeMajor(x, cfg.BatchSize, cfg.SeqLen), timeMajor(y, cfg.BatchSize, cfg.SeqLen), t.h, t.c, float32(lr)}
@@ -227,6 +241,7 @@ func (t *Trainer) Step() (Event, error) {
 		Progress: float64(t.State.Window) / float64(t.train.NumWindows()),
 		Loss:     loss, Accuracy: scalar(out[1]), GradNorm: scalar(out[2]), LR: lr,
 		TokensPS: float64(tokens) / time.Since(start).Seconds(), StepsLeft: cfg.Steps - t.State.Step,
+		Resets: len(resets),
 	}, nil
 }
 

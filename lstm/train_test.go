@@ -141,7 +141,8 @@ func TestTrainingBackendIsReproducible(t *testing.T) {
 }
 
 // TestResumeGivesSameLossesAsUninterruptedRun trains 14 steps in one go, and 6 + 8 with a checkpoint saved,
-// loaded and resumed between them, for every cell and both optimizers: the losses must be the same.
+// loaded and resumed between them, for every cell and both optimizers, with streams reset mid-epoch and
+// started at a new offset each epoch (reset_prob, epoch_offset): the losses must be the same.
 func TestResumeGivesSameLossesAsUninterruptedRun(t *testing.T) {
 	corpus := strings.Repeat(tinyText, 2)
 	for _, cell := range CellNames() {
@@ -149,6 +150,7 @@ func TestResumeGivesSameLossesAsUninterruptedRun(t *testing.T) {
 			t.Run(cell+"/"+opt, func(t *testing.T) {
 				edit := func(c *Config) {
 					c.Cell, c.Steps, c.Dropout, c.Optimizer, c.Momentum, c.WeightDecay = cell, 14, 0.1, opt, 0.9, 0.01
+					c.ResetProb, c.EpochOffset = 0.3, true // resets and moved stream starts on both sides of the resume
 					if opt == "sgd" {
 						c.LR = 0.3
 					}

@@ -10,7 +10,8 @@ Run it on an otherwise idle machine: with 2 OpenMP threads and one core busy els
 (seen: 355 tokens/s instead of ~17k); `--threads 1` is the robust figure on a busy machine.
 
 Model: Embedding(V, 64) -> LSTM | GRU | RNN(tanh)(64, H, layers, batch_first) -> Linear(H, V), as lstmlab's `cell`
-config key chooses (--cell: one or more, comma-separated; default all three, as `lstmlab bench` measures).
+config key chooses, at each of SHAPES (lstmlab bench's: 2x256 at 32x64 and 64x128, and the best15 preset's 2x512 at
+64x128 with dropout 0.25) (--cell: one or more, comma-separated; default all three, as `lstmlab bench` measures).
 Training step: forward, cross-entropy, backward, clip_grad_norm_(5), Adam(2e-3).
 Figures: median over --steps timed steps after 3 warm-up steps; tokens/s = batch * seq_len / step time.
 Generation: one token at a time with carried state, batch 1, temperature sampling.
@@ -21,9 +22,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-SHAPES = [  # (layers, hidden, batch, seq_len)
-    (2, 256, 32, 64),
-    (2, 256, 64, 128),
+SHAPES = [  # (layers, hidden, batch, seq_len, dropout, preset): lstmlab bench's shapes (internal/bench)
+    (2, 256, 32, 64, 0.0, ""),
+    (2, 256, 64, 128, 0.0, ""),
+    (2, 512, 64, 128, 0.25, "best15"),  # the best15 preset (experiments/presets.go)
 ]
 
 
@@ -31,20 +33,21 @@ CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}  # nn.RNN's default nonl
 
 
 class CharRNN(nn.Module):
-    def __init__(self, cell, vocab, emb, hidden, layers):
+    def __init__(self, cell, vocab, emb, hidden, layers, dropout=0.0):
         super().__init__()
         self.embedding = nn.Embedding(vocab, emb)
-        self.rnn = CELLS[cell](emb, hidden, num_layers=layers, batch_first=True)
+        self.rnn = CELLS[cell](emb, hidden, num_layers=layers, batch_first=True, dropout=dropout if layers > 1 else 0)
+        self.drop = nn.Dropout(dropout)  # as lstmlab: on the embedding output, between layers, before the head
         self.decoder = nn.Linear(hidden, vocab)
 
     def forward(self, x, state=None):
-        h, state = self.rnn(self.embedding(x), state)
-        return self.decoder(h), state
+        h, state = self.rnn(self.drop(self.embedding(x)), state)
+        return self.decoder(self.drop(h)), state
 
 
-def train_throughput(cell, data, vocab, layers, hidden, batch, seq, steps):
+def train_throughput(cell, data, vocab, layers, hidden, batch, seq, steps, dropout=0.0):
     torch.manual_seed(0)
-    model = CharRNN(cell, vocab, 64, hidden, layers)
+    model = CharRNN(cell, vocab, 64, hidden, layers, dropout)
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     gen = torch.Generator().manual_seed(1)
     times = []
@@ -96,9 +99,10 @@ def main():
     data = torch.tensor([index[c] for c in text], dtype=torch.long)
     rows = []
     for cell in cells:
-        for layers, hidden, batch, seq in SHAPES:
-            tps = train_throughput(cell, data, len(chars), layers, hidden, batch, seq, args.steps)
-            rows.append(dict(cell=cell, kind="train", layers=layers, hidden=hidden, batch=batch, seq_len=seq, tokens_per_s=round(tps)))
+        for layers, hidden, batch, seq, dropout, preset in SHAPES:
+            tps = train_throughput(cell, data, len(chars), layers, hidden, batch, seq, args.steps, dropout)
+            rows.append(dict(cell=cell, kind="train", layers=layers, hidden=hidden, batch=batch, seq_len=seq, dropout=dropout,
+                             preset=preset, tokens_per_s=round(tps)))
         gps = generate_throughput(cell, len(chars), 2, 256)
         rows.append(dict(cell=cell, kind="generate", layers=2, hidden=256, batch=1, seq_len=1, tokens_per_s=round(gps)))
     if args.json:
@@ -107,7 +111,8 @@ def main():
     else:
         print(f"torch {torch.__version__}, {args.threads} threads, vocabulary {len(chars)}")
         for r in rows:
-            print(f"{r['cell']:4s} {r['kind']:9s} {r['layers']}x{r['hidden']} batch {r['batch']:3d} seq {r['seq_len']:3d}: {r['tokens_per_s']:8d} tokens/s")
+            extra = f"  ({r['preset']}, dropout {r['dropout']})" if r.get("preset") else ""
+            print(f"{r['cell']:4s} {r['kind']:9s} {r['layers']}x{r['hidden']} batch {r['batch']:3d} seq {r['seq_len']:3d}: {r['tokens_per_s']:8d} tokens/s{extra}")
 
 
 if __name__ == "__main__":

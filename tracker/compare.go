@@ -157,7 +157,8 @@ func paramDiffers(runs []ComparedRun, key string) bool {
 
 // preferredMetrics come first, in this order, in tables and comparisons.
 var preferredMetrics = []string{
-	MetricValLoss, MetricValBPC, MetricValBPG, MetricValBPW, MetricValPPL, MetricValAcc, MetricValOOVRate, MetricTrainLoss,
+	MetricValLoss, MetricValBPC, MetricValBPG, MetricValBPW, MetricFreeRunningBPC, MetricFreeRunningBPG, MetricFreeRunningBPW,
+	MetricValColdBPC, MetricValColdBPG, MetricValColdBPW, MetricValPPL, MetricValAcc, MetricValOOVRate, MetricTrainLoss,
 	MetricLR, MetricGradNorm, MetricTokensPerS,
 }
 

@@ -27,10 +27,18 @@ const (
 	MetricValBPG     = "val_bpg"      // validation bits per grapheme cluster (grapheme-level runs)
 	MetricValBPW     = "val_bpw"      // validation bits per word (word-level runs)
 	MetricValOOVRate = "val_oov_rate" // share of validation tokens not in the vocabulary (read as <unk>)
-	MetricValAcc     = "val_acc"      // validation next-token accuracy
-	MetricLR         = "lr"           // learning rate in effect
-	MetricTokensPerS = "tokens_per_s" // training throughput
-	MetricGradNorm   = "grad_norm"    // global gradient norm before clipping
+	// How the model writes (issue 17), logged with every evaluation in the run's unit; at the end the best
+	// model's test_cold_* and test_free_running_* too.
+	MetricValColdBPC     = "val_cold_bpc"     // cold start: short validation passages, each from the zero state, bits per character
+	MetricValColdBPG     = "val_cold_bpg"     // the same per grapheme cluster
+	MetricValColdBPW     = "val_cold_bpw"     // the same per word
+	MetricFreeRunningBPC = "free_running_bpc" // the model's −log2 p of its own samples at temperature 1, bits per character
+	MetricFreeRunningBPG = "free_running_bpg" // the same per grapheme cluster
+	MetricFreeRunningBPW = "free_running_bpw" // the same per word
+	MetricValAcc         = "val_acc"          // validation next-token accuracy
+	MetricLR             = "lr"               // learning rate in effect
+	MetricTokensPerS     = "tokens_per_s"     // training throughput
+	MetricGradNorm       = "grad_norm"        // global gradient norm before clipping
 )
 
 // MachineMetric reports whether a metric measures the machine rather than

@@ -7,6 +7,7 @@ func TestDefaultGoal(t *testing.T) {
 		MetricTrainLoss: Minimize, MetricValLoss: Minimize, MetricValPPL: Minimize, MetricValBPC: Minimize,
 		MetricValAcc: Maximize, MetricLR: Minimize, MetricTokensPerS: Maximize, MetricGradNorm: Minimize,
 		"perplexity": Minimize, "test/accuracy": Maximize, "Val-F1": Maximize, "samples_per_sec": Maximize,
+		MetricValColdBPC: Minimize, MetricValColdBPW: Minimize, MetricFreeRunningBPC: Minimize, MetricFreeRunningBPG: Minimize,
 		"error_rate": Minimize, "accumulated_loss": Minimize, "score": Maximize,
 	}
 	for key, want := range cases {

@@ -74,10 +74,17 @@ func (p *progressView) Observe(ev experiments.RunEvent) error {
 		if ev.Improved {
 			mark = "  *best"
 		}
-		line := fmt.Sprintf("step %d/%d  epoch %d  loss %s  val_loss %s  val_%s %s  val_ppl %s  val_acc %s  %s tok/s  %s%s",
+		writing := ""
+		if c := ev.ColdStart; c != nil {
+			writing += fmt.Sprintf("  val_cold_%s %s", c.BitsName(), render.Number(c.BitsPerToken, 3))
+		}
+		if f := ev.FreeRunning; f != nil {
+			writing += fmt.Sprintf("  free_running_%s %s", f.BitsName(), render.Number(f.BitsPerToken, 3))
+		}
+		line := fmt.Sprintf("step %d/%d  epoch %d  loss %s  val_loss %s  val_%s %s  val_ppl %s  val_acc %s%s  %s tok/s  %s%s",
 			ev.Step, ev.TotalSteps, ev.Epoch+1, render.Number(p.state.Loss, 4), render.Number(ev.Val.Loss, 4), ev.Val.BitsName(),
 			render.Number(ev.Val.BitsPerToken, 3), render.Number(ev.Val.Perplexity, 2), render.Number(ev.Val.Accuracy, 3),
-			render.Number(p.state.TokensPS, 0), ev.Elapsed.Round(time.Second), mark)
+			writing, render.Number(p.state.TokensPS, 0), ev.Elapsed.Round(time.Second), mark)
 		p.clear()
 		fmt.Fprintln(p.w, line)
 		p.draw(true)

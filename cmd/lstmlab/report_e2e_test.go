@@ -214,10 +214,12 @@ func TestHugeFiguresStayShort(t *testing.T) {
 	var out bytes.Buffer
 	p := &progressView{w: &out, width: func() int { return 80 }, now: time.Now}
 	must(t, p.Observe(experiments.RunEvent{RunID: 1, TotalSteps: 100, Event: lstm.Event{Kind: lstm.EventStep, Step: 50, Loss: 3e7, TokensPS: 2e6}}))
-	must(t, p.Observe(experiments.RunEvent{RunID: 1, TotalSteps: 100, Event: lstm.Event{Kind: lstm.EventEval, Step: 50, Val: huge}}))
-	must(t, printResult(&out, "table", &experiments.Result{RunID: 1, RunName: "lr10", BestVal: 437.7, BestStep: 50, Level: text.Char, Test: huge}))
+	must(t, p.Observe(experiments.RunEvent{RunID: 1, TotalSteps: 100, Event: lstm.Event{Kind: lstm.EventEval, Step: 50, Val: huge}, ColdStart: huge, FreeRunning: huge}))
+	must(t, printResult(&out, "table", &experiments.Result{RunID: 1, RunName: "lr10", BestVal: 437.7, BestStep: 50, Level: text.Char, Test: huge,
+		TestColdStart: huge, TestFreeRunning: huge}))
 	got := out.String()
-	for _, want := range []string{"val_ppl 2.251e+190", "loss 3e+07", "2e+06 tok/s", "perplexity 2.251e+190", "best val_loss 437.7000 (631.468 bits/char)"} {
+	for _, want := range []string{"val_ppl 2.251e+190", "loss 3e+07", "2e+06 tok/s", "perplexity 2.251e+190", "best val_loss 437.7000 (631.468 bits/char)",
+		"val_cold_bpc 631.500", "free_running_bpc 631.500", "test cold start bpc 631.500", "free-running bpc 631.500"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}

@@ -194,6 +194,18 @@ func printResult(w io.Writer, format string, res *experiments.Result) error {
 		fmt.Fprintf(w, "test: loss %s  perplexity %s  %s %s  accuracy %s  oov %s%%\n", render.Number(t.Loss, 4), render.Number(t.Perplexity, 2),
 			t.BitsName(), render.Number(t.BitsPerToken, 3), render.Number(t.Accuracy, 3), render.Number(100*t.OOVRate, 2))
 	}
+	if c, f := res.TestColdStart, res.TestFreeRunning; c != nil || f != nil {
+		// How the best model writes: short test passages from the empty state, and its own samples.
+		var parts []string
+		if c != nil {
+			parts = append(parts, fmt.Sprintf("test cold start %s %s (%d passages of %d from the empty state)",
+				c.BitsName(), render.Number(c.BitsPerToken, 3), c.Streams, c.Tokens/max(1, c.Streams)))
+		}
+		if f != nil {
+			parts = append(parts, fmt.Sprintf("free-running %s %s (own samples at temperature 1)", f.BitsName(), render.Number(f.BitsPerToken, 3)))
+		}
+		fmt.Fprintf(w, "writing: %s\n", strings.Join(parts, "  "))
+	}
 	if res.Sample != "" {
 		fmt.Fprintf(w, "sample:\n%s\n", indent(res.Sample))
 	}

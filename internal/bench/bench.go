@@ -25,11 +25,21 @@ import (
 	"github.com/lstmlab/lstmlab/lstm/text"
 )
 
-// Shape is one training shape of a benchmark: parallel streams × time steps per window.
+// Shape is one training shape of a benchmark: parallel streams × time steps per window, and for a
+// preset's shape its width and dropout.
 type Shape struct {
 	Batch  int `json:"batch"`
 	SeqLen int `json:"seq_len"`
+	// Hidden is the model's width at this shape (0 = Options.Hidden), Dropout its dropout, and Preset the
+	// preset the shape is of ("" for the reference model).
+	Hidden  int     `json:"hidden,omitempty"`
+	Dropout float64 `json:"dropout,omitempty"`
+	Preset  string  `json:"preset,omitempty"`
 }
+
+// Best15Shape is the training shape of the best15 preset (experiments/presets.go: 2×512, embedding 64,
+// batch 64 × 128, dropout 0.25), measured beside the reference shapes.
+var Best15Shape = Shape{Batch: 64, SeqLen: 128, Hidden: 512, Dropout: 0.25, Preset: "best15"}
 
 // Options configure Run. Zero fields take the defaults of the issue's reference measurement
 // (DefaultOptions); QuickOptions is a seconds-long smoke run.
@@ -68,11 +78,12 @@ type Options struct {
 }
 
 // DefaultOptions returns the reference measurement for every cell: 2 layers × 256 hidden, embedding 64,
-// batch 32 × seq 64 and 64 × 128, 10 timed steps each, 1000 generated tokens, a 1024³ matmul peak.
+// batch 32 × seq 64 and 64 × 128, and the best15 preset's shape (Best15Shape), 10 timed steps each, 1000
+// generated tokens, a 1024³ matmul peak.
 func DefaultOptions() Options {
 	return Options{
 		SyntheticVocab: 89, Layers: 2, Hidden: 256, Embed: 64,
-		Shapes: []Shape{{32, 64}, {64, 128}},
+		Shapes: []Shape{{Batch: 32, SeqLen: 64}, {Batch: 64, SeqLen: 128}, Best15Shape},
 		Warmup: 2, Steps: 10, GenTokens: 1000, PeakSize: 1024,
 	}
 }
@@ -82,7 +93,7 @@ func DefaultOptions() Options {
 // rough; use DefaultOptions for numbers to compare.
 func QuickOptions() Options {
 	o := DefaultOptions()
-	o.Shapes = []Shape{{8, 32}}
+	o.Shapes = []Shape{{Batch: 8, SeqLen: 32}}
 	o.Warmup, o.Steps, o.GenTokens, o.PeakSize = 1, 2, 100, 256
 	return o
 }
@@ -127,7 +138,7 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("benchmark: no training shapes given")
 	}
 	for _, s := range o.Shapes {
-		if s.Batch < 1 || s.SeqLen < 1 {
+		if s.Batch < 1 || s.SeqLen < 1 || s.Hidden < 0 || !(s.Dropout >= 0 && s.Dropout < 1) {
 			return o, fmt.Errorf("benchmark: invalid training shape %d×%d (want batch and seq_len >= 1)", s.Batch, s.SeqLen)
 		}
 	}
@@ -265,12 +276,18 @@ func Run(backend compute.Backend, backendName string, opts Options) (*Report, er
 		for _, shape := range opts.Shapes {
 			progress(fmt.Sprintf("%s training %d×%d: %d warm-up + %d timed steps", cell, shape.Batch, shape.SeqLen, opts.Warmup, opts.Steps))
 			c := cfg
-			c.BatchSize, c.SeqLen = shape.Batch, shape.SeqLen
+			c.BatchSize, c.SeqLen, c.Dropout = shape.Batch, shape.SeqLen, shape.Dropout
+			if shape.Hidden > 0 {
+				c.Hidden = shape.Hidden
+			}
 			tb, params, err := measureTraining(trainBackend, c, vocab, ids, opts.Warmup, opts.Steps)
 			if err != nil {
 				return nil, err
 			}
-			cr.Params = params
+			tb.Shape = shape
+			if c.Hidden == cfg.Hidden {
+				cr.Params = params // the reference model's
+			}
 			tb.FLOPsPerStep = lstm.TrainFLOPsPerStep(c, vocab.Size())
 			tb.GFLOPS = tb.FLOPsPerStep / tb.StepSeconds / 1e9
 			tb.PeakFraction = tb.GFLOPS / r.MatMul.GFLOPS
@@ -456,8 +473,12 @@ func (r *Report) Table() string {
 	for _, c := range r.Cells {
 		fmt.Fprintf(&sb, "%s (%d parameters)\n", c.Cell, c.Params)
 		for _, t := range c.Train {
-			fmt.Fprintf(&sb, "  train   batch %3d × seq %3d  %7.3f s/step  %8.0f tokens/s  %6.1f GFLOP/s (%.0f%% of peak)\n",
+			fmt.Fprintf(&sb, "  train   batch %3d × seq %3d  %7.3f s/step  %8.0f tokens/s  %6.1f GFLOP/s (%.0f%% of peak)",
 				t.Batch, t.SeqLen, t.StepSeconds, t.TokensPerSec, t.GFLOPS, 100*t.PeakFraction)
+			if t.Preset != "" {
+				fmt.Fprintf(&sb, "  %s: %d layers × %d hidden, dropout %g", t.Preset, r.Model.Layers, t.Hidden, t.Dropout)
+			}
+			sb.WriteString("\n")
 		}
 		g := c.Generate
 		fmt.Fprintf(&sb, "  generate batch 1, %d tokens  %7.3f ms/token  %7.0f tokens/s\n",

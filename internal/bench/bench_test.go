@@ -8,6 +8,7 @@ import (
 	"github.com/gomlx/compute"
 
 	"encoding/json"
+	"github.com/lstmlab/lstmlab/experiments"
 	"github.com/lstmlab/lstmlab/lstm"
 	"github.com/lstmlab/lstmlab/lstm/text"
 	"math"
@@ -20,7 +21,7 @@ import (
 func tinyOptions() Options {
 	return Options{
 		Corpus: "the quick brown fox jumps over the lazy dog. ", CorpusName: "fox",
-		Layers: 2, Hidden: 8, Embed: 4, Shapes: []Shape{{2, 4}, {3, 5}},
+		Layers: 2, Hidden: 8, Embed: 4, Shapes: []Shape{{Batch: 2, SeqLen: 4}, {Batch: 3, SeqLen: 5}},
 		Warmup: 1, Steps: 3, GenTokens: 5, PeakSize: 16,
 	}
 }
@@ -99,7 +100,7 @@ func TestBenchReportJSONAndTable(t *testing.T) {
 	opts := tinyOptions()
 	opts.Corpus = "" // synthetic vocabulary
 	opts.SyntheticVocab = 12
-	opts.Shapes = []Shape{{2, 3}}
+	opts.Shapes = []Shape{{Batch: 2, SeqLen: 3}}
 	r, err := Run(testBackend(t), "go:ops_sequential", opts)
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +148,7 @@ func TestRunBenchmarkRejectsBadOptions(t *testing.T) {
 	}{
 		"negative steps":   {func(o *Options) { o.Steps = -1 }, "Steps"},
 		"empty shape list": {func(o *Options) { o.Shapes = []Shape{} }, "no training shapes"},
-		"zero batch":       {func(o *Options) { o.Shapes = []Shape{{0, 4}} }, "training shape"},
+		"zero batch":       {func(o *Options) { o.Shapes = []Shape{{Batch: 0, SeqLen: 4}} }, "training shape"},
 		"one-letter text":  {func(o *Options) { o.Corpus = "aaaa" }, "distinct characters"},
 		"bad synthetic":    {func(o *Options) { o.Corpus, o.SyntheticVocab = "", 1 }, "SyntheticVocab"},
 		"unknown cell":     {func(o *Options) { o.Cells = []string{"lstm", "transformer"} }, "invalid cell"},
@@ -174,8 +175,18 @@ func TestDefaultAndQuickOptionsAreValid(t *testing.T) {
 		}
 	}
 	d := DefaultOptions()
-	if d.Layers != 2 || d.Hidden != 256 || d.Embed != 64 || len(d.Shapes) != 2 || d.Shapes[0] != (Shape{32, 64}) || d.Shapes[1] != (Shape{64, 128}) {
-		t.Errorf("default options are not the issue's reference shapes: %+v", d)
+	if d.Layers != 2 || d.Hidden != 256 || d.Embed != 64 || len(d.Shapes) != 3 || d.Shapes[0] != (Shape{Batch: 32, SeqLen: 64}) || d.Shapes[1] != (Shape{Batch: 64, SeqLen: 128}) ||
+		d.Shapes[2] != Best15Shape {
+		t.Errorf("default options are not the issue's reference shapes and best15's: %+v", d)
+	}
+	// Best15Shape is the best15 preset's shape.
+	p, err := experiments.LookupPreset(Best15Shape.Preset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := p.Config; c.BatchSize != Best15Shape.Batch || c.SeqLen != Best15Shape.SeqLen || c.Hidden != Best15Shape.Hidden ||
+		c.Dropout != Best15Shape.Dropout || c.Layers != d.Layers || c.EmbedDim != d.Embed {
+		t.Errorf("Best15Shape %+v differs from the best15 preset %+v", Best15Shape, c)
 	}
 }
 

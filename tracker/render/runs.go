@@ -48,14 +48,15 @@ type RunsOptions struct {
 // params whose values differ between the listed runs (all of them for one
 // run), bits the best of the validation bits metrics the runs logged
 // (val_bpc, or whichever val_bp*/val_bits* names they use).
-var DefaultColumns = []string{"id", "name", "status", "start", "active", "params", "best.val_loss", "bits", "tags"}
+// writing the latest cold-start and free-running figures (IsWritingMetric).
+var DefaultColumns = []string{"id", "name", "status", "start", "active", "params", "best.val_loss", "bits", "writing", "tags"}
 
 // ColumnHelp describes the column names RunsOptions.Columns accepts.
 const ColumnHelp = `id, run_id, name, experiment, status, start, end, duration (wall time), active (training
 time without idle gaps), backend, host, git_commit, command, note, parent, tags (all, as k=v);
 params (those that differ between the runs), params.* (all), params.<key>; metrics.<key> (latest
 value), metrics.* ; best.<key> (best value), best.*; bits (best validation bits: val_bpc, ...);
-tags.<key>`
+writing (latest cold start and free-running bits: val_cold_bpc, free_running_bpc, ...); tags.<key>`
 
 // RunsWith writes a list of runs. The table, HTML and Markdown forms show
 // the chosen columns (DefaultColumns unless opts says), fitted to
@@ -103,6 +104,8 @@ type column struct {
 	limit, min int
 	// param marks a differing-param column, which fitting may leave out.
 	param bool
+	// extra marks a column fitting leaves out after all but keepParams params (the writing group).
+	extra bool
 	// name marks the run's name, which fitting shrinks last.
 	name bool
 }
@@ -151,10 +154,14 @@ func runsDocument(runs []tracker.RunInfo, opts RunsOptions, fit bool) (document,
 // fitSection fits s into width cells, in this order: it shrinks the
 // widest shrinkable columns (down to their min; the run's name to 20
 // cells), then, if allowed, leaves out param columns from the right (the
-// least telling: see RunsOptions.ParamsLast), and only then shrinks the
+// least telling: see RunsOptions.ParamsLast) down to keepParams, then the
+// writing columns, then the other params, and only then shrinks the
 // name further: a name is what a reader finds a run by. A note under the table, wrapped
 // at width, says which params were left out (and hint, how to choose
 // columns).
+// keepParams is how many param columns fitting keeps before it leaves out the writing columns.
+const keepParams = 3
+
 func fitSection(s section, cols []column, width int, mayDrop bool, hint string) section {
 	natural := func(j int) int {
 		w := Width(s.header[j])
@@ -202,27 +209,49 @@ func fitSection(s section, cols []column, width int, mayDrop bool, hint string) 
 		}
 	}
 	shrink(true, nameKeep)
-	var dropped []string
-	for mayDrop && total() > width {
-		last := -1
-		for j, c := range cols {
-			if c.param {
-				last = j
+	// drop leaves out the rightmost column that is marked, while the table is too wide, and returns the
+	// headers left out.
+	drop := func(marked func(column) bool) []string {
+		var dropped []string
+		for mayDrop && total() > width {
+			last := -1
+			for j, c := range cols {
+				if marked(c) {
+					last = j
+				}
+			}
+			if last < 0 {
+				break
+			}
+			dropped = append([]string{cols[last].header}, dropped...)
+			cols = append(cols[:last:last], cols[last+1:]...)
+			widths = append(widths[:last:last], widths[last+1:]...)
+			s.header = append(s.header[:last:last], s.header[last+1:]...)
+			for i, r := range s.rows {
+				s.rows[i] = append(r[:last:last], r[last+1:]...)
 			}
 		}
-		if last < 0 {
-			break
-		}
-		dropped = append([]string{cols[last].header}, dropped...)
-		cols = append(cols[:last:last], cols[last+1:]...)
-		widths = append(widths[:last:last], widths[last+1:]...)
-		s.header = append(s.header[:last:last], s.header[last+1:]...)
-		for i, r := range s.rows {
-			s.rows[i] = append(r[:last:last], r[last+1:]...)
-		}
+		return dropped
 	}
+	// The first keepParams params (the most telling) outrank the writing figures; the rest do not.
+	params := func() int {
+		n := 0
+		for _, c := range cols {
+			if c.param {
+				n++
+			}
+		}
+		return n
+	}
+	dropped := drop(func(c column) bool { return c.param && params() > keepParams })
+	extras := drop(func(c column) bool { return c.extra })
+	dropped = append(drop(func(c column) bool { return c.param }), dropped...)
 	shrink(true, 0)
 	s.limits = widths
+	if len(extras) > 0 {
+		note := fmt.Sprintf("(%s not shown to fit %d columns; metrics.<key> shows one)", strings.Join(extras, ", "), width)
+		s.notes = append(s.notes, wrapWords(note, width)...)
+	}
 	if len(dropped) > 0 {
 		if hint != "" {
 			hint = "; " + hint
@@ -312,6 +341,14 @@ func resolveColumn(name string, runs []tracker.RunInfo, opts RunsOptions) ([]col
 			}
 		}
 		return cols, nil
+	case "writing":
+		var cols []column
+		for _, k := range metricKeys(runs) {
+			if IsWritingMetric(k) {
+				cols = append(cols, column{header: k, extra: true, cell: func(r tracker.RunInfo) string { return lastValue(r, k) }})
+			}
+		}
+		return cols, nil
 	}
 	prefix, key, ok := strings.Cut(name, ".")
 	if ok && key != "" {
@@ -335,6 +372,13 @@ func resolveColumn(name string, runs []tracker.RunInfo, opts RunsOptions) ([]col
 // trained at.
 func IsBitsMetric(key string) bool {
 	return strings.HasPrefix(key, "val_bp") || strings.HasPrefix(key, "val_bits")
+}
+
+// IsWritingMetric reports whether a metric key is one of the runner's figures of how a model writes, in
+// bits per unit: the cold start on the validation split (val_cold_bp*) or the free-running figure
+// (free_running_bp*).
+func IsWritingMetric(key string) bool {
+	return strings.HasPrefix(key, "val_cold_bp") || strings.HasPrefix(key, "free_running_bp")
 }
 
 func paramColumns(keys []string, varying bool) []column {
