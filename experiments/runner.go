@@ -633,7 +633,7 @@ func (s *session) evalSplit(m *lstm.Model, ids []int32, name string) (*lstm.Eval
 // Writing returns how m writes (issue 17; see lstm's writing.go): its cold start on split (mean loss of
 // lstm.ColdStartPassages passages of lstm.ColdStartTokens tokens, each from the zero state; nil when the
 // split has fewer than two tokens) and its free-running figure (mean −ln p of lstm.FreeRunningSamples
-// samples of lstm.FreeRunningTokens tokens at temperature 1 from the prompt-less start, seeds
+// samples of lstm.FreeRunningTokens tokens at temperature 1 from an empty state (lstm's FreeRunning), seeds
 // FreeRunningSeed(cfg) onwards: the same at every evaluation, so the curve follows the model, not the
 // draws).
 func Writing(m *lstm.Model, split []int32) (cold, free *lstm.EvalResult, err error) {

@@ -12,7 +12,8 @@ import (
 // TestWritingFiguresMatchThePublicAPI: the cold-start and free-running figures a run logs (at every
 // evaluation, and for the best model at the end) equal a direct computation on the saved model with the
 // public API: EvaluateStream of each passage of the test split from the zero state, and GenerateTrace's
-// model probabilities of samples drawn at temperature 1 with the run's seeds.
+// model probabilities of every token of samples drawn at temperature 1 with the run's seeds from the zero
+// state reading a line break (the prompt "\n").
 func TestWritingFiguresMatchThePublicAPI(t *testing.T) {
 	dir := t.TempDir()
 	db, res := trainSmall(t, dir)
@@ -46,9 +47,12 @@ func TestWritingFiguresMatchThePublicAPI(t *testing.T) {
 	var free float64
 	drawn := 0
 	for i := range uint64(lstm.FreeRunningSamples) {
-		trace, _, err := m.GenerateTrace(lstm.SampleOptions{Length: lstm.FreeRunningTokens, Temperature: 1, Seed: FreeRunningSeed(m.Config) + i})
+		trace, _, err := m.GenerateTrace(lstm.SampleOptions{Prompt: "\n", Length: lstm.FreeRunningTokens, Temperature: 1, Seed: FreeRunningSeed(m.Config) + i})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if len(trace) != lstm.FreeRunningTokens {
+			t.Fatalf("sample %d: %d tokens, want %d", i, len(trace), lstm.FreeRunningTokens)
 		}
 		for _, tok := range trace {
 			free -= math.Log(tok.ModelProb)
