@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lstmlab/lstmlab/internal/buildinfo"
+	"github.com/lstmlab/lstmlab/internal/jsonfloat"
 	"github.com/lstmlab/lstmlab/lstm"
 	"github.com/lstmlab/lstmlab/lstm/text"
 	"github.com/lstmlab/lstmlab/tracker"
@@ -137,17 +138,34 @@ func (r *Result) HasBestVal() bool { return !math.IsInf(r.BestVal, 1) && !math.I
 // resultFields is Result without its methods (for MarshalJSON).
 type resultFields Result
 
-// MarshalJSON writes best_val_loss and best_step as null when the run has no validation loss yet.
+// MarshalJSON writes best_val_loss and best_step as null when the run has no validation loss yet, and
+// test_free_running without the figures a sample has not got (accuracy, OOV: there is no reference text).
 func (r Result) MarshalJSON() ([]byte, error) {
 	out := struct {
 		resultFields
-		BestVal  *float64 `json:"best_val_loss"`
-		BestStep *int     `json:"best_step"`
+		BestVal         *float64         `json:"best_val_loss"`
+		BestStep        *int             `json:"best_step"`
+		TestFreeRunning *freeRunningJSON `json:"test_free_running,omitempty"`
 	}{resultFields: resultFields(r)}
 	if r.HasBestVal() {
 		out.BestVal, out.BestStep = &r.BestVal, &r.BestStep
 	}
+	if f := r.TestFreeRunning; f != nil {
+		out.TestFreeRunning = &freeRunningJSON{jsonfloat.Float(f.Loss), jsonfloat.Float(f.Perplexity), jsonfloat.Float(f.BitsPerToken),
+			f.Level, f.Tokens, f.Streams}
+	}
 	return json.Marshal(out)
+}
+
+// freeRunningJSON is the JSON form of a free-running figure (lstm's FreeRunning): mean −ln p of the
+// samples' tokens (nats), its perplexity and bits per token, the unit, the tokens drawn and the samples.
+type freeRunningJSON struct {
+	Loss         jsonfloat.Float `json:"loss"`
+	Perplexity   jsonfloat.Float `json:"perplexity"`
+	BitsPerToken jsonfloat.Float `json:"bits_per_token"`
+	Level        text.Level      `json:"unit"`
+	Tokens       int             `json:"tokens"`
+	Samples      int             `json:"samples"`
 }
 
 // ErrFreezeWithoutParent is wrapped when TrainOptions.Freeze is set without TrainOptions.InitFrom.
@@ -633,7 +651,7 @@ func (s *session) evalSplit(m *lstm.Model, ids []int32, name string) (*lstm.Eval
 // Writing returns how m writes (issue 17; see lstm's writing.go): its cold start on split (mean loss of
 // lstm.ColdStartPassages passages of lstm.ColdStartTokens tokens, each from the zero state; nil when the
 // split has fewer than two tokens) and its free-running figure (mean −ln p of lstm.FreeRunningSamples
-// samples of lstm.FreeRunningTokens tokens at temperature 1 from the prompt-less start, seeds
+// samples of lstm.FreeRunningTokens tokens at temperature 1 from an empty state (lstm's FreeRunning), seeds
 // FreeRunningSeed(cfg) onwards: the same at every evaluation, so the curve follows the model, not the
 // draws).
 func Writing(m *lstm.Model, split []int32) (cold, free *lstm.EvalResult, err error) {

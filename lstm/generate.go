@@ -81,9 +81,10 @@ const (
 )
 
 // readStart reads the start context into s and returns the logits of the first token. Why not just the zero
-// state and a line break: training sees the zero state only at the start of each epoch, so a model has
-// barely learnt what follows it and may begin with rare symbols even greedily; a line break after lines of
-// text is what it sees at the start of every line. Sampled rather than greedy lines, because greedy text
+// state and a line break: training meets the zero state far less often than carried state (at each epoch's
+// start and at the few random stream resets of reset_prob, each before whatever text the window holds), so a
+// model knows little of what follows it at a line's start and may begin with rare symbols even greedily; a
+// line break after lines of text is what it sees at the start of every line. Sampled rather than greedy lines, because greedy text
 // tends to loop without ever breaking the line. The first characters of a line cost less after this
 // context than after the zero state (BenchmarkStartContext; figures in docs/benchmarks.md).
 func (m *Model) readStart(s *Stepper) ([]float32, error) {

@@ -36,8 +36,7 @@ const (
 //   - head weight and bias U(±1/√H) (nn.Linear: bound 1/√fan_in, fan_in = H).
 //
 // Why: with the zero biases and forget-gate bias 1 lstmlab had before, a 2×512 model learned markedly less
-// per step than with PyTorch's biases (validation 2.42 against 2.17 bits/char at step 400; docs/benchmarks.md,
-// "Recipe (issue 17)").
+// per step than with PyTorch's biases (figures in docs/benchmarks.md, "Recipe (issue 17)").
 
 // paramSpec is one trainable parameter: its path, shape and initial values.
 type paramSpec struct {

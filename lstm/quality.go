@@ -1,6 +1,7 @@
 package lstm
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/gomlx/gomlx/core/tensors"
@@ -10,12 +11,18 @@ import (
 // recipe.go), and profiling a model along streams read from the zero state (internal/qualitylab).
 
 // ResetRows zeroes the carried hidden and cell state of the given training streams (rows of the
-// batch), so their next window starts from the initial state.
+// batch, 0 ≤ row < batch), so their next window starts from the initial state. A row out of range is an
+// error naming it and the batch size, and leaves the state as it was.
 func (t *Trainer) ResetRows(rows []int) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	cfg := t.Model.Config
+	for _, b := range rows {
+		if b < 0 || b >= cfg.BatchSize {
+			return fmt.Errorf("reset rows: row %d out of range (batch %d: rows 0 to %d)", b, cfg.BatchSize, cfg.BatchSize-1)
+		}
+	}
 	zero := func(s *tensors.Tensor) (*tensors.Tensor, error) {
 		v, err := tensors.CopyFlatData[float32](s)
 		if err != nil {

@@ -1,6 +1,7 @@
 package lstm
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -58,6 +59,31 @@ func TestResetRowsZeroesOnlyThoseStreams(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestResetRowsRejectsRowsOutsideTheBatch: a row below 0 or at/after the batch size is an error naming
+// the row and the batch size (no panic), and the carried state is left as it was, even when the other rows
+// asked for are valid.
+func TestResetRowsRejectsRowsOutsideTheBatch(t *testing.T) {
+	m, ids := tinyModel(t, strings.Repeat(tinyText, 4), nil)
+	tr, err := NewTrainer(m, ids, ids, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Step(); err != nil {
+		t.Fatal(err)
+	}
+	h, c := tensors.MustCopyFlatData[float32](tr.h), tensors.MustCopyFlatData[float32](tr.c)
+	for _, rows := range [][]int{{4}, {0, -1}, {1, 100}} {
+		err := tr.ResetRows(rows)
+		bad := rows[len(rows)-1]
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("row %d", bad)) || !strings.Contains(err.Error(), "batch 4") {
+			t.Errorf("ResetRows(%v) = %v, want an error naming row %d and batch 4", rows, err, bad)
+		}
+		if !slices.Equal(tensors.MustCopyFlatData[float32](tr.h), h) || !slices.Equal(tensors.MustCopyFlatData[float32](tr.c), c) {
+			t.Fatalf("ResetRows(%v) changed the carried state", rows)
+		}
 	}
 }
 

@@ -14,8 +14,9 @@ import (
 // model meets the zero state only at the streams' starting positions, and with a fixed layout these are
 // the same text every epoch: the book's table of contents for stream 0 of Moby Dick. Trained for many
 // epochs, a large model learns that "a fresh state means that text"; started from the empty state it
-// then writes a table of contents and stays there (2×512, 1 300 steps: free-running 3.2 bits/char against
-// a test figure of 2.2). Two changes fix it, both reproducible from the seed (so resume stays exact):
+// then writes a table of contents and stays there, its free-running figure far above its test figure
+// (docs/benchmarks.md, "Recipe (issue 17)"). Two changes fix it, both reproducible from the seed (so resume
+// stays exact):
 //
 //   - EpochOffset: each epoch after the first cuts the streams from the training text rotated by a
 //     random offset, so streams start at other text every epoch;

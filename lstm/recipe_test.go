@@ -32,7 +32,7 @@ func trapCorpus(streamLen int) string {
 // TestInitialStateIsNotTiedToStreamStarts is the regression test of issue 17's cause: with the state
 // reset only at each epoch's start and the streams always starting at the same text, a model learns
 // what follows the empty state there and writes it from an empty prompt (Moby Dick: the table of
-// contents at the start of stream 0, free-running 3.2 bits/char against a test figure of 2.2). The
+// contents at the start of stream 0; docs/benchmarks.md, "Recipe (issue 17)"). The
 // default recipe (random stream offsets each epoch, random resets) must not learn it; the old recipe
 // must, or the trap proves nothing.
 func TestInitialStateIsNotTiedToStreamStarts(t *testing.T) {

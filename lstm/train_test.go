@@ -140,9 +140,12 @@ func TestTrainingBackendIsReproducible(t *testing.T) {
 	}
 }
 
-// TestResumeGivesSameLossesAsUninterruptedRun trains 14 steps in one go, and 6 + 8 with a checkpoint saved,
+// TestResumeGivesSameLossesAsUninterruptedRun trains 14 steps in one go, and 7 + 7 with a checkpoint saved,
 // loaded and resumed between them, for every cell and both optimizers, with streams reset mid-epoch and
-// started at a new offset each epoch (reset_prob, epoch_offset): the losses must be the same.
+// started at a new offset each epoch (reset_prob, epoch_offset): the losses must be the same. The
+// checkpoint falls in the middle of an epoch after the first (epoch > 0, 0 < window < windows per epoch,
+// at a non-zero stream offset), so the resumed trainer must rebuild that epoch's rotated streams and
+// carry on from the saved window.
 func TestResumeGivesSameLossesAsUninterruptedRun(t *testing.T) {
 	corpus := strings.Repeat(tinyText, 2)
 	for _, cell := range CellNames() {
@@ -159,7 +162,7 @@ func TestResumeGivesSameLossesAsUninterruptedRun(t *testing.T) {
 				full, _ := NewTrainer(m, ids, ids, nil)
 				want := trainLosses(t, full)
 
-				m2, _ := tinyModel(t, corpus, func(c *Config) { edit(c); c.Steps = 6 })
+				m2, _ := tinyModel(t, corpus, func(c *Config) { edit(c); c.Steps = 7 })
 				first, _ := NewTrainer(m2, ids, ids, nil)
 				got := trainLosses(t, first)
 				path := filepath.Join(t.TempDir(), "ckpt.safetensors")
@@ -172,6 +175,11 @@ func TestResumeGivesSameLossesAsUninterruptedRun(t *testing.T) {
 				}
 				if ck.Model.Cell().Name() != cell {
 					t.Fatalf("loaded a %s model, saved a %s", ck.Model.Cell().Name(), cell)
+				}
+				if st := ck.State; st == nil || st.Step != 7 || st.Epoch == 0 || st.Window == 0 || st.Window >= first.train.NumWindows() ||
+					epochOffset(ck.Model.Config, st.Epoch, len(first.trainIDs)) == 0 {
+					t.Fatalf("checkpoint state %+v (%d windows per epoch): want step 7 mid-epoch (epoch > 0, 0 < window < windows) at a non-zero stream offset",
+						st, first.train.NumWindows())
 				}
 				ck.Model.Config.Steps = 14
 				resumed, err := ResumeTrainer(ck, ids, ids, nil)

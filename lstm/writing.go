@@ -16,11 +16,13 @@ import (
 //   - the cold start (ColdStart): the mean loss of many short passages of a split, each read from the
 //     zero state, as a user's short text is scored;
 //   - the free-running figure (FreeRunning): the model's mean −ln p of its own samples at temperature 1
-//     from the prompt-less start. A model that writes like its training text scores its samples near its
-//     test loss; one that leaves the text's distribution when it writes scores them much worse.
+//     from an empty state (the zero state reading a line break), every drawn token scored. A model that
+//     writes like its training text scores its samples near its test loss; one that leaves the text's
+//     distribution when it writes scores them much worse.
 //
-// The runner logs both with every evaluation (the defaults below); the PyTorch quality peer
-// (peers/peer_quality.py) measures the same figures.
+// The runner logs both with every evaluation (the defaults below). The PyTorch quality peer
+// (peers/peer_quality.py) computes them the same way (passages from the zero state; samples drawn from a
+// newline at the zero state, every token scored), with its own counts and lengths.
 const (
 	ColdStartPassages  = 64  // passages of a split the cold start scores
 	ColdStartTokens    = 128 // scored tokens per passage (each passage reads one more: its first is context)
@@ -93,12 +95,16 @@ func (m *Model) ColdStart(ids []int32, passages, length int) (EvalResult, error)
 	return sums.result(m.Vocab.Level(), len(starts)), nil
 }
 
-// FreeRunning generates samples texts of length tokens at temperature 1 from the prompt-less start
-// (SampleOptions.Prompt), sample i with seed+i, and returns the model's mean −ln p of the tokens it drew
-// (GenerateTrace's ModelProb) as Loss, nats per token, with Perplexity and BitsPerToken; Tokens is the
-// number of tokens drawn and Streams the samples. Accuracy and the OOV figures are 0 (a sample has no
-// reference text). Each sample is the one GenerateTrace draws with the same options; the samples are
-// generated side by side, up to the Stepper's rows at a time, so four cost about as much as one.
+// FreeRunning draws samples texts of length tokens at temperature 1 (nothing cut: no top-k, no top-p),
+// sample i with seed+i, each from an empty state: the zero state reading StartToken (the line break, or
+// token 0 when the vocabulary has none), the beginning of a text. Every drawn token is scored: Loss is the
+// model's mean −ln p of the tokens it drew (its own probability of each, GenerateTrace's ModelProb), nats
+// per token, with Perplexity and BitsPerToken; Tokens is samples·length and Streams the samples. Accuracy
+// and the OOV figures are 0 (a sample has no reference text). It is not the prompt-less start of
+// Generate (no start context, no line breaks left out): sample i is the one GenerateTrace draws with
+// SampleOptions{Prompt: "\n", Length: length, Temperature: 1, Seed: seed + i} for a vocabulary with a line
+// break. The samples are generated side by side, up to the Stepper's rows at a time, so four cost about
+// as much as one. samples and length must be at least 1.
 func (m *Model) FreeRunning(samples, length int, seed uint64) (EvalResult, error) {
 	if samples < 1 || length < 1 {
 		return EvalResult{}, fmt.Errorf("free running: %d samples of %d tokens (want at least 1 of 1)", samples, length)
@@ -119,9 +125,6 @@ func (m *Model) FreeRunning(samples, length int, seed uint64) (EvalResult, error
 			}
 		}
 	}
-	if sums.tokens == 0 {
-		return EvalResult{}, fmt.Errorf("free running: no token generated")
-	}
 	r := sums.result(m.Vocab.Level(), samples)
 	r.Accuracy, r.InVocabLoss, r.InVocabPerplexity = 0, 0, 0
 	return r, nil
@@ -135,42 +138,11 @@ func (m *Model) stepRowsExec() (*model.Exec, error) {
 	})
 }
 
-// sampleSideBySide draws, in the rows of one Stepper, the traces GenerateTrace draws for
-// SampleOptions{Length: length, Temperature: 1, Seed: seeds[r]} (at most stepperRows seeds): the start
-// context is read once and its state copied to every row; each row then samples with its own seed,
-// leaves out its leading line breaks as generate does, and reads token 0 once it is done (as a Stepper's
-// idle rows do). Rows never mix, so each trace is the one generated alone.
+// sampleSideBySide draws, in the rows of one Stepper's graph, length tokens per seed (at most stepperRows
+// seeds) at temperature 1: every row starts from the zero state reading StartToken, then samples with its
+// own Sampler (SampleOptions{Length: length, Temperature: 1, Seed: seeds[r]}) and reads what it drew; rows
+// past the seeds read token 0. Rows never mix, so each trace is the one a single Stepper draws alone.
 func (m *Model) sampleSideBySide(seeds []uint64, length int) ([][]GeneratedToken, error) {
-	s, err := m.NewStepper()
-	if err != nil {
-		return nil, err
-	}
-	first, err := m.readStart(s)
-	if err != nil {
-		return nil, fmt.Errorf("start context: %w", err)
-	}
-	copyRow0 := func(t *tensors.Tensor) (*tensors.Tensor, error) {
-		v, err := tensors.CopyFlatData[float32](t)
-		if err != nil {
-			return nil, err
-		}
-		layers, rows, hidden := t.Shape().Dimensions[0], t.Shape().Dimensions[1], t.Shape().Dimensions[2]
-		for k := range layers {
-			row0 := v[k*rows*hidden : k*rows*hidden+hidden]
-			for r := 1; r < rows; r++ {
-				copy(v[(k*rows+r)*hidden:], row0)
-			}
-		}
-		return tensors.FromFlatDataAndDimensions(v, layers, rows, hidden), nil
-	}
-	h, err := copyRow0(s.h)
-	if err != nil {
-		return nil, err
-	}
-	c, err := copyRow0(s.c)
-	if err != nil {
-		return nil, err
-	}
 	exec, err := m.stepRowsExec()
 	if err != nil {
 		return nil, err
@@ -180,47 +152,34 @@ func (m *Model) sampleSideBySide(seeds []uint64, length int) ([][]GeneratedToken
 		return nil, err
 	}
 	n := len(seeds)
-	samplers, skip, traces := make([]*Sampler, n), make([]int, n), make([][]GeneratedToken, n)
-	logits := make([][]float32, n)
+	samplers, traces := make([]*Sampler, n), make([][]GeneratedToken, n)
+	tokens := make([]int32, stepperRows) // [stepperRows]: the token each row reads next
 	for r, seed := range seeds {
-		samplers[r], skip[r], logits[r] = NewSampler(SampleOptions{Length: length, Temperature: 1, Seed: seed}), leadingBreaks, first
+		samplers[r] = NewSampler(SampleOptions{Length: length, Temperature: 1, Seed: seed})
+		tokens[r] = m.StartToken()
 	}
+	shape := m.stateShape(stepperRows)
+	h, c := tensors.FromShape(shape), tensors.FromShape(shape) // [L, stepperRows, H], the zero state
 	vocab := m.Vocab.Size()
-	for {
-		tokens := make([]int32, stepperRows) // rows past n, and rows done, read token 0
-		active := false
-		for r := range n {
-			if len(traces[r]) == length {
-				continue
-			}
-			id, p := samplers[r].Sample(logits[r])
-			if skip[r] > 0 && m.isLineBreak(id) { // read, not kept (generate's leading line breaks)
-				skip[r]--
-				tokens[r], active = id, true
-				continue
-			}
-			skip[r] = 0
-			raw := Probabilities(logits[r])
-			traces[r] = append(traces[r], GeneratedToken{ID: id, Token: m.Vocab.Token(id), Prob: p[id], Entropy: Entropy(p),
-				ModelProb: raw[id], ModelEntropy: Entropy(raw)})
-			if len(traces[r]) < length {
-				tokens[r], active = id, true
-			}
-		}
-		if !active {
-			return traces, nil
-		}
+	for range length {
 		out, err := m.call(exec, "generation step", append([]any{tokens, h, c}, anySlice(weights)...)...)
 		if err != nil {
 			return nil, err
 		}
-		all, err := tensors.CopyFlatData[float32](out[0])
+		logits, err := tensors.CopyFlatData[float32](out[0]) // [stepperRows, V]
 		if err != nil {
 			return nil, fmt.Errorf("read logits: %w", err)
 		}
-		for r := range n {
-			logits[r] = all[r*vocab : (r+1)*vocab]
-		}
 		h, c = out[1], out[2]
+		tokens = make([]int32, stepperRows)
+		for r := range n {
+			row := logits[r*vocab : (r+1)*vocab]
+			id, p := samplers[r].Sample(row)
+			raw := Probabilities(row)
+			traces[r] = append(traces[r], GeneratedToken{ID: id, Token: m.Vocab.Token(id), Prob: p[id], Entropy: Entropy(p),
+				ModelProb: raw[id], ModelEntropy: Entropy(raw)})
+			tokens[r] = id
+		}
 	}
+	return traces, nil
 }

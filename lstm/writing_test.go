@@ -42,51 +42,88 @@ func TestColdStartScoresPassagesFromTheZeroState(t *testing.T) {
 	}
 }
 
-// TestFreeRunningIsTheSamplesOwnLoss checks FreeRunning against GenerateTrace: the samples drawn side by
-// side are, token for token, the ones GenerateTrace draws alone with seeds seed, seed+1, ... (five: a full
-// group of Stepper rows and one more), and the figure is the mean −ln p of their tokens at temperature 1.
+// TestFreeRunningIsTheSamplesOwnLoss checks FreeRunning against samples drawn alone through the public
+// API: with a line break in the vocabulary, GenerateTrace with the prompt "\n" (the zero state reading a
+// line break) and seeds seed, seed+1, ... (five: a full group of Stepper rows and one more); without one,
+// a one-row Stepper loop from token 0. Each sample drawn side by side must be, token for token, the one
+// drawn alone, and the figure the mean −ln p (at temperature 1) of every drawn token.
 func TestFreeRunningIsTheSamplesOwnLoss(t *testing.T) {
-	m := samplingModel(t, charVocab(t, sampleCorpus))
 	const seed, samples, length = 7, 5, 30
-	got, err := m.FreeRunning(samples, length, seed)
-	if err != nil {
-		t.Fatal(err)
+	withBreak := samplingModel(t, charVocab(t, sampleCorpus))
+	if ids, err := withBreak.Vocab.Encode("\n"); err != nil || len(ids) != 1 || ids[0] != withBreak.StartToken() {
+		t.Fatalf(`Encode("\n") = %v, %v; want [StartToken %d]`, ids, err, withBreak.StartToken())
 	}
-	side, err := m.sampleSideBySide([]uint64{seed, seed + 1, seed + 2, seed + 3}, length)
-	if err != nil {
-		t.Fatal(err)
+	noBreak := samplingModel(t, charVocab(t, strings.ReplaceAll(sampleCorpus, "\n", " ")))
+	if noBreak.StartToken() != 0 {
+		t.Fatalf("StartToken without a line break = %d, want 0", noBreak.StartToken())
 	}
-	var sum float64
-	n := 0
-	for i := range uint64(samples) {
-		trace, _, err := m.GenerateTrace(SampleOptions{Length: length, Temperature: 1, Seed: seed + i})
+	alone := map[string]func(m *Model, seed uint64) []GeneratedToken{
+		"GenerateTrace from a line break": func(m *Model, seed uint64) []GeneratedToken {
+			trace, _, err := m.GenerateTrace(SampleOptions{Prompt: "\n", Length: length, Temperature: 1, Seed: seed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return trace
+		},
+		"a one-row Stepper loop from token 0": func(m *Model, seed uint64) []GeneratedToken {
+			s, err := m.NewStepper()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sampler := NewSampler(SampleOptions{Temperature: 1, Seed: seed})
+			var trace []GeneratedToken
+			for id := int32(0); len(trace) < length; {
+				logits, err := s.Step(id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				id, _ = sampler.Sample(logits)
+				trace = append(trace, GeneratedToken{ID: id, ModelProb: Probabilities(logits)[id]})
+			}
+			return trace
+		},
+	}
+	for _, c := range []struct {
+		m     *Model
+		alone string
+	}{{withBreak, "GenerateTrace from a line break"}, {noBreak, "a one-row Stepper loop from token 0"}} {
+		got, err := c.m.FreeRunning(samples, length, seed)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if i < 4 {
-			if len(side[i]) != len(trace) {
-				t.Fatalf("sample %d: %d tokens side by side, %d alone", i, len(side[i]), len(trace))
+		side, err := c.m.sampleSideBySide([]uint64{seed, seed + 1, seed + 2, seed + 3}, length)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum float64
+		n := 0
+		for i := range uint64(samples) {
+			trace := alone[c.alone](c.m, seed+i)
+			if len(trace) != length {
+				t.Fatalf("%s: sample %d has %d tokens, want %d", c.alone, i, len(trace), length)
 			}
-			for j := range trace {
-				if side[i][j].ID != trace[j].ID || math.Abs(side[i][j].ModelProb-trace[j].ModelProb) > 1e-6 {
-					t.Fatalf("sample %d token %d: %+v side by side, %+v alone", i, j, side[i][j], trace[j])
+			if i < 4 {
+				for j := range trace {
+					if side[i][j].ID != trace[j].ID || math.Abs(side[i][j].ModelProb-trace[j].ModelProb) > 1e-6 {
+						t.Fatalf("sample %d token %d: %+v side by side, %+v by %s", i, j, side[i][j], trace[j], c.alone)
+					}
 				}
 			}
+			for _, tok := range trace {
+				sum -= math.Log(tok.ModelProb)
+				n++
+			}
 		}
-		for _, tok := range trace {
-			sum -= math.Log(tok.ModelProb)
-			n++
+		if want := sum / float64(n); got.Tokens != n || got.Streams != samples || math.Abs(got.Loss-want) > 1e-6 ||
+			math.Abs(got.BitsPerToken-got.Loss/math.Ln2) > 1e-12 {
+			t.Errorf("free-running %d tokens at %.6f nats, %s %d at %.6f", got.Tokens, got.Loss, c.alone, n, want)
 		}
-	}
-	if want := sum / float64(n); got.Tokens != n || got.Streams != samples || math.Abs(got.Loss-want) > 1e-6 ||
-		math.Abs(got.BitsPerToken-got.Loss/math.Ln2) > 1e-12 {
-		t.Errorf("free-running %d tokens at %.6f nats, GenerateTrace %d at %.6f", got.Tokens, got.Loss, n, want)
-	}
-	other, err := m.FreeRunning(2, length, seed+100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if other.Loss == got.Loss {
-		t.Errorf("another seed gave the same figure %.8f: the seed is not used", got.Loss)
+		other, err := c.m.FreeRunning(2, length, seed+100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if other.Loss == got.Loss {
+			t.Errorf("another seed gave the same figure %.8f: the seed is not used", got.Loss)
+		}
 	}
 }

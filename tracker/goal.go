@@ -32,7 +32,7 @@ const (
 	MetricValColdBPC     = "val_cold_bpc"     // cold start: short validation passages, each from the zero state, bits per character
 	MetricValColdBPG     = "val_cold_bpg"     // the same per grapheme cluster
 	MetricValColdBPW     = "val_cold_bpw"     // the same per word
-	MetricFreeRunningBPC = "free_running_bpc" // the model's −log2 p of its own samples at temperature 1, bits per character
+	MetricFreeRunningBPC = "free_running_bpc" // the model's −log2 p of its own samples at temperature 1 from an empty state, bits per character
 	MetricFreeRunningBPG = "free_running_bpg" // the same per grapheme cluster
 	MetricFreeRunningBPW = "free_running_bpw" // the same per word
 	MetricValAcc         = "val_acc"          // validation next-token accuracy

@@ -15,8 +15,9 @@ import (
 )
 
 // progressView shows training like Keras does: in a terminal, one progress line redrawn in place (step,
-// bar, loss, last validation loss, tokens/s, time left) that always fits the terminal's width, plus one
-// line per evaluation; without a terminal (CI, pipes) only the evaluation lines, so logs stay readable.
+// bar, loss, last validation loss, tokens/s, time left) plus one line per evaluation, both fitted to the
+// terminal's width; without a terminal (CI, pipes) only the evaluation lines, whole, so logs stay readable
+// and keep every figure.
 //
 // The line is drawn by hand rather than with a progress-bar library: it must be a pure function of the
 // state and the width (renderProgress) so it can be tested at any width, drop fields to fit, restart for
@@ -70,21 +71,11 @@ func (p *progressView) Observe(ev experiments.RunEvent) error {
 		p.step(ev)
 	case lstm.EventEval:
 		p.state.HasVal, p.state.ValLoss = true, ev.Val.Loss
-		mark := ""
-		if ev.Improved {
-			mark = "  *best"
+		width := 0 // a log keeps every figure
+		if p.tty {
+			width = p.width()
 		}
-		writing := ""
-		if c := ev.ColdStart; c != nil {
-			writing += fmt.Sprintf("  val_cold_%s %s", c.BitsName(), render.Number(c.BitsPerToken, 3))
-		}
-		if f := ev.FreeRunning; f != nil {
-			writing += fmt.Sprintf("  free_running_%s %s", f.BitsName(), render.Number(f.BitsPerToken, 3))
-		}
-		line := fmt.Sprintf("step %d/%d  epoch %d  loss %s  val_loss %s  val_%s %s  val_ppl %s  val_acc %s%s  %s tok/s  %s%s",
-			ev.Step, ev.TotalSteps, ev.Epoch+1, render.Number(p.state.Loss, 4), render.Number(ev.Val.Loss, 4), ev.Val.BitsName(),
-			render.Number(ev.Val.BitsPerToken, 3), render.Number(ev.Val.Perplexity, 2), render.Number(ev.Val.Accuracy, 3),
-			writing, render.Number(p.state.TokensPS, 0), ev.Elapsed.Round(time.Second), mark)
+		line := renderEval(ev, p.state.Loss, p.state.TokensPS, width)
 		p.clear()
 		fmt.Fprintln(p.w, line)
 		p.draw(true)
@@ -238,6 +229,67 @@ func renderProgress(s progressState, width int) string {
 	line := strings.Join(parts, "  ")
 	if len(line) > width { // only the step count is left and even it is too wide
 		line = line[:width]
+	}
+	return line
+}
+
+// renderEval lays out an evaluation line (loss is the latest training loss, tokensPS the smoothed rate),
+// fitted like the progress line to a terminal width columns wide, one column short of it, when width > 0:
+// fields that do not fit are left out, least important first (tok/s, val_acc, val_ppl, epoch, elapsed
+// time, training loss, the cold start, the free-running figure, val_loss, *best); the step count and the
+// validation bits stay (cut at the width only when even they do not fit).
+//
+//	step 400/1000  epoch 3  loss 1.5123  val_loss 1.5512  val_bpc 2.238  val_ppl 4.72  val_acc 0.552  val_cold_bpc 2.301  free_running_bpc 2.412  9.91k tok/s  1m40s  *best
+func renderEval(ev experiments.RunEvent, loss, tokensPS float64, width int) string {
+	fields := []progressField{
+		{0, fmt.Sprintf("step %d/%d", ev.Step, ev.TotalSteps)},
+		{8, fmt.Sprintf("epoch %d", ev.Epoch+1)},
+		{6, "loss " + render.Number(loss, 4)},
+		{3, "val_loss " + render.Number(ev.Val.Loss, 4)},
+		{0, fmt.Sprintf("val_%s %s", ev.Val.BitsName(), render.Number(ev.Val.BitsPerToken, 3))},
+		{9, "val_ppl " + render.Number(ev.Val.Perplexity, 2)},
+		{10, "val_acc " + render.Number(ev.Val.Accuracy, 3)},
+		{5, ""},
+		{4, ""},
+		{11, render.Number(tokensPS, 0) + " tok/s"},
+		{7, ev.Elapsed.Round(time.Second).String()},
+		{2, ""},
+	}
+	if c := ev.ColdStart; c != nil {
+		fields[7].text = fmt.Sprintf("val_cold_%s %s", c.BitsName(), render.Number(c.BitsPerToken, 3))
+	}
+	if f := ev.FreeRunning; f != nil {
+		fields[8].text = fmt.Sprintf("free_running_%s %s", f.BitsName(), render.Number(f.BitsPerToken, 3))
+	}
+	if ev.Improved {
+		fields[11].text = "*best"
+	}
+	join := func() string {
+		var parts []string
+		for _, f := range fields {
+			if f.text != "" {
+				parts = append(parts, f.text)
+			}
+		}
+		return strings.Join(parts, "  ")
+	}
+	line := join()
+	if width <= 0 {
+		return line
+	}
+	width = max(width-1, 1)
+	for len(line) > width {
+		worst := -1
+		for i, f := range fields {
+			if f.text != "" && f.rank > 0 && (worst < 0 || f.rank > fields[worst].rank) {
+				worst = i
+			}
+		}
+		if worst < 0 {
+			return line[:width] // only the step count and the validation bits are left
+		}
+		fields[worst].text = ""
+		line = join()
 	}
 	return line
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/lstmlab/lstmlab/experiments"
 	"github.com/lstmlab/lstmlab/internal/goldenfile"
 	"github.com/lstmlab/lstmlab/lstm"
+	"github.com/lstmlab/lstmlab/lstm/text"
 )
 
 // golden compares got with testdata/name, or rewrites it: go test ./cmd/lstmlab -run Progress -update
@@ -46,6 +47,49 @@ func TestProgressLineWidths(t *testing.T) {
 	}
 	if strings.Contains(narrow, "epoch") || !strings.Contains(narrow, "loss 1.235") || !strings.Contains(narrow, "ETA") {
 		t.Errorf("at 60 columns: %q; want epoch dropped before loss and ETA", narrow)
+	}
+}
+
+// evalEvent is an evaluation with every field of an evaluation line: the writing figures and a new best.
+func evalEvent() experiments.RunEvent {
+	val := &lstm.EvalResult{Loss: 1.5512, Perplexity: 4.72, Accuracy: 0.552, BitsPerToken: 2.238, Level: text.Char}
+	return experiments.RunEvent{RunID: 1, TotalSteps: 1000, Event: lstm.Event{Kind: lstm.EventEval, Step: 400, Epoch: 2, Val: val,
+		Improved: true, Elapsed: 100 * time.Second}, ColdStart: &lstm.EvalResult{BitsPerToken: 2.301, Level: text.Char},
+		FreeRunning: &lstm.EvalResult{BitsPerToken: 2.412, Level: text.Char}}
+}
+
+// TestEvalLineWidths renders an evaluation line at 300 columns down to 10: it never reaches the last
+// column, keeps the step count and the validation bits while they fit, and drops the least important
+// fields first (at 80 columns: tok/s, val_acc, val_ppl, epoch, elapsed time, training loss and the cold
+// start go; val_loss, the free-running figure and *best stay). Width 0 (a log) keeps everything.
+func TestEvalLineWidths(t *testing.T) {
+	ev := evalEvent()
+	all := []string{"step 400/1000", "epoch 3", "loss 1.5123", "val_loss 1.5512", "val_bpc 2.238", "val_ppl 4.72", "val_acc 0.552",
+		"val_cold_bpc 2.301", "free_running_bpc 2.412", "9912 tok/s", "1m40s", "*best"}
+	full := renderEval(ev, 1.5123, 9912, 0)
+	if full != renderEval(ev, 1.5123, 9912, 300) || len(full) < 150 {
+		t.Errorf("unfitted line %q (%d columns), at 300 columns %q", full, len(full), renderEval(ev, 1.5123, 9912, 300))
+	}
+	for _, f := range all {
+		if !strings.Contains(full, f) {
+			t.Errorf("unfitted line %q lacks %q", full, f)
+		}
+	}
+	for _, width := range []int{200, 120, 80, 60, 40, 30, 10} {
+		line := renderEval(ev, 1.5123, 9912, width)
+		if len(line) >= width {
+			t.Errorf("width %d: line of %d columns: %q", width, len(line), line)
+		}
+		if width >= 30 && (!strings.Contains(line, "step 400/1000") || !strings.Contains(line, "val_bpc 2.238")) {
+			t.Errorf("width %d: the step count or the validation bits were dropped: %q", width, line)
+		}
+	}
+	at80 := renderEval(ev, 1.5123, 9912, 80)
+	for i, f := range all {
+		kept := strings.Contains(at80, f)
+		if want := i == 0 || i == 3 || i == 4 || i == 8 || i == 11; kept != want {
+			t.Errorf("at 80 columns %q: %q shown = %v, want %v", at80, f, kept, want)
+		}
 	}
 }
 
@@ -123,6 +167,27 @@ func TestProgressViewPiped(t *testing.T) {
 	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
 	if len(lines) != 2 || strings.ContainsAny(out.String(), "\r\x1b") || !strings.HasPrefix(lines[1], "step 6/6") {
 		t.Errorf("piped output: %q", out.String())
+	}
+}
+
+// TestProgressViewFitsEvalLines: in a terminal an evaluation line fits its width (each redraw asks it);
+// piped, the line is whole (a log keeps every figure), however narrow the width the view was given.
+func TestProgressViewFitsEvalLines(t *testing.T) {
+	for _, tty := range []bool{true, false} {
+		var out bytes.Buffer
+		p := &progressView{w: &out, tty: tty, width: func() int { return 60 }, now: time.Now}
+		must(t, p.Observe(experiments.RunEvent{RunID: 1, TotalSteps: 1000, Event: lstm.Event{Kind: lstm.EventStep, Step: 400, Loss: 1.5, TokensPS: 9912}}))
+		must(t, p.Observe(evalEvent()))
+		p.Close()
+		var line string
+		for _, seg := range strings.Split(out.String(), "\n") {
+			if i := strings.LastIndex(seg, "step 400/1000  "); i >= 0 && strings.Contains(seg, "val_bpc") {
+				line = seg[i:]
+			}
+		}
+		if tty && (line == "" || len(line) >= 60) || !tty && (!strings.Contains(line, "val_cold_bpc 2.301") || !strings.Contains(line, "val_acc")) {
+			t.Errorf("tty %v: evaluation line %q (%d columns) in %q", tty, line, len(line), out.String())
+		}
 	}
 }
 

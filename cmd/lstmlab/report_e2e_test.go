@@ -219,13 +219,51 @@ func TestHugeFiguresStayShort(t *testing.T) {
 		TestColdStart: huge, TestFreeRunning: huge}))
 	got := out.String()
 	for _, want := range []string{"val_ppl 2.251e+190", "loss 3e+07", "2e+06 tok/s", "perplexity 2.251e+190", "best val_loss 437.7000 (631.468 bits/char)",
-		"val_cold_bpc 631.500", "free_running_bpc 631.500", "test cold start bpc 631.500", "free-running bpc 631.500"} {
+		"val_cold_bpc 631.500", "free_running_bpc 631.500", "test_cold_bpc 631.500", "test_free_running_bpc 631.500"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}
 	}
 	if regexp.MustCompile(`[0-9]{12}`).MatchString(got) {
 		t.Errorf("a long digit string:\n%s", got)
+	}
+}
+
+// TestResultWritingFigures: the end-of-run writing line names the metric keys the run logged and the
+// level's unit (here words: bpw), with how many passages and samples of how many tokens; the JSON result's
+// test_free_running has no accuracy or OOV figures (a sample has no reference text), test_cold_start has.
+func TestResultWritingFigures(t *testing.T) {
+	cold := &lstm.EvalResult{Loss: 1.5, Perplexity: 4.48, BitsPerToken: 2.164, Level: text.Word, Accuracy: 0.3, Tokens: 64 * 128, Streams: 64, OOVRate: 0.01, OOV: 82}
+	free := &lstm.EvalResult{Loss: 1.6, Perplexity: 4.95, BitsPerToken: 2.308, Level: text.Word, Tokens: 4 * 256, Streams: 4}
+	res := &experiments.Result{RunID: 1, RunName: "w", BestVal: 1.4, BestStep: 50, Level: text.Word, TestColdStart: cold, TestFreeRunning: free}
+	var out bytes.Buffer
+	must(t, printResult(&out, "table", res))
+	want := "writing: test_cold_bpw 2.164 (64 passages of 128 words from the initial state) · " +
+		"test_free_running_bpw 2.308 (4 samples of 256 words at T=1 from the initial state)\n"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out.String())
+	}
+	out.Reset()
+	must(t, printResult(&out, "json", res))
+	var whole map[string]json.RawMessage
+	must(t, json.Unmarshal(out.Bytes(), &whole))
+	got := map[string]map[string]any{}
+	for _, k := range []string{"test_free_running", "test_cold_start"} {
+		var m map[string]any
+		must(t, json.Unmarshal(whole[k], &m))
+		got[k] = m
+	}
+	f := got["test_free_running"]
+	for _, k := range []string{"accuracy", "oov", "oov_rate", "in_vocab_loss"} {
+		if _, ok := f[k]; ok {
+			t.Errorf("test_free_running has %q: %v", k, f)
+		}
+	}
+	if f["bits_per_token"] != 2.308 || f["unit"] != "word" || f["tokens"] != 1024.0 || f["samples"] != 4.0 || f["loss"] != 1.6 {
+		t.Errorf("test_free_running %v", f)
+	}
+	if c := got["test_cold_start"]; c["accuracy"] != 0.3 || c["oov_rate"] != 0.01 || c["streams"] != 64.0 {
+		t.Errorf("test_cold_start %v lost its figures", c)
 	}
 }
 

@@ -195,16 +195,20 @@ func printResult(w io.Writer, format string, res *experiments.Result) error {
 			t.BitsName(), render.Number(t.BitsPerToken, 3), render.Number(t.Accuracy, 3), render.Number(100*t.OOVRate, 2))
 	}
 	if c, f := res.TestColdStart, res.TestFreeRunning; c != nil || f != nil {
-		// How the best model writes: short test passages from the empty state, and its own samples.
+		// How the best model writes, under the metric keys the run logged: short test passages from the
+		// initial state, and its own samples.
 		var parts []string
 		if c != nil {
-			parts = append(parts, fmt.Sprintf("test cold start %s %s (%d passages of %d from the empty state)",
-				c.BitsName(), render.Number(c.BitsPerToken, 3), c.Streams, c.Tokens/max(1, c.Streams)))
+			n := c.Tokens / max(1, c.Streams)
+			parts = append(parts, fmt.Sprintf("test_cold_%s %s (%d passages of %d %s from the initial state)",
+				c.BitsName(), render.Number(c.BitsPerToken, 3), c.Streams, n, c.Level.Unit().Plural(n)))
 		}
 		if f != nil {
-			parts = append(parts, fmt.Sprintf("free-running %s %s (own samples at temperature 1)", f.BitsName(), render.Number(f.BitsPerToken, 3)))
+			n := f.Tokens / max(1, f.Streams)
+			parts = append(parts, fmt.Sprintf("test_free_running_%s %s (%d samples of %d %s at T=1 from the initial state)",
+				f.BitsName(), render.Number(f.BitsPerToken, 3), f.Streams, n, f.Level.Unit().Plural(n)))
 		}
-		fmt.Fprintf(w, "writing: %s\n", strings.Join(parts, "  "))
+		fmt.Fprintf(w, "writing: %s\n", strings.Join(parts, " · "))
 	}
 	if res.Sample != "" {
 		fmt.Fprintf(w, "sample:\n%s\n", indent(res.Sample))

@@ -138,8 +138,15 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("benchmark: no training shapes given")
 	}
 	for _, s := range o.Shapes {
-		if s.Batch < 1 || s.SeqLen < 1 || s.Hidden < 0 || !(s.Dropout >= 0 && s.Dropout < 1) {
-			return o, fmt.Errorf("benchmark: invalid training shape %d×%d (want batch and seq_len >= 1)", s.Batch, s.SeqLen)
+		switch {
+		case s.Batch < 1:
+			return o, fmt.Errorf("benchmark: invalid training shape %d×%d: batch %d (want >= 1)", s.Batch, s.SeqLen, s.Batch)
+		case s.SeqLen < 1:
+			return o, fmt.Errorf("benchmark: invalid training shape %d×%d: seq_len %d (want >= 1)", s.Batch, s.SeqLen, s.SeqLen)
+		case s.Hidden < 0:
+			return o, fmt.Errorf("benchmark: invalid training shape %d×%d: hidden %d (want >= 0; 0 = Options.Hidden)", s.Batch, s.SeqLen, s.Hidden)
+		case !(s.Dropout >= 0 && s.Dropout < 1):
+			return o, fmt.Errorf("benchmark: invalid training shape %d×%d: dropout %g (want 0 <= dropout < 1)", s.Batch, s.SeqLen, s.Dropout)
 		}
 	}
 	return o, nil
@@ -268,10 +275,7 @@ func Run(backend compute.Backend, backendName string, opts Options) (*Report, er
 	}
 
 	for _, cell := range opts.Cells {
-		cfg := lstm.DefaultConfig()
-		cfg.Cell, cfg.Layers, cfg.Hidden, cfg.EmbedDim = cell, opts.Layers, opts.Hidden, opts.Embed
-		cfg.Dropout, cfg.TieWeight = 0, false
-		cfg.Steps = math.MaxInt32
+		cfg := cellConfig(cell, opts)
 		cr := CellResult{Cell: cell}
 		for _, shape := range opts.Shapes {
 			progress(fmt.Sprintf("%s training %d×%d: %d warm-up + %d timed steps", cell, shape.Batch, shape.SeqLen, opts.Warmup, opts.Steps))
@@ -336,6 +340,17 @@ func measureMatMulPeak(backend compute.Backend, n int) (MatMulPeak, error) {
 		}
 	}
 	return MatMulPeak{Size: n, Seconds: best, GFLOPS: 2 * math.Pow(float64(n), 3) / best / 1e9}, nil
+}
+
+// cellConfig is the configuration the benchmark trains and generates with for cell, before each shape's
+// batch, window, width and dropout.
+func cellConfig(cell string, opts Options) lstm.Config {
+	cfg := lstm.DefaultConfig()
+	cfg.Cell, cfg.Layers, cfg.Hidden, cfg.EmbedDim = cell, opts.Layers, opts.Hidden, opts.Embed
+	cfg.Dropout, cfg.TieWeight = 0, false
+	cfg.ResetProb, cfg.EpochOffset = 0, false // peers/peer_pytorch.py neither resets streams nor moves them: the same work
+	cfg.Steps = math.MaxInt32
+	return cfg
 }
 
 // measureTraining trains a fresh model of cfg on ids (repeated as needed to fill one window per

@@ -148,7 +148,10 @@ func TestRunBenchmarkRejectsBadOptions(t *testing.T) {
 	}{
 		"negative steps":   {func(o *Options) { o.Steps = -1 }, "Steps"},
 		"empty shape list": {func(o *Options) { o.Shapes = []Shape{} }, "no training shapes"},
-		"zero batch":       {func(o *Options) { o.Shapes = []Shape{{Batch: 0, SeqLen: 4}} }, "training shape"},
+		"zero batch":       {func(o *Options) { o.Shapes = []Shape{{Batch: 0, SeqLen: 4}} }, "training shape 0×4: batch 0"},
+		"zero seq_len":     {func(o *Options) { o.Shapes = []Shape{{Batch: 2, SeqLen: 0}} }, "training shape 2×0: seq_len 0"},
+		"negative hidden":  {func(o *Options) { o.Shapes = []Shape{{Batch: 2, SeqLen: 4, Hidden: -1}} }, "hidden -1"},
+		"dropout 1":        {func(o *Options) { o.Shapes = []Shape{{Batch: 2, SeqLen: 4, Dropout: 1}} }, "dropout 1"},
 		"one-letter text":  {func(o *Options) { o.Corpus = "aaaa" }, "distinct characters"},
 		"bad synthetic":    {func(o *Options) { o.Corpus, o.SyntheticVocab = "", 1 }, "SyntheticVocab"},
 		"unknown cell":     {func(o *Options) { o.Cells = []string{"lstm", "transformer"} }, "invalid cell"},
@@ -165,6 +168,20 @@ func TestRunBenchmarkRejectsBadOptions(t *testing.T) {
 	}
 	if _, err := Run(nil, "go", tinyOptions()); err == nil {
 		t.Error("nil backend accepted")
+	}
+}
+
+// TestBenchmarkTrainsWithoutResets: the benchmarked configuration neither resets streams (reset_prob) nor
+// moves them each epoch (epoch_offset), the work peers/peer_pytorch.py times, whatever the defaults say.
+func TestBenchmarkTrainsWithoutResets(t *testing.T) {
+	if d := lstm.DefaultConfig(); d.ResetProb == 0 && !d.EpochOffset {
+		t.Fatal("the default config has neither resets nor epoch offsets: the test shows nothing")
+	}
+	for _, cell := range lstm.CellNames() {
+		cfg := cellConfig(cell, DefaultOptions())
+		if cfg.ResetProb != 0 || cfg.EpochOffset || cfg.Cell != cell {
+			t.Errorf("%s: benchmark config has reset_prob %g, epoch_offset %v, cell %q", cell, cfg.ResetProb, cfg.EpochOffset, cfg.Cell)
+		}
 	}
 }
 

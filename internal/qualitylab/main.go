@@ -7,8 +7,8 @@
 // Figures: validation and test bits per character as lstmlab scores a split (lstm.Evaluate: contiguous
 // streams of at least 1 024 tokens, each from the zero state; the peer scores one stream, which differs by
 // the cold start of each stream); cold start = 20 passages of 256 characters of the test split, each from
-// the zero state (the peer's); free-running = mean −log2 p of the model's own samples at temperature 1 from
-// the prompt-less start (lstm.FreeRunning).
+// the zero state (the peer's); free-running = mean −log2 p of every token of the model's own samples at
+// temperature 1, each from the zero state reading a line break (lstm.FreeRunning; the peer's).
 package main
 
 import (

@@ -50,7 +50,8 @@ type Options struct {
 	X XAxis
 	// Smoothing is the EMA weight in [0, 1) (see Smooth) applied to
 	// per-step metrics (train_loss, lr, ...); 0 draws raw values.
-	// Evaluation metrics (val_*, test_*) are always drawn raw: they are few
+	// Evaluation metrics (val_*, test_*, free_running_*: with them the writing
+	// figures val_cold_*, test_cold_*, test_free_running_*) are always drawn raw: they are few
 	// points, each already an average over a split, and an EMA over them
 	// would lag several evaluations behind.
 	Smoothing float64
@@ -327,11 +328,17 @@ func timeUnit(series []Series) (time.Duration, string) {
 	return time.Hour, "h"
 }
 
+// evaluationPrefixes start the keys of the metrics logged with evaluations, not steps: validation and test
+// figures (val_cold_*, test_cold_*, test_free_running_* among them) and the free-running figure.
+var evaluationPrefixes = []string{"val_", "test_", "free_running_"}
+
 // smoothed returns the points of s to draw: smoothed with weight w unless s
 // is an evaluation metric (see Options.Smoothing).
 func smoothed(s Series, w float64) ([]tracker.Point, error) {
-	if strings.HasPrefix(s.Metric, "val_") || strings.HasPrefix(s.Metric, "test_") {
-		w = 0
+	for _, p := range evaluationPrefixes {
+		if strings.HasPrefix(s.Metric, p) {
+			w = 0
+		}
 	}
 	return Smooth(s.Points, w)
 }

@@ -52,10 +52,11 @@ func TestSmooth(t *testing.T) {
 }
 
 // TestSmoothingSkipsEvaluationMetrics checks that a plot's smoothing applies to per-step metrics only:
-// validation and test points are drawn as logged.
+// validation and test points, and the writing figures (cold start, free-running), are drawn as logged.
 func TestSmoothingSkipsEvaluationMetrics(t *testing.T) {
 	raw := pts(4, 2, 1)
-	for metric, wantRaw := range map[string]bool{"train_loss": false, "lr": false, "val_loss": true, "test_bpc": true} {
+	for metric, wantRaw := range map[string]bool{"train_loss": false, "lr": false, "tokens_per_s": false, "val_loss": true, "test_bpc": true,
+		"free_running_bpc": true, "free_running_loss": true, "val_cold_bpw": true, "test_cold_bpc": true, "test_free_running_bpg": true} {
 		got, err := smoothed(Series{Metric: metric, Points: raw}, 0.6)
 		if err != nil {
 			t.Fatal(err)
