@@ -11,7 +11,9 @@
 //   - train: train.go (Trainer), recipe.go (where training meets the initial state: reset_prob,
 //     epoch_offset), evaluate.go (Evaluate, EvaluateStream), writing.go (how a model writes: ColdStart,
 //     FreeRunning), quality.go (ResetRows, ProfileFromZeroState), optim.go (Optimizer, learning-rate
-//     schedule, clipping), checkpoint.go (Save, Load, ResumeTrainer), finetune.go;
+//     schedule, clipping), checkpoint.go (Save, Load, ResumeTrainer), finetune.go, parts.go (a training
+//     step's parts — Forward, Loss, ClipByGlobalNorm, NewExec — and BPTT, for writing the loop and checking
+//     it by hand);
 //   - sample: stepper.go (one token at a time), sampling.go (Sampler: temperature, top-k, top-p),
 //     generate.go (prompts, Generate, decoding and stop strings), score.go (Score);
 //   - look inside: inspect.go (RunCellStep, Trace, LayerWeights), predict.go (Predict, GradientNorms),

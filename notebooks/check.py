@@ -29,9 +29,24 @@ A code cell FAILS when:
     data); expect_mime types must each appear in a display_data or
     execute_result output. Unknown keys under "lstmlab" are an error (typos
     would otherwise silently disable a check).
+  * it is longer than MAX_CODE_LINES non-blank lines (a teaching cell shows
+    the lesson; helpers belong in the notebooks/nb package).
 Notebook rules, reported on the first code cell: the kernelspec is "gonb" and
 the first code cell points the kernel at the working tree with
 `go mod edit ... -replace=<root module>=...`.
+
+A markdown cell FAILS when its prose quotes a figure that no neighbouring output
+shows (prose cannot drift from the outputs it describes). Every number written
+in prose must be, rounded to the digits written, a number printed by the
+nearest code cell above or below (streams, text/plain, text/markdown and the
+text of text/html; "62 %" also matches 0.62). Exempt are numbers in maths
+($...$, $$...$$), in code (`...`, fenced or indented blocks), in link targets
+and HTML comments, a year at the end of a parenthesised citation
+("(Karpathy et al., 2015)"), notebook numbers written with a leading zero
+("notebook 02"), and ordered-list markers. So a fixed quantity the author
+defines is written as maths or code ($3$ bits, `hidden=128`), and a measured
+one must come from an output. Markdown cells that quote figures are counted as
+checked cells; --prose-only checks the committed outputs without executing.
 
 The count is of checked cells: every non-empty code cell of every selected
 notebook (a notebook that cannot be read counts as one failed cell). The last
@@ -41,7 +56,8 @@ nothing failed, 1 otherwise, and 2 for bad usage or a missing tool.
 Executed notebooks go to --out-dir (default .cache/notebooks-out), beside each
 kernel's log. With --write, a notebook that passed is saved in place instead,
 so committed notebooks carry outputs from a real run by this very script; a
-failed one is never written in place.
+failed one is never written in place. --write runs the full length (as
+--full): committed outputs are never the shortened CI run.
 """
 
 import argparse
@@ -63,6 +79,7 @@ DEFAULT_TIMEOUT_S = 600
 METADATA_KEY = "lstmlab"
 KNOWN_METADATA_KEYS = {"expect_text", "expect_mime"}
 TIMEOUT_ENAME = "CellTimeoutError"
+MAX_CODE_LINES = 30
 
 EXIT_STATUS_LINE = re.compile(r"^\s*exit status \d+\s*$")
 PANIC_LINE = re.compile(r"^panic: ")
@@ -156,6 +173,9 @@ def judge_cell(cell, reply_content):
             if GONB_HTML_ERROR in _joined(out.get("data", {}).get("text/html", "")):
                 problems.append("GoNB displayed an error report")
 
+    if code_lines(cell) > MAX_CODE_LINES:
+        problems.append(f"{code_lines(cell)} lines of code: at most {MAX_CODE_LINES} per cell "
+                        "(a cell shows one step of the lesson; helpers go in notebooks/nb)")
     want_text, want_mime, meta_problems = expectations(cell)
     problems.extend(meta_problems)
     text = cell_text(cell)
@@ -189,6 +209,120 @@ def notebook_rule_problems(nb, module_path):
 def checked_cells(nb):
     """Returns (index, cell) for every code cell that is executed and judged."""
     return [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
+
+
+# --- figures in prose --------------------------------------------------------------------------------
+
+# A number as prose and outputs write it: optional sign (ASCII or Unicode minus), digits with optional
+# thousands separators (comma, no-break or thin spaces), optional decimals and exponent, optional percent.
+_THOUSANDS = ",\u00a0\u2009\u202f"
+NUMBER = re.compile(
+    r"(?<![\w.])(?P<sign>[-\u2212]?)(?P<int>\d{1,3}(?:[" + _THOUSANDS + r"]\d{3})+|\d+)"
+    r"(?:\.(?P<frac>\d+))?(?:[eE](?P<exp>[-+]?\d+))?(?P<pct>\s?%)?(?![\w])")
+_MATH_BLOCK = re.compile(r"\$\$.*?\$\$", re.S)
+_MATH_INLINE = re.compile(r"(?<!\\)\$(?!\s)[^$\n]+?(?<!\s)\$")
+_FENCED = re.compile(r"^(```|~~~).*?^\1\s*$", re.S | re.M)
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_LINK_TARGET = re.compile(r"\]\([^)]*\)")
+_URL = re.compile(r"https?://\S+")
+_CITATION_YEAR = re.compile(r"(?<=[\s,(])(1[89]\d\d|20\d\d)[a-z]?(?=[);])")
+_LEADING_ZERO = re.compile(r"(?<![\w.])0\d(?!\w|\.\d)")
+_LIST_MARKER = re.compile(r"^(\s*)\d+[.)](?=\s)", re.M)
+_INDENTED_CODE = re.compile(r"^(?: {4}|\t).*$", re.M)
+
+
+def prose_text(markdown):
+    """Returns a markdown cell's prose with everything exempt from the figure check blanked out."""
+    text = _FENCED.sub(" ", markdown)
+    text = _MATH_BLOCK.sub(" ", text)
+    text = _INLINE_CODE.sub(" ", text)
+    text = _MATH_INLINE.sub(" ", text)
+    text = _HTML_COMMENT.sub(" ", text)
+    text = _LINK_TARGET.sub("] ", text)
+    text = _URL.sub(" ", text)
+    text = _HTML_TAG.sub(" ", text)
+    text = _INDENTED_CODE.sub(" ", text)
+    text = _LIST_MARKER.sub(r"\1 ", text)
+    text = _CITATION_YEAR.sub(" ", text)
+    return _LEADING_ZERO.sub(" ", text)
+
+
+class Figure:
+    """A number as written: its value, the decimals written, and whether it is a percentage."""
+
+    def __init__(self, match):
+        digits = re.sub("[" + _THOUSANDS + "]", "", match.group("int"))
+        frac = match.group("frac") or ""
+        exp = int(match.group("exp") or 0)
+        self.text = match.group(0).strip()
+        self.value = float(digits + ("." + frac if frac else "")) * 10.0 ** exp
+        if match.group("sign"):
+            self.value = -self.value
+        self.decimals = max(len(frac) - exp, 0)
+        self.percent = bool(match.group("pct"))
+
+    def backed_by(self, values):
+        """Whether some output value, rounded to the digits written here, is this figure (sign aside)."""
+        half = 0.5 * 10.0 ** -self.decimals + 1e-9
+        want = abs(self.value)
+        for v in values:
+            if abs(abs(v) - want) <= half or (self.percent and abs(abs(v) * 100 - want) <= half):
+                return True
+        return False
+
+
+def prose_figures(markdown):
+    """Returns (figure, line) for every checked number in a markdown cell's prose."""
+    found = []
+    for line in prose_text(markdown).splitlines():
+        for m in NUMBER.finditer(line):
+            found.append((Figure(m), line.strip()))
+    return found
+
+
+_DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
+
+
+def output_values(cell):
+    """Returns every number a code cell's text outputs show (HTML tags and embedded images left out)."""
+    text = _DATA_URI.sub(" ", cell_text(cell))
+    text = _HTML_TAG.sub(" ", text)
+    return [Figure(m).value for m in NUMBER.finditer(text)]
+
+
+def prose_problems(nb):
+    """Returns {markdown cell index: (figures checked, problems)} for every markdown cell that quotes figures.
+
+    Each figure must be backed by the outputs of the nearest code cell above or below the markdown cell.
+    """
+    code = [i for i, c in checked_cells(nb)]
+    verdicts = {}
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        figures = prose_figures(cell.source)
+        if not figures:
+            continue
+        above = [j for j in code if j < i][-1:]
+        below = [j for j in code if j > i][:1]
+        neighbours = above + below
+        values = [v for j in neighbours for v in output_values(nb.cells[j])]
+        where = " or ".join(f"cell {j + 1}" for j in neighbours) or "no code cell"
+        problems = [f"prose quotes {f.text!r}, which no output of {where} shows: {_clip(line)!r}"
+                    for f, line in figures if not f.backed_by(values)]
+        verdicts[i] = (len(figures), problems)
+    return verdicts
+
+
+def _clip(line, width=100):
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def code_lines(cell):
+    """Returns the number of non-blank lines of a code cell."""
+    return sum(1 for line in cell.source.splitlines() if line.strip())
 
 
 class NotebookResult:
@@ -296,6 +430,8 @@ def run_notebook(path, args, env, module_path, out=sys.stdout):
                 if index == first_index:
                     problems = rule_problems + problems
                 report(index, cell, problems, 0.0)
+    else:
+        report_prose(nb, result, out)
 
     result.seconds = time.monotonic() - started
     if args.write and result.failed == 0:
@@ -309,6 +445,42 @@ def run_notebook(path, args, env, module_path, out=sys.stdout):
         note += " -- not written in place because it failed"
     print(f"{verdict} {_display_path(path)}: {result.passed} cells ok, {result.failed} failing, "
           f"{result.seconds:.1f} s{note}", file=out, flush=True)
+    return result
+
+
+def report_prose(nb, result, out=sys.stdout):
+    """Judges the figures quoted by the markdown cells of an executed notebook (prose_problems)."""
+    for index, (count, problems) in sorted(prose_problems(nb).items()):
+        verdict = "FAIL" if problems else "ok  "
+        label = f"prose: {count} figure{'s' if count != 1 else ''} " + ("checked" if problems else "backed by outputs")
+        print(f"  {verdict}  cell {index + 1:<3} {'':>7}  {label}", file=out, flush=True)
+        for problem in problems:
+            print(f"          - {problem}", file=out, flush=True)
+        if problems:
+            result.failed += 1
+        else:
+            result.passed += 1
+
+
+def check_committed(path, out=sys.stdout):
+    """--prose-only: judges a notebook's committed outputs without executing it (prose figures, cell length)."""
+    result = NotebookResult(path)
+    print(f"== {_display_path(path)}", file=out, flush=True)
+    print("  (committed outputs, not executed)", file=out, flush=True)
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as err:  # any unreadable or invalid file is one failure, not a crash
+        print(f"  FAIL  cannot read notebook: {err}", file=out, flush=True)
+        result.failed = 1
+        return result
+    for index, cell in checked_cells(nb):
+        if code_lines(cell) > MAX_CODE_LINES:
+            print(f"  FAIL  cell {index + 1:<3} {'':>7}  {code_lines(cell)} lines of code (at most {MAX_CODE_LINES})",
+                  file=out, flush=True)
+            result.failed += 1
+    report_prose(nb, result, out)
+    verdict = "PASS" if result.failed == 0 else "FAIL"
+    print(f"{verdict} {_display_path(path)}: {result.passed} prose cells ok, {result.failed} failing", file=out, flush=True)
     return result
 
 
@@ -326,12 +498,18 @@ def parse_args(argv):
     parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT_S,
                         help=f"per-cell timeout in seconds (default {DEFAULT_TIMEOUT_S})")
     parser.add_argument("--write", action="store_true",
-                        help="save each executed notebook that passed back in place")
+                        help="save each executed notebook that passed back in place; implies --full, so committed "
+                             "outputs are always the full-length run")
     parser.add_argument("--out-dir", default=os.path.join(REPO_ROOT, ".cache", "notebooks-out"),
                         help="where executed copies and kernel logs go (default .cache/notebooks-out)")
     parser.add_argument("--full", action="store_true",
                         help="do not set LSTMLAB_CI=1, so notebooks run their full-length training")
+    parser.add_argument("--prose-only", action="store_true",
+                        help="do not execute: check the figures quoted in prose against the committed outputs")
     args = parser.parse_args(argv)
+    if args.write and args.prose_only:
+        parser.error("--write and --prose-only exclude each other")
+    args.full = args.full or args.write
     if args.timeout <= 0:
         parser.error("--timeout must be a positive number of seconds")
     for path in args.notebooks:
@@ -342,13 +520,18 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    paths = args.notebooks or default_notebooks()
+    if args.prose_only:
+        results = [check_committed(path) for path in paths]
+        passed, failed = sum(r.passed for r in results), sum(r.failed for r in results)
+        print(f"{passed} passed, {failed} failed", flush=True)
+        return 0 if failed == 0 else 1
     env = kernel_environment(args.full)
     for tool in ("go", "goimports"):
         if shutil.which(tool, path=env["PATH"]) is None:
             print(f"check.py: {tool} is not on PATH: run .ci/install-tools.sh and source .ci/env.sh", file=sys.stderr)
             return 2
     module_path = root_module_path()
-    paths = args.notebooks or default_notebooks()
     if not paths:
         print(f"check.py: no notebooks in {NOTEBOOKS_DIR}", file=sys.stderr)
         return 2

@@ -19,7 +19,7 @@ import tempfile
 import unittest
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import check  # noqa: E402  (the module under test, beside this file)
@@ -123,6 +123,15 @@ class JudgeCellTest(unittest.TestCase):
         self.assertEqual(len(check.judge_cell(code_cell([], {"expect_text": "not a list"}), OK_REPLY)), 1)
         self.assertEqual(len(check.judge_cell(code_cell([], ["not", "an", "object"]), OK_REPLY)), 1)
 
+    def test_cell_longer_than_the_limit_fails(self):
+        cell = code_cell([stream("ok\n")])
+        cell.source = "%%\n" + "\n".join(f"fmt.Println({i})" for i in range(check.MAX_CODE_LINES))
+        problems = check.judge_cell(cell, OK_REPLY)
+        self.assertEqual(len(problems), 1)
+        self.assertIn(f"{check.MAX_CODE_LINES + 1} lines of code", problems[0])
+        cell.source = "%%\n\n\n" + "\n".join(f"fmt.Println({i})" for i in range(check.MAX_CODE_LINES - 1))
+        self.assertEqual(check.judge_cell(cell, OK_REPLY), [], "blank lines do not count")
+
     def test_timeout_reply_reported_as_timeout(self):
         reply = {"status": "error", "ename": check.TIMEOUT_ENAME, "evalue": "cell timed out after 5 s"}
         self.assertEqual(check.judge_cell(code_cell(), reply), ["cell timed out after 5 s"])
@@ -159,6 +168,75 @@ class NotebookRulesTest(unittest.TestCase):
 
     def test_root_module_path_read_from_go_mod(self):
         self.assertEqual(check.root_module_path(), self.MODULE)
+
+
+class ProseFiguresTest(unittest.TestCase):
+    """Figures quoted in markdown prose against the outputs of the neighbouring code cells."""
+
+    def figures(self, markdown):
+        return [f.text for f, _ in check.prose_figures(markdown)]
+
+    def test_exempt_parts_are_not_checked(self):
+        md = ("$3$ bits and $$x = 42$$, `hidden=128`, (Hochreiter, 1991; Bengio et al., 1994), notebook 02, see 03.\n"
+              "[link](https://example.com/a/2024), <!-- 99 -->, <span data-x=\"7\">text</span>\n"
+              "1. first\n2) second\n\n    indented code 55\n```\nfenced 66\n```\n")
+        self.assertEqual(self.figures(md), [])
+
+    def test_figures_as_written(self):
+        found = check.prose_figures("loss 0.457, 2,001 characters, r = \u22120.48, 12.5 %, 16 streams, 3e-4")
+        self.assertEqual([f.text for f, _ in found], ["0.457", "2,001", "\u22120.48", "12.5 %", "16", "3e-4"])
+        values = {f.text: (f.value, f.decimals, f.percent) for f, _ in found}
+        self.assertEqual(values["2,001"], (2001.0, 0, False))
+        self.assertEqual(values["\u22120.48"], (-0.48, 2, False))
+        self.assertEqual(values["12.5 %"], (12.5, 1, True))
+        self.assertAlmostEqual(values["3e-4"][0], 3e-4)
+
+    def test_words_and_identifiers_are_not_figures(self):
+        self.assertEqual(self.figures("h2o, layer_3, v0.2.1-alpha, x86 and 3D"), [])
+
+    def test_backed_means_equal_after_rounding_to_the_digits_written(self):
+        fig = lambda s: check.prose_figures(s)[0][0]
+        self.assertTrue(fig("0.46").backed_by([0.4567]))
+        self.assertTrue(fig("0.457").backed_by([0.4567]))
+        self.assertFalse(fig("0.456").backed_by([0.4567]))
+        self.assertTrue(fig("0.48").backed_by([-0.48]), "a magnitude quoted without its sign")
+        self.assertTrue(fig("62 %").backed_by([0.62]))
+        self.assertFalse(fig("62").backed_by([0.62]), "only a percentage reads a fraction as per cent")
+        self.assertFalse(fig("300").backed_by([301, 299.4]))
+
+    def test_neighbouring_code_cells_only(self):
+        nb = new_notebook(cells=[
+            code_cell([stream("far 300\n")]),
+            new_markdown_cell("nothing to check here"),
+            code_cell([stream("near 0.4567 and 12\n")]),
+            new_markdown_cell("0.46 and 12 are near; 300 is two code cells away"),
+            code_cell([display({"text/html": "<b>7</b> <img src=\"data:image/png;base64,ODg4\"/>"})]),
+        ])
+        verdicts = check.prose_problems(nb)
+        self.assertEqual(list(verdicts), [3], "only markdown cells that quote figures are judged")
+        count, problems = verdicts[3]
+        self.assertEqual(count, 3)
+        self.assertEqual(len(problems), 1)
+        self.assertIn("'300'", problems[0])
+        self.assertEqual(check.output_values(nb.cells[4]), [7.0], "tags and embedded images are not outputs")
+
+
+class ProseOnlyTest(unittest.TestCase):
+    """check.py --prose-only judges a notebook's committed outputs without a kernel."""
+
+    def test_committed_outputs_are_judged(self):
+        rc, output = run_check("--prose-only", os.path.join(TESTDATA, "prose.ipynb"))
+        self.assertEqual(verdicts(output), {("prose.ipynb", 4): "ok", ("prose.ipynb", 5): "FAIL",
+                                            ("prose.ipynb", 7): "FAIL"}, output)
+        self.assertIn("prose quotes '301'", output)
+        self.assertIn("prose quotes '300', which no output of cell 6 shows", output)
+        self.assertEqual(output.rstrip().splitlines()[-1], "1 passed, 2 failed")
+        self.assertEqual(rc, 1)
+
+    def test_write_and_prose_only_exclude_each_other(self):
+        rc, output = run_check("--prose-only", "--write", os.path.join(TESTDATA, "prose.ipynb"))
+        self.assertEqual(rc, 2)
+        self.assertIn("exclude each other", output)
 
 
 def read_bytes(path):
@@ -251,6 +329,17 @@ class FixtureNotebooksTest(unittest.TestCase):
         self.assertIn("hello from a cell", check.cell_text(executed.cells[2]))
         self.assertIn("image/png", check.cell_mimes(executed.cells[4]))
         self.assertTrue(os.path.isfile(os.path.join(self.out_dir, "pass.kernel.log")))
+
+
+class ProseAfterExecutionTest(unittest.TestCase):
+    def test_figures_are_checked_against_fresh_outputs(self):
+        require_kernel()
+        with tempfile.TemporaryDirectory() as out_dir:
+            rc, output = run_check("--out-dir", out_dir, os.path.join(TESTDATA, "prose.ipynb"))
+        self.assertEqual(verdicts(output), {("prose.ipynb", 2): "ok", ("prose.ipynb", 3): "ok", ("prose.ipynb", 6): "ok",
+                                            ("prose.ipynb", 4): "ok", ("prose.ipynb", 5): "FAIL", ("prose.ipynb", 7): "FAIL"}, output)
+        self.assertEqual(output.rstrip().splitlines()[-1], "4 passed, 2 failed")
+        self.assertEqual(rc, 1)
 
 
 class TimeoutTest(unittest.TestCase):
