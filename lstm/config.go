@@ -48,7 +48,7 @@ type Config struct {
 
 	// --- loop ---
 	Steps       int   `json:"steps" help:"total optimisation steps"`
-	EvalEvery   int   `json:"eval_every" help:"validate on the whole validation split every this many steps"`
+	EvalEvery   int   `json:"eval_every" help:"validate every this many steps (on the whole validation split unless eval_windows caps it)"`
 	Patience    int   `json:"patience" help:"early stopping: evaluations without improvement before stopping (0 = never)"`
 	EvalLimit   int   `json:"eval_windows" help:"validation scores the first eval_windows windows of each of its streams (0 = the whole split)"`
 	Seed        int64 `json:"seed" help:"seeds initialisation, dropout and sampling: same seed, same losses"`
