@@ -99,22 +99,10 @@ func TestHandGradMatchesAutodiffWithDropout(t *testing.T) {
 	}
 	tokens, targets := timeMajor(x, batch, steps), timeMajor(y, batch, steps)
 	zeros := tensors.FromShape(m.stateShape(batch))
-	paths := paramPaths(m)
+	paths := m.ParamPaths()
 	grads := func(hand bool) [][]float32 {
 		m.HandGrad = hand
-		exec, err := m.newExec(func(g *Graph, in []*Node) []*Node {
-			out := m.forward(g, in[0], in[2], in[3], steps, true)
-			loss, _ := nll(out.Logits, in[1])
-			mean := ReduceAllMean(loss)
-			params := make([]*Node, len(paths))
-			for i, p := range paths {
-				params[i] = m.param(g, p)
-			}
-			return append([]*Node{mean}, Gradient(mean, params...)...)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		exec := lossGradExec(t, m, steps, paths)
 		if err := m.Store.SetRNGStateFromSeed(7); err != nil {
 			t.Fatal(err)
 		}
@@ -143,14 +131,6 @@ func TestHandGradMatchesAutodiffWithDropout(t *testing.T) {
 			}
 		}
 	}
-}
-
-func paramPaths(m *Model) []string {
-	var paths []string
-	for _, p := range paramSpecs(m.Config, m.Vocab.Size()) {
-		paths = append(paths, p.Path)
-	}
-	return paths
 }
 
 // forwardLoss is the mean training-mode loss of one window from the zero state.

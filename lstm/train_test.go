@@ -286,23 +286,8 @@ func checkGradientsByFiniteDifferences(t *testing.T, m *Model, ids []int32) {
 	tokens := timeMajor([]int32{ids[0], ids[1], ids[2], ids[4], ids[5], ids[6]}, batch, steps)
 	targets := timeMajor([]int32{ids[1], ids[2], ids[3], ids[5], ids[6], ids[7]}, batch, steps)
 	zeros := tensors.FromShape(m.stateShape(batch))
-	var paths []string
-	for _, p := range paramSpecs(m.Config, m.Vocab.Size()) {
-		paths = append(paths, p.Path)
-	}
-	exec, err := m.newExec(func(g *Graph, in []*Node) []*Node {
-		out := m.forward(g, in[0], in[2], in[3], steps, true)
-		loss, _ := nll(out.Logits, in[1])
-		mean := ReduceAllMean(loss)
-		params := make([]*Node, len(paths))
-		for i, p := range paths {
-			params[i] = m.param(g, p)
-		}
-		return append([]*Node{mean}, Gradient(mean, params...)...)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	paths := m.ParamPaths()
+	exec := lossGradExec(t, m, steps, paths)
 	eval := func() []*tensors.Tensor {
 		out, err := exec.Call(tokens, targets, zeros, zeros)
 		if err != nil {
