@@ -123,7 +123,10 @@ type Result struct {
 	// test_cold_* and test_free_running_*.
 	TestColdStart   *lstm.EvalResult `json:"test_cold_start,omitempty"`
 	TestFreeRunning *lstm.EvalResult `json:"test_free_running,omitempty"`
-	Sample          string           `json:"sample"`
+	Sample          string           `json:"sample"`        // the latest sample's text, after its prompt
+	SamplePrompt    string           `json:"sample_prompt"` // the prompt it was generated from
+	SampleStep      int64            `json:"sample_step"`   // the step it was generated at
+	SampleTemp      float64          `json:"sample_temperature"`
 	Checkpoint      string           `json:"checkpoint"`
 	Best            string           `json:"best_model"`
 	Plot            string           `json:"plot"`
@@ -606,7 +609,7 @@ func (s *session) loop(ctx context.Context) (*Result, error) {
 	}
 	res.BestVal, res.BestStep = s.trainer.State.BestVal, s.trainer.State.BestStep
 	if sample, err := s.db.LatestSample(ctx, s.run.ID()); err == nil && sample != nil {
-		res.Sample = sample.Text
+		res.Sample, res.SamplePrompt, res.SampleStep, res.SampleTemp = sample.Text, sample.Prompt, sample.Step, sample.Temperature
 	}
 	if err := s.run.Flush(); err != nil {
 		return nil, s.fail(err)

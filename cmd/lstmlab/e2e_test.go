@@ -130,7 +130,7 @@ func TestCLIEndToEnd(t *testing.T) {
 	// train: a tracked run with samples, checkpoint and plot.
 	out := c.ok(append([]string{"train", "--preset", "tiny", "--data", sea, "--name", "first", "--format", "json", "-q"}, strings.Fields(tinyTrain)...)...)
 	res := decode(t, out)
-	if res["status"] != "finished" || res["steps"].(float64) != 40 || res["sample"] == "" {
+	if res["status"] != "finished" || res["steps"].(float64) != 40 || res["sample"] == "" || res["sample_prompt"] == "" || res["sample_step"].(float64) != 40 {
 		t.Fatalf("train result: %v", res)
 	}
 	for _, f := range []string{"plot", "checkpoint", "best_model"} {

@@ -59,7 +59,7 @@ func TestStoppedBeforeFirstValidation(t *testing.T) {
 		t.Fatalf("exit %d, want 130; stderr:\n%s", code, p.stderr)
 	}
 	out := p.stdout.String()
-	if !strings.Contains(out, "best val_loss: none (no validation yet)") || strings.Contains(out, "Inf") || strings.Contains(out, "sample:") {
+	if !strings.Contains(out, "best val_loss: none (no validation yet)") || strings.Contains(out, "Inf") || strings.Contains(out, "sample (") {
 		t.Errorf("summary of a run stopped before validating:\n%s", out)
 	}
 
@@ -422,4 +422,17 @@ func TestEveryResultTakesJSON(t *testing.T) {
 		t.Errorf("rm --files left %s: %v", runDir, err)
 	}
 	c.fails("unknown --format", "rm", "nothing", "--format", "csv")
+}
+
+// TestResultSampleShowsItsPrompt: the end-of-run sample is printed after the prompt it continues, with
+// its step and temperature, so it does not start mid-word.
+func TestResultSampleShowsItsPrompt(t *testing.T) {
+	res := &experiments.Result{RunID: 1, RunName: "s", BestVal: 1.4, BestStep: 50, Level: text.Char,
+		Sample: "me Ishmael.\nSome years", SamplePrompt: "Call ", SampleStep: 50, SampleTemp: 0.8}
+	var out bytes.Buffer
+	must(t, printResult(&out, "table", res))
+	want := "sample (step 50, temperature 0.8, prompt \"Call \"):\n  Call me Ishmael.\n  Some years\n"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out.String())
+	}
 }

@@ -211,7 +211,8 @@ func printResult(w io.Writer, format string, res *experiments.Result) error {
 		fmt.Fprintf(w, "writing: %s\n", strings.Join(parts, " · "))
 	}
 	if res.Sample != "" {
-		fmt.Fprintf(w, "sample:\n%s\n", indent(res.Sample))
+		fmt.Fprintf(w, "sample (step %d, temperature %g, prompt %q):\n%s\n", res.SampleStep, res.SampleTemp,
+			res.SamplePrompt, indent(res.SamplePrompt+res.Sample))
 	}
 	fmt.Fprintf(w, "plot: %s\ncheckpoint: %s\n", res.Plot, res.Checkpoint)
 	return nil
