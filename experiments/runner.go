@@ -469,6 +469,9 @@ func Train(ctx context.Context, db *tracker.DB, opts TrainOptions) (*Result, err
 	}
 	opts.logf("run %d (%s): %d parameters, vocabulary %d, %d training tokens; files in %s",
 		run.ID(), run.Name(), m.NumParams(), m.Vocab.Size(), len(sp.train), s.dir)
+	if c := m.Config; c.Warmup >= c.Steps {
+		opts.logf("note: warmup %d is not shorter than steps %d: the learning rate never reaches lr=%g", c.Warmup, c.Steps, c.LR)
+	}
 	if parent != nil {
 		if err := s.logFineTuneSnapshot("before", 0); err != nil {
 			return nil, s.fail(err)

@@ -165,3 +165,25 @@ func TestLRAnchorLivesInTheRecord(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainNotesWarmupLongerThanTheRun: a run shorter than its warm-up says, in the log, that the
+// learning rate never reaches lr; a longer one says nothing of it.
+func TestTrainNotesWarmupLongerThanTheRun(t *testing.T) {
+	for _, tc := range []struct {
+		warmup string
+		note   bool
+	}{{"warmup=10", true}, {"warmup=2", false}} {
+		dir := t.TempDir()
+		db := openLab(t, dir)
+		corpus := writeText(t, dir, "sea.txt", 1, strings.Fields("the whale ship sea captain ahab white boat harpoon deck wind"))
+		var log strings.Builder
+		_, err := Train(context.Background(), db, TrainOptions{Preset: "tiny", Data: corpus, Name: "w", Backend: "go",
+			Overrides: append(trimSet(small), "steps=4", "eval_every=4", tc.warmup), Log: &log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(log.String(), "the learning rate never reaches lr="); got != tc.note {
+			t.Errorf("%s with steps=4: note %v, want %v; log:\n%s", tc.warmup, got, tc.note, log.String())
+		}
+	}
+}
