@@ -339,9 +339,14 @@ func (m *Mirror) experiment(ctx context.Context, name string) (Experiment, error
 		var id string
 		id, err = m.client.CreateExperiment(ctx, name)
 		var ae *APIError
-		if errors.As(err, &ae) && ae.Code == "RESOURCE_ALREADY_EXISTS" { // created meanwhile by another process
-			e, err = m.client.ExperimentByName(ctx, name)
-		} else {
+		if errors.As(err, &ae) {
+			// Another process may have created it meanwhile: MLflow answers
+			// RESOURCE_ALREADY_EXISTS, FastTrackML v0.6.0 an HTTP 500 from its
+			// unique constraint. Either way the name now resolves.
+			if found, ferr := m.client.ExperimentByName(ctx, name); ferr == nil {
+				e, err = found, nil
+			}
+		} else if err == nil {
 			e = Experiment{ID: id, Name: name}
 		}
 	}

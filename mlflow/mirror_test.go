@@ -568,3 +568,51 @@ func TestSyncDeletesDeletedTags(t *testing.T) {
 		t.Errorf("after deleting the last tag: %v (%+v)", tags, res)
 	}
 }
+
+// TestConcurrentSyncsCreateOneExperiment is two machines mirroring into an experiment that does not
+// exist yet, at the same moment: both create it, one loses the race (FastTrackML answers HTTP 500,
+// MLflow RESOURCE_ALREADY_EXISTS), and both must still land in the one experiment, without an error.
+func TestConcurrentSyncsCreateOneExperiment(t *testing.T) {
+	srv := mlflowtest.Start(t, mlflowtest.Options{})
+	ctx := context.Background()
+	const machines, rounds = 4, 5
+	var mirrors []*mlflow.Mirror
+	var runIDs []int64
+	for i := range machines * rounds {
+		db := openDB(t)
+		run, err := db.StartRun(ctx, tracker.RunSpec{Experiment: "shared-" + strconv.Itoa(i/machines), Name: "m" + strconv.Itoa(i%machines)})
+		must(t, err)
+		must(t, run.LogMetric("train_loss", 0, 1))
+		must(t, run.Finish(tracker.StatusFinished))
+		m, _ := newMirror(t, db, srv, mlflow.Credentials{})
+		mirrors, runIDs = append(mirrors, m), append(runIDs, run.ID())
+	}
+	for round := range rounds {
+		start := make(chan struct{})
+		errs := make([]error, machines)
+		var wg sync.WaitGroup
+		for k := range machines {
+			i := round*machines + k
+			wg.Go(func() {
+				<-start
+				_, errs[k] = mirrors[i].SyncRun(ctx, runIDs[i])
+			})
+		}
+		close(start)
+		wg.Wait()
+		for k, err := range errs {
+			if err != nil {
+				t.Errorf("round %d, machine %d: %v", round, k, err)
+			}
+		}
+		c, err := mlflow.NewClient(srv.URL, mlflow.ClientOptions{})
+		must(t, err)
+		e, err := c.ExperimentByName(ctx, "shared-"+strconv.Itoa(round))
+		must(t, err)
+		runs, _, err := c.SearchRuns(ctx, mlflow.SearchRuns{ExperimentIDs: []string{e.ID}, MaxResults: 100})
+		must(t, err)
+		if len(runs) != machines {
+			t.Errorf("round %d: experiment %s holds %d runs; want %d", round, e.ID, len(runs), machines)
+		}
+	}
+}
