@@ -64,6 +64,7 @@ key to its points. NaN and infinities are kept (JSON: "NaN", "Infinity", "-Infin
 			if len(keys) == 0 {
 				keys = logged
 			}
+			keys = splitKeyLists(keys, logged)
 			history := map[string][]tracker.Point{}
 			for _, k := range keys {
 				if !slices.Contains(logged, k) {
@@ -79,7 +80,7 @@ key to its points. NaN and infinities are kept (JSON: "NaN", "Infinity", "-Infin
 			return render.MetricsWidth(g.stdout, info, keys, history, f, width)
 		},
 	}
-	cmd.Flags().StringArrayVar(&keys, "key", nil, "metric to show (repeatable; default: every metric the run logged)")
+	cmd.Flags().StringArrayVar(&keys, "key", nil, "metric to show (repeatable or comma-separated; default: every metric the run logged)")
 	cmd.Flags().IntVar(&width, "width", 0, "widest table line; wider tables are cut into blocks of columns (default: the terminal's, or 120)")
 	cmd.Flags().StringVar(&g.format, "format", "", "output format: table, csv, json, markdown, html (default table)")
 	return cmd
@@ -237,4 +238,23 @@ func newNoteCmd(g *globals) *cobra.Command {
 	addFormatFlag(cmd, g, "text", "json")
 	cmd.PreRunE = func(*cobra.Command, []string) error { return checkFormat(g, "text", "json") }
 	return cmd
+}
+
+// splitKeyLists reads each requested key that the run did not log as a
+// comma-separated list when every part of it is a logged key (--key
+// "val_bpc, lr"). Keys may contain commas, so a logged key is taken as it is.
+func splitKeyLists(requested, logged []string) []string {
+	var out []string
+	for _, k := range requested {
+		parts := strings.Split(k, ",")
+		for i := range parts {
+			parts[i] = strings.TrimSpace(parts[i])
+		}
+		if slices.Contains(logged, k) || len(parts) == 1 || slices.ContainsFunc(parts, func(p string) bool { return !slices.Contains(logged, p) }) {
+			out = append(out, k)
+			continue
+		}
+		out = append(out, parts...)
+	}
+	return out
 }
