@@ -22,7 +22,7 @@ func newBenchCmd(g *globals) *cobra.Command {
 		Use:   "bench",
 		Short: "Measure training and generation speed at the reference shapes, for each cell",
 		Long: `Train steps at 2 layers × 256 hidden, embedding 64, batch 32 × 64 and 64 × 128, at the best15 preset's
-shape (2 × 512, batch 64 × 128, dropout 0.25), and single-stream generation, for the LSTM, the GRU and the
+shape (2 × 512, batch 64 × 128, dropout 0.1), and single-stream generation, for the LSTM, the GRU and the
 plain RNN; reports tokens/s and GFLOP/s against the measured
 matrix-multiply peak of this machine. Compare with peers/peer_pytorch.py (see docs/benchmarks.md).`,
 		Example: `  lstmlab bench
