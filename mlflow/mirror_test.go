@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -569,33 +571,48 @@ func TestSyncDeletesDeletedTags(t *testing.T) {
 	}
 }
 
-// TestConcurrentSyncsCreateOneExperiment is two machines mirroring into an experiment that does not
-// exist yet, at the same moment: both create it, one loses the race (FastTrackML answers HTTP 500,
-// MLflow RESOURCE_ALREADY_EXISTS), and both must still land in the one experiment, without an error.
+// lostCreates counts experiments/create requests the server refused: races lost to another process.
+type lostCreates struct{ n atomic.Int64 }
+
+func (l *lostCreates) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err == nil && strings.HasSuffix(req.URL.Path, "/experiments/create") && resp.StatusCode != http.StatusOK {
+		l.n.Add(1)
+	}
+	return resp, err
+}
+
+// TestConcurrentSyncsCreateOneExperiment is several machines mirroring into an experiment that does not
+// exist yet, at the same moment: all create it, all but one lose the race (FastTrackML answers HTTP 500,
+// MLflow RESOURCE_ALREADY_EXISTS), and all must still land in the one experiment, without an error. Rounds
+// go on until a race was lost at least once, so the test shows the losing side works.
 func TestConcurrentSyncsCreateOneExperiment(t *testing.T) {
 	srv := mlflowtest.Start(t, mlflowtest.Options{})
 	ctx := context.Background()
-	const machines, rounds = 4, 5
-	var mirrors []*mlflow.Mirror
-	var runIDs []int64
-	for i := range machines * rounds {
-		db := openDB(t)
-		run, err := db.StartRun(ctx, tracker.RunSpec{Experiment: "shared-" + strconv.Itoa(i/machines), Name: "m" + strconv.Itoa(i%machines)})
-		must(t, err)
-		must(t, run.LogMetric("train_loss", 0, 1))
-		must(t, run.Finish(tracker.StatusFinished))
-		m, _ := newMirror(t, db, srv, mlflow.Credentials{})
-		mirrors, runIDs = append(mirrors, m), append(runIDs, run.ID())
-	}
-	for round := range rounds {
+	const machines, maxRounds = 4, 20
+	lost := &lostCreates{}
+	c, err := mlflow.NewClient(srv.URL, mlflow.ClientOptions{})
+	must(t, err)
+	for round := 0; round < maxRounds && lost.n.Load() == 0; round++ {
+		experiment := "shared-" + strconv.Itoa(round)
+		mirrors, runIDs := make([]*mlflow.Mirror, machines), make([]int64, machines)
+		for k := range machines {
+			db := openDB(t)
+			run, err := db.StartRun(ctx, tracker.RunSpec{Experiment: experiment, Name: "m" + strconv.Itoa(k)})
+			must(t, err)
+			must(t, run.LogMetric("train_loss", 0, 1))
+			must(t, run.Finish(tracker.StatusFinished))
+			client, err := mlflow.NewClient(srv.URL, mlflow.ClientOptions{HTTPClient: &http.Client{Transport: lost}})
+			must(t, err)
+			mirrors[k], runIDs[k] = mlflow.NewMirror(db, client, mlflow.MirrorOptions{}), run.ID()
+		}
 		start := make(chan struct{})
 		errs := make([]error, machines)
 		var wg sync.WaitGroup
 		for k := range machines {
-			i := round*machines + k
 			wg.Go(func() {
 				<-start
-				_, errs[k] = mirrors[i].SyncRun(ctx, runIDs[i])
+				_, errs[k] = mirrors[k].SyncRun(ctx, runIDs[k])
 			})
 		}
 		close(start)
@@ -605,9 +622,7 @@ func TestConcurrentSyncsCreateOneExperiment(t *testing.T) {
 				t.Errorf("round %d, machine %d: %v", round, k, err)
 			}
 		}
-		c, err := mlflow.NewClient(srv.URL, mlflow.ClientOptions{})
-		must(t, err)
-		e, err := c.ExperimentByName(ctx, "shared-"+strconv.Itoa(round))
+		e, err := c.ExperimentByName(ctx, experiment)
 		must(t, err)
 		runs, _, err := c.SearchRuns(ctx, mlflow.SearchRuns{ExperimentIDs: []string{e.ID}, MaxResults: 100})
 		must(t, err)
@@ -615,4 +630,8 @@ func TestConcurrentSyncsCreateOneExperiment(t *testing.T) {
 			t.Errorf("round %d: experiment %s holds %d runs; want %d", round, e.ID, len(runs), machines)
 		}
 	}
+	if lost.n.Load() == 0 {
+		t.Fatalf("no create lost a race in %d rounds of %d machines: the test did not reach the losing side", maxRounds, machines)
+	}
+	t.Logf("%d creates lost a race", lost.n.Load())
 }
