@@ -240,21 +240,21 @@ func newNoteCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// splitKeyLists reads each requested key that the run did not log as a
-// comma-separated list when every part of it is a logged key (--key
-// "val_bpc, lr"). Keys may contain commas, so a logged key is taken as it is.
+// splitKeyLists reads a requested key that the run did not log, and that
+// holds a comma, as a comma-separated list (--key "val_bpc, lr"). Keys may
+// contain commas, so a logged key is taken as it is.
 func splitKeyLists(requested, logged []string) []string {
 	var out []string
 	for _, k := range requested {
-		parts := strings.Split(k, ",")
-		for i := range parts {
-			parts[i] = strings.TrimSpace(parts[i])
-		}
-		if slices.Contains(logged, k) || len(parts) == 1 || slices.ContainsFunc(parts, func(p string) bool { return !slices.Contains(logged, p) }) {
+		if slices.Contains(logged, k) || !strings.Contains(k, ",") {
 			out = append(out, k)
 			continue
 		}
-		out = append(out, parts...)
+		for _, part := range strings.Split(k, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, part)
+			}
+		}
 	}
 	return out
 }
