@@ -386,15 +386,7 @@ def run_notebook(path, args, env, module_path, out=sys.stdout):
             raise NotebookAborted(f"cell {cell_index + 1} timed out")
 
     def report(cell_index, cell, problems, seconds):
-        head = _cell_label(cell.source)
-        verdict = "FAIL" if problems else "ok  "
-        print(f"  {verdict}  cell {cell_index + 1:<3} {seconds:6.1f}s  {head}", file=out, flush=True)
-        for problem in problems:
-            print(f"          - {problem}", file=out, flush=True)
-        if problems:
-            result.failed += 1
-        else:
-            result.passed += 1
+        _report_cell(result, out, cell_index, f"{seconds:6.1f}s", _cell_label(cell.source), problems)
 
     os.makedirs(args.out_dir, exist_ok=True)
     stem = os.path.splitext(os.path.basename(path))[0]
@@ -451,15 +443,21 @@ def run_notebook(path, args, env, module_path, out=sys.stdout):
 def report_prose(nb, result, out=sys.stdout):
     """Judges the figures quoted by the markdown cells of an executed notebook (prose_problems)."""
     for index, (count, problems) in sorted(prose_problems(nb).items()):
-        verdict = "FAIL" if problems else "ok  "
         label = f"prose: {count} figure{'s' if count != 1 else ''} " + ("checked" if problems else "backed by outputs")
-        print(f"  {verdict}  cell {index + 1:<3} {'':>7}  {label}", file=out, flush=True)
-        for problem in problems:
-            print(f"          - {problem}", file=out, flush=True)
-        if problems:
-            result.failed += 1
-        else:
-            result.passed += 1
+        _report_cell(result, out, index, "", label, problems)
+
+
+def _report_cell(result, out, cell_index, timing, label, problems):
+    """Prints one cell's verdict line (timing: its run time, "" for prose) and its problems, and counts it
+    as passed or failed."""
+    verdict = "FAIL" if problems else "ok  "
+    print(f"  {verdict}  cell {cell_index + 1:<3} {timing:>7}  {label}", file=out, flush=True)
+    for problem in problems:
+        print(f"          - {problem}", file=out, flush=True)
+    if problems:
+        result.failed += 1
+    else:
+        result.passed += 1
 
 
 def check_committed(path, out=sys.stdout):
