@@ -32,7 +32,15 @@ func newPlotCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			opts := plot.Options{Metrics: metrics, X: plot.XAxis(x), Smoothing: smooth, LogY: logY}
+			var logged []string // every run's metric keys, for --metric lists
+			for _, r := range runs {
+				keys, err := db.MetricKeys(cmd.Context(), r.ID)
+				if err != nil {
+					return err
+				}
+				logged = append(logged, keys...)
+			}
+			opts := plot.Options{Metrics: splitKeyLists(metrics, logged), X: plot.XAxis(x), Smoothing: smooth, LogY: logY}
 			notes, err := plot.Save(cmd.Context(), db, runIDs(runs), opts, out)
 			if err != nil {
 				return err
@@ -52,7 +60,7 @@ func newPlotCmd(g *globals) *cobra.Command {
 		},
 	}
 	addFormatFlag(cmd, g, "text", "json")
-	cmd.Flags().StringArrayVar(&metrics, "metric", nil, "metric to plot (repeatable; default train_loss and val_loss)")
+	cmd.Flags().StringArrayVar(&metrics, "metric", nil, "metric to plot (repeatable or comma-separated; default train_loss and val_loss)")
 	cmd.Flags().StringVar(&out, "out", "", "output file, .png or .svg")
 	cmd.Flags().StringVar(&x, "x", "steps", "x axis: steps or time")
 	cmd.Flags().Float64Var(&smooth, "smooth", 0, "exponential smoothing weight in [0, 1)")

@@ -170,6 +170,13 @@ func TestCLIReadSide(t *testing.T) {
 	if strings.Contains(stderr, "values <= 0") != lrHasZero(t, c) {
 		t.Errorf("plot --log note %q does not match the zeros in the lr history", stderr)
 	}
+	// --metric takes a comma-separated list, as metrics --key does.
+	svg := filepath.Join(dir, "two.svg")
+	c.ok("plot", "1", "--metric", "val_loss, train_loss", "--out", svg)
+	if b, err := os.ReadFile(svg); err != nil || !strings.Contains(string(b), "val_loss") || !strings.Contains(string(b), "train_loss") {
+		t.Errorf("plot --metric val_loss,train_loss: %v; want both curves in the legend", err)
+	}
+	c.fails("have no val_los;", "plot", "1", "--metric", "val_loss,val_los", "--out", svg)
 }
 
 // lrHasZero reports whether run 1 logged a learning rate of 0 (warm-up starts at 0).

@@ -11,13 +11,15 @@ import (
 
 // Load reads the histories of the given metrics of the given runs, one
 // Series per (run, metric) that has points, runs in the given order. An
-// unknown run is an error; so is a selection in which no run logged any of
-// the metrics (the message lists the metrics the runs do have).
+// unknown run is an error; so is a named metric that none of the runs
+// logged, and, for the default metrics, a selection in which no run logged
+// any of them (the messages list the metrics the runs do have).
 func Load(ctx context.Context, db *tracker.DB, runIDs []int64, metrics []string) ([]Series, error) {
 	if len(runIDs) == 0 {
 		return nil, errors.New("plot: no runs given")
 	}
-	if len(metrics) == 0 {
+	named := len(metrics) > 0
+	if !named {
 		metrics = DefaultMetrics
 	}
 	var series []Series
@@ -41,10 +43,19 @@ func Load(ctx context.Context, db *tracker.DB, runIDs []int64, metrics []string)
 			series = append(series, Series{RunID: id, Run: run.Name, Metric: m, Start: run.Start, Points: points})
 		}
 	}
-	if len(series) == 0 {
+	var missing []string
+	for _, m := range metrics {
+		if !available[m] {
+			missing = append(missing, m)
+		}
+	}
+	if len(series) == 0 || (named && len(missing) > 0) {
 		have := tracker.MetricOrder(keys(available))
 		if len(have) == 0 {
 			return nil, errors.New("plot: the runs have no metrics logged yet")
+		}
+		if len(series) > 0 {
+			metrics = missing
 		}
 		return nil, fmt.Errorf("plot: the runs have no %s; they have %s", strings.Join(metrics, " or "), strings.Join(have, ", "))
 	}

@@ -43,6 +43,11 @@ func TestCurvesErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "they have val_loss, train_loss") {
 		t.Errorf("missing metric: %v; want the available metrics listed", err)
 	}
+	// A misspelled metric beside a logged one is named, not dropped from the plot in silence.
+	_, err = Load(ctx, db, ids, []string{tracker.MetricValLoss, "val_los"})
+	if err == nil || !strings.Contains(err.Error(), "have no val_los;") {
+		t.Errorf("a logged and a misspelled metric: %v; want the misspelled one named", err)
+	}
 	if _, err := Save(ctx, db, ids, Options{}, filepath.Join(t.TempDir(), "plot.gif")); err == nil {
 		t.Error("gif file accepted")
 	}
