@@ -220,11 +220,12 @@ func Curves(ctx context.Context, db *tracker.DB, runIDs []int64, opts Options, f
 }
 
 func curves(ctx context.Context, db *tracker.DB, runIDs []int64, opts Options, f Format) ([]byte, []string, error) {
+	named := opts.Metrics // Load lets a default metric be missing, never a named one
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, nil, err
 	}
-	series, err := Load(ctx, db, runIDs, opts.Metrics)
+	series, err := Load(ctx, db, runIDs, named)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -43,6 +43,21 @@ func TestCurvesErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "they have val_loss, train_loss") {
 		t.Errorf("missing metric: %v; want the available metrics listed", err)
 	}
+	// The default metrics may be missing (a run stopped before its first validation has no val_loss),
+	// in the plot too, where the options' defaults are filled in.
+	run, err := db.StartRun(ctx, tracker.RunSpec{Name: "no-validation"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run.LogMetric(tracker.MetricTrainLoss, 1, 2.5); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Finish(tracker.StatusInterrupted); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Save(ctx, db, []int64{run.ID()}, Options{}, filepath.Join(t.TempDir(), "plot.svg")); err != nil {
+		t.Errorf("default metrics of a run without val_loss: %v", err)
+	}
 	// A misspelled metric beside a logged one is named, not dropped from the plot in silence.
 	_, err = Load(ctx, db, ids, []string{tracker.MetricValLoss, "val_los"})
 	if err == nil || !strings.Contains(err.Error(), "have no val_los;") {
